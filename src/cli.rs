@@ -1,0 +1,403 @@
+//! The command line: `serve`, `import`, `accounts`. Each subcommand is a thin wrapper over
+//! library functions; exit codes are stable for scripts (0 ok, 1 error, 2 bad package/usage).
+
+use crate::accounts;
+use crate::config::{self, Config};
+use crate::demo;
+use crate::package::{self, Mode};
+use crate::store::Db;
+use crate::web::{self, App};
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "pingshen",
+    version,
+    about = "职称评审系统 — runs a professional-title review meeting on an isolated venue LAN",
+    long_about = "pingshen (评审) runs a whole professional-title review meeting (职称评审会) from one binary:\n\
+                  load the session package from the title office, hand out accounts, serve the venue's\n\
+                  browsers, and (in later versions) write the signed result bundle.\n\n\
+                  Quick start:  pingshen serve --demo      (a demo session; accounts are printed)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the web server for the venue.
+    Serve {
+        /// Configuration file (TOML); see config.example.toml. Flags override it.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Address and port to listen on, e.g. 0.0.0.0:8080 (port 0 picks a free one).
+        #[arg(long, value_name = "ADDR:PORT")]
+        listen: Option<String>,
+        /// Data directory (database, materials, logs). Default: pingshen-data, or
+        /// pingshen-demo-data with --demo.
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+        /// Load the built-in demo session in the given mode: expert_review (default),
+        /// lecture_defense or interview_defense (Chinese names accepted too).
+        #[arg(long, value_name = "MODE", num_args = 0..=1, default_missing_value = "expert_review")]
+        demo: Option<String>,
+    },
+    /// Check a session package and import it (package.json, package.xlsx, a directory, or a .zip).
+    /// Every problem is listed with its place; nothing is written if there is any.
+    Import {
+        /// The package: a package.json / package.xlsx file, a directory holding one, or a .zip.
+        package: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+        /// Only check the package; write nothing.
+        #[arg(long)]
+        check: bool,
+    },
+    /// List accounts, or generate passwords and write the printable slips and account lists.
+    Accounts {
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+        /// Generate new passwords and write them: a .html (slips), .csv or .xlsx file, or a
+        /// directory (all three). Plain passwords exist only in these files: print, hand out, delete.
+        #[arg(long, value_name = "FILE|DIR")]
+        out: Option<PathBuf>,
+        /// Only these people (expert codes), e.g. to replace a lost slip. Repeatable.
+        #[arg(long, value_name = "CODE")]
+        only: Vec<String>,
+        /// Allow generating new passwords for everyone when passwords were already issued
+        /// (the old ones stop working).
+        #[arg(long)]
+        reissue: bool,
+        /// Set a new random admin password and print it.
+        #[arg(long)]
+        reset_admin: bool,
+    },
+}
+
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve {
+            config,
+            listen,
+            data,
+            demo,
+        } => serve(config, listen, data, demo),
+        Command::Import {
+            package,
+            config,
+            data,
+            check,
+        } => import(&package, config, data, check),
+        Command::Accounts {
+            config,
+            data,
+            out,
+            only,
+            reissue,
+            reset_admin,
+        } => accounts_cmd(config, data, out, only, reissue, reset_admin),
+    };
+    match result {
+        Ok(()) => 0,
+        Err((code, msg)) => {
+            if !msg.is_empty() {
+                eprintln!("错误: {msg}");
+            }
+            code
+        }
+    }
+}
+
+type CmdResult = Result<(), (i32, String)>;
+
+fn fail(e: impl std::fmt::Display) -> (i32, String) {
+    (1, e.to_string())
+}
+
+fn load_config(path: Option<PathBuf>, data: Option<PathBuf>) -> Result<Config, (i32, String)> {
+    let mut cfg = Config::load(path.as_deref()).map_err(|e| (2, e))?;
+    if let Some(d) = data {
+        cfg.data_dir = d;
+    }
+    Ok(cfg)
+}
+
+fn init_logging(cfg: &Config) -> Result<(), (i32, String)> {
+    use simplelog::*;
+    let level = config::log_level(&cfg.log_level).unwrap_or(log::LevelFilter::Info);
+    let log_cfg = ConfigBuilder::new()
+        .set_time_offset_to_local()
+        .unwrap_or_else(|b| b)
+        .build();
+    let path = cfg.log_path();
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(fail)?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| fail(format!("cannot open log file {}: {e}", path.display())))?;
+    let _ = CombinedLogger::init(vec![
+        TermLogger::new(
+            level,
+            log_cfg.clone(),
+            TerminalMode::Stderr,
+            ColorChoice::Never,
+        ),
+        WriteLogger::new(level, log_cfg, file),
+    ]);
+    Ok(())
+}
+
+/// Base URLs for slips and the banner: `public_url`, or one per LAN IPv4 address.
+pub fn venue_addresses(cfg: &Config, bound: SocketAddr) -> Vec<String> {
+    if let Some(u) = &cfg.public_url {
+        let u = u.trim_end_matches('/');
+        return vec![format!("{u}/")];
+    }
+    let port = bound.port();
+    if !bound.ip().is_unspecified() {
+        return vec![format!("http://{}:{port}/", bound.ip())];
+    }
+    let mut out: Vec<String> = if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|i| !i.is_loopback())
+        .filter_map(|i| match i.ip() {
+            std::net::IpAddr::V4(v4) if !v4.is_link_local() => Some(format!("http://{v4}:{port}/")),
+            _ => None,
+        })
+        .collect();
+    if out.is_empty() {
+        out.push(format!("http://127.0.0.1:{port}/"));
+    }
+    out
+}
+
+fn serve(
+    config: Option<PathBuf>,
+    listen: Option<String>,
+    data: Option<PathBuf>,
+    demo: Option<String>,
+) -> CmdResult {
+    let demo_mode = match &demo {
+        None => None,
+        Some(m) => Some(Mode::parse(m).ok_or_else(|| {
+            (2, format!("未知的评审模式「{m}」：应为 expert_review、lecture_defense 或 interview_defense"))
+        })?),
+    };
+    let explicit_data = data.is_some() || config.is_some();
+    let mut cfg = load_config(config, data)?;
+    if let Some(l) = listen {
+        cfg.listen = l;
+    }
+    if demo_mode.is_some() && !explicit_data {
+        cfg.data_dir = PathBuf::from("pingshen-demo-data");
+    }
+    init_logging(&cfg)?;
+    let db = Db::open(&cfg.data_dir, cfg.utc_offset_hours).map_err(fail)?;
+    if let Some(mode) = demo_mode {
+        let fresh = demo::install(&db, &cfg.data_dir, mode, cfg.bcrypt_cost).map_err(fail)?;
+        log::info!(
+            "demo session {} ({})",
+            if fresh { "loaded" } else { "kept" },
+            mode.code()
+        );
+    }
+    if let Some(pw) = accounts::ensure_admin(&db, cfg.bcrypt_cost).map_err(fail)? {
+        println!("================================================================");
+        println!(" 管理员账号已创建（只显示这一次，请抄下并妥善保管）");
+        println!(" 用户名: admin    密码: {pw}");
+        println!(
+            " 忘记密码时: pingshen accounts --reset-admin --data {}",
+            cfg.data_dir.display()
+        );
+        println!("================================================================");
+    }
+    let cfg_for_app = cfg.clone();
+    let app = Arc::new(App::new(cfg_for_app, db, Vec::new()));
+    let handler_app = app.clone();
+    let server = rouille::Server::new(&cfg.listen, move |req| web::handle(&handler_app, req))
+        .map_err(|e| fail(format!("cannot listen on {}: {e}", cfg.listen)))?
+        .pool_size(cfg.threads);
+    let bound = server.server_addr();
+    let addresses = venue_addresses(&cfg, bound);
+    app.set_addresses(addresses.clone());
+    println!("pingshen {} — 职称评审系统", env!("CARGO_PKG_VERSION"));
+    println!("数据目录: {}", cfg.data_dir.display());
+    println!("请在会场局域网内用浏览器打开:");
+    for a in &addresses {
+        println!("    {a}");
+    }
+    if demo_mode.is_some() {
+        println!("演示账号（仅演示用，正式会务的账号由系统随机生成）:");
+        for (user, pw, name, roles) in demo::accounts_table(&app.db).map_err(fail)? {
+            println!("    {user:<14} {pw:<12} {name}  {roles}");
+        }
+    }
+    println!("pingshen: listening on {bound}");
+    log::info!("listening on {bound}");
+    server.run();
+    Ok(())
+}
+
+fn import(
+    path: &Path,
+    config: Option<PathBuf>,
+    data: Option<PathBuf>,
+    check_only: bool,
+) -> CmdResult {
+    let cfg = load_config(config, data)?;
+    let mut loaded = match package::load_path(path, cfg.upload_limit()) {
+        Ok(l) => l,
+        Err(problems) => {
+            eprintln!("会务包有 {} 个问题，未导入任何内容:", problems.len());
+            for p in &problems {
+                eprintln!("  - {p}");
+            }
+            return Err((2, String::new()));
+        }
+    };
+    for w in &loaded.warnings {
+        println!("提示: {w}");
+    }
+    if check_only {
+        println!(
+            "检查通过: {} ({})",
+            loaded.package.session.name, loaded.package.session.id
+        );
+        return Ok(());
+    }
+    init_logging(&cfg)?;
+    let db = Db::open(&cfg.data_dir, cfg.utc_offset_hours).map_err(fail)?;
+    let summary = package::import(&db, &cfg.data_dir, &mut loaded, "admin-cli", false)
+        .map_err(|e| (if e.status == 409 { 3 } else { 1 }, e.message))?;
+    println!(
+        "已导入 {}: {} 个专业组, {} 名专家, 评委会 {} 人, {} 名申报人, {} 条回避, {} 份材料",
+        summary.session_id,
+        summary.groups,
+        summary.experts,
+        summary.committee,
+        summary.applicants,
+        summary.recusals,
+        summary.materials
+    );
+    if let Some(pw) = accounts::ensure_admin(&db, cfg.bcrypt_cost).map_err(fail)? {
+        println!("管理员账号已创建（只显示这一次）: 用户名 admin  密码 {pw}");
+    }
+    println!(
+        "下一步: pingshen accounts --out 账号条/ --data {}   生成账号密码条",
+        cfg.data_dir.display()
+    );
+    Ok(())
+}
+
+fn accounts_cmd(
+    config: Option<PathBuf>,
+    data: Option<PathBuf>,
+    out: Option<PathBuf>,
+    only: Vec<String>,
+    reissue: bool,
+    reset_admin: bool,
+) -> CmdResult {
+    let cfg = load_config(config, data)?;
+    let db = Db::open(&cfg.data_dir, cfg.utc_offset_hours).map_err(fail)?;
+    if reset_admin {
+        let pw = accounts::reset_admin(&db, cfg.bcrypt_cost).map_err(fail)?;
+        println!("管理员新密码（只显示这一次）: 用户名 admin  密码 {pw}");
+        return Ok(());
+    }
+    let session = db
+        .read(crate::venue::session)
+        .map_err(fail)?
+        .ok_or((1, "尚未导入会务包。".to_string()))?;
+    let Some(out) = out else {
+        let experts = db.read(|c| crate::venue::experts(c, None)).map_err(fail)?;
+        println!("{} ({})", session.name, session.session_id);
+        println!(
+            "{:<6} {:<10} {:<12} {:<20} 密码",
+            "编号", "姓名", "用户名", "角色"
+        );
+        for e in experts {
+            let issued = if e.issued_at.is_empty() {
+                "未发放".to_string()
+            } else {
+                format!("已发放 {}", e.issued_at)
+            };
+            println!(
+                "{:<6} {:<10} {:<12} {:<20} {}",
+                e.code, e.name, e.username, e.roles, issued
+            );
+        }
+        return Ok(());
+    };
+    let any_issued = db
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM accounts WHERE is_admin = 0 AND password_hash IS NOT NULL)",
+                [],
+                |r| r.get::<_, bool>(0),
+            )?)
+        })
+        .map_err(fail)?;
+    if any_issued && only.is_empty() && !reissue {
+        return Err((
+            2,
+            "已经发放过密码。要为所有人重新生成（旧密码将失效）请加 --reissue；补发个别人请用 --only 编号".into(),
+        ));
+    }
+    let only_ref = (!only.is_empty()).then_some(only.as_slice());
+    let slips =
+        accounts::issue_passwords(&db, cfg.bcrypt_cost, only_ref, "admin-cli").map_err(fail)?;
+    let bind: SocketAddr = cfg
+        .listen
+        .parse()
+        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 8080)));
+    let address = venue_addresses(&cfg, bind).remove(0);
+    let templates = web::render::Templates::load();
+    let ext = out
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_lowercase();
+    let mut written = Vec::new();
+    let mut write = |path: PathBuf, bytes: Vec<u8>| -> CmdResult {
+        std::fs::write(&path, bytes)
+            .map_err(|e| fail(format!("cannot write {}: {e}", path.display())))?;
+        written.push(path);
+        Ok(())
+    };
+    let html = || {
+        crate::slips::slips_html(&templates, &session.name, &address, &slips, true).map_err(fail)
+    };
+    match ext.as_str() {
+        "html" | "htm" => write(out.clone(), html()?.into_bytes())?,
+        "csv" => write(out.clone(), crate::slips::csv(&slips))?,
+        "xlsx" => write(out.clone(), crate::slips::xlsx(&slips).map_err(fail)?)?,
+        _ => {
+            std::fs::create_dir_all(&out).map_err(fail)?;
+            write(out.join("slips.html"), html()?.into_bytes())?;
+            write(out.join("accounts.csv"), crate::slips::csv(&slips))?;
+            write(
+                out.join("accounts.xlsx"),
+                crate::slips::xlsx(&slips).map_err(fail)?,
+            )?;
+        }
+    }
+    println!("已为 {} 人生成新密码。", slips.len());
+    for p in written {
+        println!("  {}", p.display());
+    }
+    println!("这些文件含有明文密码：打印、分发后请删除。");
+    Ok(())
+}

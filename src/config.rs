@@ -1,0 +1,135 @@
+//! Settings: defaults, then the TOML file, then command-line flags (flags win).
+//! Every field is documented in `config.example.toml`; keep the two in step.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    pub public_url: Option<String>,
+    pub log_file: Option<PathBuf>,
+    pub log_level: String,
+    pub threads: usize,
+    pub bcrypt_cost: u32,
+    pub session_idle_minutes: u64,
+    pub session_max_hours: u64,
+    pub login_max_failures_per_account: u32,
+    pub login_max_failures_per_address: u32,
+    pub login_lockout_minutes: u64,
+    pub body_limit_kb: u64,
+    pub upload_limit_mb: u64,
+    pub utc_offset_hours: i8,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "0.0.0.0:8080".into(),
+            data_dir: PathBuf::from("pingshen-data"),
+            public_url: None,
+            log_file: None,
+            log_level: "info".into(),
+            threads: 16,
+            bcrypt_cost: 10,
+            session_idle_minutes: 240,
+            session_max_hours: 16,
+            login_max_failures_per_account: 5,
+            login_max_failures_per_address: 30,
+            login_lockout_minutes: 15,
+            body_limit_kb: 256,
+            upload_limit_mb: 512,
+            utc_offset_hours: 8,
+        }
+    }
+}
+
+impl Config {
+    /// Reads the file if given; a missing file named explicitly is an error, not a silent default.
+    pub fn load(path: Option<&Path>) -> Result<Config, String> {
+        let cfg = match path {
+            None => Config::default(),
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| format!("cannot read config file {}: {e}", p.display()))?;
+                toml::from_str(&text).map_err(|e| format!("config file {}: {e}", p.display()))?
+            }
+        };
+        cfg.check()?;
+        Ok(cfg)
+    }
+
+    pub fn check(&self) -> Result<(), String> {
+        if !(4..=31).contains(&self.bcrypt_cost) {
+            return Err(format!(
+                "bcrypt_cost must be 4..=31, got {}",
+                self.bcrypt_cost
+            ));
+        }
+        if self.threads == 0 {
+            return Err("threads must be at least 1".into());
+        }
+        if !(-12..=14).contains(&self.utc_offset_hours) {
+            return Err("utc_offset_hours must be -12..=14".into());
+        }
+        if log_level(&self.log_level).is_none() {
+            return Err(format!(
+                "log_level must be one of error, warn, info, debug, trace; got {:?}",
+                self.log_level
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.log_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("pingshen.log"))
+    }
+
+    pub fn body_limit(&self) -> u64 {
+        self.body_limit_kb * 1024
+    }
+
+    pub fn upload_limit(&self) -> u64 {
+        self.upload_limit_mb * 1024 * 1024
+    }
+}
+
+pub fn log_level(s: &str) -> Option<log::LevelFilter> {
+    Some(match s {
+        "error" => log::LevelFilter::Error,
+        "warn" => log::LevelFilter::Warn,
+        "info" => log::LevelFilter::Info,
+        "debug" => log::LevelFilter::Debug,
+        "trace" => log::LevelFilter::Trace,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_parses_and_matches_defaults() {
+        let text = include_str!("../config.example.toml");
+        let parsed: Config = toml::from_str(text).expect("config.example.toml parses");
+        let d = Config::default();
+        assert_eq!(parsed.listen, d.listen);
+        assert_eq!(parsed.bcrypt_cost, d.bcrypt_cost);
+        assert_eq!(parsed.session_idle_minutes, d.session_idle_minutes);
+        assert_eq!(parsed.upload_limit_mb, d.upload_limit_mb);
+        assert_eq!(
+            parsed.login_max_failures_per_account,
+            d.login_max_failures_per_account
+        );
+    }
+
+    #[test]
+    fn unknown_key_is_rejected() {
+        assert!(toml::from_str::<Config>("lisen = \"x\"").is_err());
+    }
+}

@@ -1,0 +1,16 @@
+//! pingshen (评审): one binary that runs a professional-title review meeting on a venue LAN.
+//!
+//! Modules by domain: `package` (import and checks), `accounts` (people, passwords, sessions),
+//! `venue` (read models for the pages), `store` (SQLite schema and the write rule), `web`
+//! (HTTP), `slips` (printed credentials), `demo` (the built-in session), `cli` (subcommands).
+
+pub mod accounts;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod package;
+pub mod slips;
+pub mod store;
+pub mod venue;
+pub mod web;

@@ -1,0 +1,228 @@
+//! Cross-checks of a parsed package, the same for JSON and Excel. Every problem is collected;
+//! warnings (e.g. a group smaller than the national minimum of 3) are shown but do not block.
+
+use super::model::*;
+use std::collections::{HashMap, HashSet};
+
+pub struct Report {
+    pub problems: Vec<Problem>,
+    pub warnings: Vec<String>,
+}
+
+fn check_code(code: &str, place: String, what: &str, problems: &mut Vec<Problem>) {
+    if code.is_empty() {
+        return; // already reported as missing by the parser
+    }
+    if code.chars().count() > 64
+        || code
+            .chars()
+            .any(|c| c.is_control() || c == '/' || c == '\\')
+    {
+        problems.push(Problem::new(
+            place,
+            format!("{what}「{code}」含有不允许的字符或过长"),
+        ));
+    }
+}
+
+/// A material path must stay inside the package: relative, no `..`, no drive or backslash.
+pub fn safe_material_path(path: &str) -> bool {
+    !path.is_empty()
+        && !path.starts_with('/')
+        && !path.contains('\\')
+        && !path.contains(':')
+        && !path.chars().any(|c| c.is_control())
+        && path
+            .split('/')
+            .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+}
+
+pub fn check(p: &Package) -> Report {
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    let s = &p.session;
+    if s.id.chars().count() > 100
+        || s.id
+            .chars()
+            .any(|c| c.is_control() || "/\\:*?\"<>|".contains(c))
+    {
+        problems.push(Problem::new(
+            p.session_src.at("id"),
+            "编号不能含有 / \\ : * ? \" < > | 等字符 (it names the result file)",
+        ));
+    }
+
+    let mut group_codes: HashMap<&str, &Group> = HashMap::new();
+    for g in &p.groups {
+        check_code(&g.code, g.src.at("code"), "组编号", &mut problems);
+        if !g.code.is_empty() && group_codes.insert(&g.code, g).is_some() {
+            problems.push(Problem::new(
+                g.src.at("code"),
+                format!("组编号「{}」重复 (duplicate)", g.code),
+            ));
+        }
+    }
+    let mut experts: HashMap<&str, &Expert> = HashMap::new();
+    for e in &p.experts {
+        check_code(&e.code, e.src.at("code"), "专家编号", &mut problems);
+        if !e.code.is_empty() && experts.insert(&e.code, e).is_some() {
+            problems.push(Problem::new(
+                e.src.at("code"),
+                format!("专家编号「{}」重复 (duplicate)", e.code),
+            ));
+        }
+        if let Some(g) = &e.group {
+            if !group_codes.contains_key(g.as_str()) {
+                problems.push(Problem::new(
+                    e.src.at("group"),
+                    format!("专业组编号「{g}」不是已定义的专业组"),
+                ));
+            }
+        }
+    }
+    for g in &p.groups {
+        if g.leader.is_empty() {
+            continue;
+        }
+        match experts.get(g.leader.as_str()) {
+            None => problems.push(Problem::new(
+                g.src.at("leader"),
+                format!("组长「{}」不是已定义的专家", g.leader),
+            )),
+            Some(e) if e.group.as_deref() != Some(g.code.as_str()) => problems.push(Problem::new(
+                g.src.at("leader"),
+                format!(
+                    "组长「{}」({}) 不是本组「{}」的成员",
+                    g.leader, e.name, g.code
+                ),
+            )),
+            Some(_) => {}
+        }
+    }
+
+    let c = &p.committee;
+    if c.members.is_empty() {
+        problems.push(Problem::new(
+            c.src.at("members"),
+            "评委会至少需要一名评委 (committee has no members)",
+        ));
+    }
+    let mut seen = HashSet::new();
+    for (i, m) in c.members.iter().enumerate() {
+        let place = c.src.at(&format!("members[{i}]"));
+        if !experts.contains_key(m.as_str()) {
+            problems.push(Problem::new(place, format!("评委「{m}」不是已定义的专家")));
+        } else if !seen.insert(m.as_str()) {
+            problems.push(Problem::new(place, format!("评委「{m}」重复 (duplicate)")));
+        }
+    }
+    for (field, who, label) in [
+        ("chair", &c.chair, "主任"),
+        ("reporter", &c.reporter, "上报人"),
+    ] {
+        if !who.is_empty() && !c.members.contains(who) {
+            problems.push(Problem::new(
+                c.src.at(field),
+                format!("{label}「{who}」不是评委会成员"),
+            ));
+        }
+    }
+
+    let mut applicants: HashSet<&str> = HashSet::new();
+    let mut per_group: HashMap<&str, usize> = HashMap::new();
+    for a in &p.applicants {
+        check_code(&a.code, a.src.at("code"), "申报人编号", &mut problems);
+        if !a.code.is_empty() && !applicants.insert(&a.code) {
+            problems.push(Problem::new(
+                a.src.at("code"),
+                format!("申报人编号「{}」重复 (duplicate)", a.code),
+            ));
+        }
+        if let Some(g) = &a.group {
+            if !group_codes.contains_key(g.as_str()) {
+                problems.push(Problem::new(
+                    a.src.at("group"),
+                    format!("专业组编号「{g}」不是已定义的专业组"),
+                ));
+            }
+            *per_group.entry(g.as_str()).or_default() += 1;
+        }
+        for (j, m) in a.materials.iter().enumerate() {
+            if !safe_material_path(m) {
+                problems.push(Problem::new(
+                    a.src.at(&format!("materials[{j}]")),
+                    format!("材料路径「{m}」不在会务包之内 (path escapes the package)"),
+                ));
+            }
+        }
+    }
+    for r in &p.recusals {
+        if !r.expert.is_empty() && !experts.contains_key(r.expert.as_str()) {
+            problems.push(Problem::new(
+                r.src.at("expert"),
+                format!("专家编号「{}」不是已定义的专家", r.expert),
+            ));
+        }
+        if !r.applicant.is_empty() && !applicants.contains(r.applicant.as_str()) {
+            problems.push(Problem::new(
+                r.src.at("applicant"),
+                format!("申报人编号「{}」不是已定义的申报人", r.applicant),
+            ));
+        }
+    }
+
+    for g in &p.groups {
+        let n = p
+            .experts
+            .iter()
+            .filter(|e| e.group.as_deref() == Some(g.code.as_str()))
+            .count();
+        if n < 3 {
+            warnings.push(format!(
+                "专业组「{}」只有 {n} 名专家，少于规定的 3 名",
+                g.name
+            ));
+        }
+        if !per_group.contains_key(g.code.as_str()) {
+            warnings.push(format!("专业组「{}」没有申报人", g.name));
+        }
+    }
+    for e in &p.experts {
+        if e.group.is_none() && !c.members.contains(&e.code) {
+            warnings.push(format!(
+                "专家「{}」({}) 既不在专业组也不是评委",
+                e.name, e.code
+            ));
+        }
+    }
+    if p.session.mode != Mode::ExpertReview {
+        let missing = p
+            .applicants
+            .iter()
+            .filter(|a| a.group.is_some() && a.lecture.is_none())
+            .count();
+        if missing > 0 {
+            warnings.push(format!(
+                "{missing} 名申报人没有答辩信息（面试顺序、考场号等）"
+            ));
+        }
+    }
+    Report { problems, warnings }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn material_paths() {
+        assert!(safe_material_path("materials/A0001/申报表.pdf"));
+        assert!(!safe_material_path("../etc/passwd"));
+        assert!(!safe_material_path("materials/../../x"));
+        assert!(!safe_material_path("/etc/passwd"));
+        assert!(!safe_material_path("C:/x.pdf"));
+        assert!(!safe_material_path("materials\\..\\x"));
+        assert!(!safe_material_path("materials//x"));
+        assert!(!safe_material_path(""));
+    }
+}

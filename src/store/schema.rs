@@ -1,0 +1,150 @@
+//! The schema, as a ladder of numbered migrations on `PRAGMA user_version`.
+//! Add a migration by appending to `MIGRATIONS`; never edit one that has shipped.
+
+use crate::error::{Error, Result};
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: the imported session, people, accounts, web sessions, attendance, audit.
+    r#"
+CREATE TABLE session (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    session_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    committee TEXT NOT NULL,
+    mode TEXT NOT NULL CHECK (mode IN ('expert_review','lecture_defense','interview_defense')),
+    committee_pass_ratio TEXT NOT NULL,
+    quorum_ratio TEXT NOT NULL,
+    group_pass_rule TEXT NOT NULL,
+    score_rule TEXT NOT NULL,
+    recused_count_as_present INTEGER NOT NULL,
+    blind INTEGER NOT NULL,
+    extra TEXT NOT NULL,
+    package_sha256 TEXT NOT NULL,
+    package_source TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    is_demo INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE groups (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    leader TEXT NOT NULL,
+    ord INTEGER NOT NULL,
+    extra TEXT NOT NULL
+);
+CREATE TABLE experts (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    gender TEXT NOT NULL,
+    phone TEXT NOT NULL,
+    id_number TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    title TEXT NOT NULL,
+    title_level TEXT NOT NULL,
+    specialty TEXT NOT NULL,
+    group_code TEXT REFERENCES groups(code),
+    ord INTEGER NOT NULL,
+    extra TEXT NOT NULL
+);
+CREATE TABLE committee (
+    expert_code TEXT PRIMARY KEY REFERENCES experts(code),
+    is_chair INTEGER NOT NULL,
+    is_reporter INTEGER NOT NULL,
+    ord INTEGER NOT NULL
+);
+CREATE TABLE applicants (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    series TEXT NOT NULL,
+    specialty TEXT NOT NULL,
+    title TEXT NOT NULL,
+    review_type TEXT NOT NULL,
+    group_code TEXT REFERENCES groups(code),
+    lecture_order INTEGER,
+    lecture_room TEXT NOT NULL,
+    lecture_topic TEXT NOT NULL,
+    lecture_chapter TEXT NOT NULL,
+    lecture_textbook TEXT NOT NULL,
+    details TEXT NOT NULL,
+    extra TEXT NOT NULL,
+    ord INTEGER NOT NULL
+);
+CREATE INDEX applicants_group ON applicants(group_code, ord);
+CREATE TABLE materials (
+    id INTEGER PRIMARY KEY,
+    applicant_code TEXT NOT NULL REFERENCES applicants(code),
+    ord INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    content_type TEXT NOT NULL,
+    UNIQUE (applicant_code, path)
+);
+CREATE TABLE recusals (
+    expert_code TEXT NOT NULL REFERENCES experts(code),
+    applicant_code TEXT NOT NULL REFERENCES applicants(code),
+    source TEXT NOT NULL CHECK (source IN ('unit','list')),
+    reason TEXT NOT NULL,
+    PRIMARY KEY (expert_code, applicant_code)
+);
+CREATE TABLE accounts (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    password_hash TEXT,
+    person_code TEXT UNIQUE,
+    is_admin INTEGER NOT NULL DEFAULT 0,
+    issued_at TEXT
+);
+CREATE TABLE web_sessions (
+    token_hash TEXT PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    csrf TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL
+);
+CREATE TABLE attendance (
+    person_code TEXT PRIMARY KEY REFERENCES experts(code),
+    signed_in_at TEXT NOT NULL,
+    method TEXT NOT NULL CHECK (method IN ('login','admin'))
+);
+CREATE TABLE vote_drafts (
+    stage TEXT NOT NULL,
+    round INTEGER NOT NULL,
+    voter_code TEXT NOT NULL,
+    applicant_code TEXT NOT NULL,
+    choice TEXT NOT NULL,
+    opinion TEXT NOT NULL,
+    PRIMARY KEY (stage, round, voter_code, applicant_code)
+);
+CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    object TEXT NOT NULL,
+    details TEXT NOT NULL
+);
+"#,
+];
+
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Applies the missing migrations, each in its own transaction; refuses a newer database.
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > SCHEMA_VERSION {
+        return Err(Error::internal(format!(
+            "database schema version {current} is newer than this pingshen knows ({SCHEMA_VERSION}); use a newer pingshen"
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let version = i as i64 + 1;
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+        log::info!("database migrated to schema version {version}");
+    }
+    Ok(())
+}

@@ -1,0 +1,612 @@
+//! Read models of the imported session for the pages: overview, groups, people, applicants,
+//! attendance, audit. Plain functions over a connection, so tests can call them directly.
+
+use crate::error::{Error, Result};
+use crate::package::Mode;
+use crate::store::{self, Db};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use serde_json::json;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionView {
+    pub session_id: String,
+    pub name: String,
+    pub committee: String,
+    pub mode: String,
+    pub mode_label: String,
+    pub committee_pass_ratio: String,
+    pub quorum_ratio: String,
+    pub group_pass_rule: String,
+    pub group_pass_label: String,
+    pub score_rule: String,
+    pub score_label: String,
+    pub recused_count_as_present: bool,
+    pub blind: bool,
+    pub package_sha256: String,
+    pub package_source: String,
+    pub imported_at: String,
+    pub is_demo: bool,
+}
+
+impl SessionView {
+    pub fn mode(&self) -> Mode {
+        Mode::parse(&self.mode).unwrap_or(Mode::ExpertReview)
+    }
+}
+
+pub fn session(conn: &Connection) -> Result<Option<SessionView>> {
+    use crate::package::model::{GroupRule, ScoreRule};
+    Ok(conn
+        .query_row(
+            "SELECT session_id, name, committee, mode, committee_pass_ratio, quorum_ratio, group_pass_rule,
+                    score_rule, recused_count_as_present, blind, package_sha256, package_source, imported_at, is_demo
+             FROM session WHERE id = 1",
+            [],
+            |r| {
+                let mode: String = r.get(3)?;
+                let gr: String = r.get(6)?;
+                let sr: String = r.get(7)?;
+                Ok(SessionView {
+                    session_id: r.get(0)?,
+                    name: r.get(1)?,
+                    committee: r.get(2)?,
+                    mode_label: Mode::parse(&mode).map(|m| m.label().to_string()).unwrap_or_default(),
+                    mode,
+                    committee_pass_ratio: r.get(4)?,
+                    quorum_ratio: r.get(5)?,
+                    group_pass_label: GroupRule::parse(&gr).map(|g| g.label()).unwrap_or_default(),
+                    group_pass_rule: gr,
+                    score_label: ScoreRule::parse(&sr).map(|s| s.label().to_string()).unwrap_or_default(),
+                    score_rule: sr,
+                    recused_count_as_present: r.get(8)?,
+                    blind: r.get(9)?,
+                    package_sha256: r.get(10)?,
+                    package_source: r.get(11)?,
+                    imported_at: store::display_time(&r.get::<_, String>(12)?),
+                    is_demo: r.get(13)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct Counts {
+    pub groups: i64,
+    pub experts: i64,
+    pub committee: i64,
+    pub applicants: i64,
+    pub direct_applicants: i64,
+    pub recusals: i64,
+    pub materials: i64,
+    pub accounts_issued: i64,
+    pub accounts: i64,
+    pub signed_in: i64,
+    pub committee_signed_in: i64,
+}
+
+pub fn counts(conn: &Connection) -> Result<Counts> {
+    let q = |sql: &str| -> Result<i64> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };
+    Ok(Counts {
+        groups: q("SELECT count(*) FROM groups")?,
+        experts: q("SELECT count(*) FROM experts")?,
+        committee: q("SELECT count(*) FROM committee")?,
+        applicants: q("SELECT count(*) FROM applicants")?,
+        direct_applicants: q("SELECT count(*) FROM applicants WHERE group_code IS NULL")?,
+        recusals: q("SELECT count(*) FROM recusals")?,
+        materials: q("SELECT count(*) FROM materials")?,
+        accounts_issued: q(
+            "SELECT count(*) FROM accounts WHERE is_admin = 0 AND password_hash IS NOT NULL",
+        )?,
+        accounts: q("SELECT count(*) FROM accounts WHERE is_admin = 0")?,
+        signed_in: q("SELECT count(*) FROM attendance")?,
+        committee_signed_in: q(
+            "SELECT count(*) FROM attendance a JOIN committee c ON c.expert_code = a.person_code",
+        )?,
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct GroupView {
+    pub code: String,
+    pub name: String,
+    pub leader_code: String,
+    pub leader_name: String,
+    pub members: Vec<String>,
+    pub applicants: i64,
+}
+
+pub fn groups(conn: &Connection) -> Result<Vec<GroupView>> {
+    let mut st = conn.prepare(
+        "SELECT g.code, g.name, g.leader, coalesce(e.name, ''),
+                (SELECT count(*) FROM applicants a WHERE a.group_code = g.code)
+         FROM groups g LEFT JOIN experts e ON e.code = g.leader ORDER BY g.ord",
+    )?;
+    let mut out: Vec<GroupView> = st
+        .query_map([], |r| {
+            Ok(GroupView {
+                code: r.get(0)?,
+                name: r.get(1)?,
+                leader_code: r.get(2)?,
+                leader_name: r.get(3)?,
+                members: vec![],
+                applicants: r.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut st = conn.prepare("SELECT name FROM experts WHERE group_code = ?1 ORDER BY ord")?;
+    for g in &mut out {
+        g.members = st
+            .query_map([&g.code], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Serialize)]
+pub struct ExpertView {
+    pub code: String,
+    pub name: String,
+    pub gender: String,
+    pub phone: String,
+    pub id_number: String,
+    pub unit: String,
+    pub title: String,
+    pub title_level: String,
+    pub specialty: String,
+    pub group_name: String,
+    pub roles: String,
+    pub username: String,
+    pub issued_at: String,
+    pub signed_in_at: String,
+}
+
+/// 138****0003: enough to recognise, not enough to misuse.
+pub fn mask_phone(s: &str) -> String {
+    let c: Vec<char> = s.chars().collect();
+    if c.len() < 7 {
+        return "*".repeat(c.len());
+    }
+    format!(
+        "{}****{}",
+        c[..3].iter().collect::<String>(),
+        c[c.len() - 4..].iter().collect::<String>()
+    )
+}
+
+/// 410***********0023
+pub fn mask_id(s: &str) -> String {
+    let c: Vec<char> = s.chars().collect();
+    if c.len() < 8 {
+        return "*".repeat(c.len());
+    }
+    format!(
+        "{}{}{}",
+        c[..3].iter().collect::<String>(),
+        "*".repeat(c.len() - 7),
+        c[c.len() - 4..].iter().collect::<String>()
+    )
+}
+
+/// All experts with their account and attendance; phone and ID masked unless `reveal` names them.
+pub fn experts(conn: &Connection, reveal: Option<&str>) -> Result<Vec<ExpertView>> {
+    let people = crate::accounts::load_people(conn)?;
+    let mut st = conn.prepare(
+        "SELECT e.code, e.gender, e.phone, e.id_number, e.title, e.title_level, coalesce(a.username, ''),
+                coalesce(a.issued_at, ''), coalesce(t.signed_in_at, '')
+         FROM experts e LEFT JOIN accounts a ON a.person_code = e.code
+         LEFT JOIN attendance t ON t.person_code = e.code ORDER BY e.ord",
+    )?;
+    let rows: Vec<(
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+    )> = st
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(people
+        .into_iter()
+        .zip(rows)
+        .map(
+            |(p, (_, gender, phone, id, title, level, user, issued, signed))| {
+                let show = reveal == Some(p.code.as_str());
+                ExpertView {
+                    roles: p.role_labels().join("、"),
+                    code: p.code,
+                    name: p.name,
+                    gender,
+                    phone: if show { phone } else { mask_phone(&phone) },
+                    id_number: if show { id } else { mask_id(&id) },
+                    unit: p.unit,
+                    title,
+                    title_level: level,
+                    specialty: p.specialty,
+                    group_name: p.group_name.unwrap_or_default(),
+                    username: user,
+                    issued_at: store::display_time(&issued),
+                    signed_in_at: store::display_time(&signed),
+                }
+            },
+        )
+        .collect())
+}
+
+pub fn reveal_expert(db: &Db, code: &str, actor: &str) -> Result<()> {
+    let exists: bool = db.read(|c| {
+        Ok(c.query_row(
+            "SELECT EXISTS (SELECT 1 FROM experts WHERE code = ?1)",
+            [code],
+            |r| r.get(0),
+        )?)
+    })?;
+    if !exists {
+        return Err(Error::not_found());
+    }
+    let at = db.now();
+    db.write(|tx| store::audit(tx, &at, actor, "expert.reveal", code, json!({})))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplicantRow {
+    pub code: String,
+    pub name: String,
+    pub unit: String,
+    pub series: String,
+    pub specialty: String,
+    pub title: String,
+    pub review_type: String,
+    pub group_code: Option<String>,
+    pub group_name: String,
+    pub lecture_order: Option<i64>,
+    pub lecture_room: String,
+    pub lecture_topic: String,
+    pub lecture_chapter: String,
+    pub lecture_textbook: String,
+    pub recusals: i64,
+    pub materials: i64,
+}
+
+const APPLICANT_SQL: &str = "SELECT a.code, a.name, a.unit, a.series, a.specialty, a.title, a.review_type,
+        a.group_code, coalesce(g.name, ''), a.lecture_order, a.lecture_room, a.lecture_topic, a.lecture_chapter,
+        a.lecture_textbook,
+        (SELECT count(*) FROM recusals r WHERE r.applicant_code = a.code),
+        (SELECT count(*) FROM materials m WHERE m.applicant_code = a.code)
+     FROM applicants a LEFT JOIN groups g ON g.code = a.group_code";
+
+fn applicant_row(r: &rusqlite::Row) -> rusqlite::Result<ApplicantRow> {
+    Ok(ApplicantRow {
+        code: r.get(0)?,
+        name: r.get(1)?,
+        unit: r.get(2)?,
+        series: r.get(3)?,
+        specialty: r.get(4)?,
+        title: r.get(5)?,
+        review_type: r.get(6)?,
+        group_code: r.get(7)?,
+        group_name: r.get(8)?,
+        lecture_order: r.get(9)?,
+        lecture_room: r.get(10)?,
+        lecture_topic: r.get(11)?,
+        lecture_chapter: r.get(12)?,
+        lecture_textbook: r.get(13)?,
+        recusals: r.get(14)?,
+        materials: r.get(15)?,
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct Paged<T> {
+    pub rows: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+    pub per_page: i64,
+}
+
+/// Search by code, name, unit or specialty (substring), optionally within one group.
+pub fn search_applicants(
+    conn: &Connection,
+    q: Option<&str>,
+    group: Option<&str>,
+    page: i64,
+    per_page: i64,
+) -> Result<Paged<ApplicantRow>> {
+    let pattern = q.map(|s| {
+        format!(
+            "%{}%",
+            s.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        )
+    });
+    let filter = "WHERE (?1 IS NULL OR a.code LIKE ?1 ESCAPE '\\' OR a.name LIKE ?1 ESCAPE '\\'
+                   OR a.unit LIKE ?1 ESCAPE '\\' OR a.specialty LIKE ?1 ESCAPE '\\')
+                  AND (?2 IS NULL OR a.group_code = ?2)";
+    let total: i64 = conn.query_row(
+        &format!("SELECT count(*) FROM applicants a {filter}"),
+        params![pattern, group],
+        |r| r.get(0),
+    )?;
+    let pages = ((total + per_page - 1) / per_page).max(1);
+    let page = page.clamp(1, pages);
+    let mut st = conn.prepare(&format!(
+        "{APPLICANT_SQL} {filter} ORDER BY a.ord LIMIT ?3 OFFSET ?4"
+    ))?;
+    let rows = st
+        .query_map(
+            params![pattern, group, per_page, (page - 1) * per_page],
+            applicant_row,
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Paged {
+        rows,
+        total,
+        page,
+        pages,
+        per_page,
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct MaterialView {
+    pub id: i64,
+    pub path: String,
+    pub file_name: String,
+    pub size: i64,
+    pub content_type: String,
+    pub kind: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RecusalView {
+    pub expert_code: String,
+    pub expert_name: String,
+    pub source: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ApplicantDetail {
+    pub row: ApplicantRow,
+    pub details: Vec<(String, String)>,
+    pub extra: Vec<(String, String)>,
+    pub materials: Vec<MaterialView>,
+    pub recusals: Vec<RecusalView>,
+}
+
+pub fn applicant(conn: &Connection, code: &str) -> Result<Option<ApplicantDetail>> {
+    let Some(row) = conn
+        .query_row(
+            &format!("{APPLICANT_SQL} WHERE a.code = ?1"),
+            [code],
+            applicant_row,
+        )
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let (details, extra): (String, String) = conn.query_row(
+        "SELECT details, extra FROM applicants WHERE code = ?1",
+        [code],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let details: Vec<(String, String)> = serde_json::from_str::<Vec<[String; 2]>>(&details)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|[k, v]| (k, v))
+        .collect();
+    let extra: Vec<(String, String)> = match serde_json::from_str::<serde_json::Value>(&extra) {
+        Ok(serde_json::Value::Object(m)) => m
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k,
+                    if let serde_json::Value::String(s) = v {
+                        s
+                    } else {
+                        v.to_string()
+                    },
+                )
+            })
+            .collect(),
+        _ => vec![],
+    };
+    let mut st = conn.prepare(
+        "SELECT id, path, size, content_type FROM materials WHERE applicant_code = ?1 ORDER BY ord",
+    )?;
+    let materials = st
+        .query_map([code], |r| {
+            let path: String = r.get(1)?;
+            let ct: String = r.get(3)?;
+            Ok(MaterialView {
+                id: r.get(0)?,
+                file_name: path.rsplit('/').next().unwrap_or(&path).to_string(),
+                path,
+                size: r.get(2)?,
+                kind: if ct == "application/pdf" {
+                    "pdf"
+                } else if ct.starts_with("image/") {
+                    "image"
+                } else {
+                    "other"
+                },
+                content_type: ct,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut st = conn.prepare(
+        "SELECT r.expert_code, e.name, r.source, r.reason FROM recusals r JOIN experts e ON e.code = r.expert_code
+         WHERE r.applicant_code = ?1 ORDER BY e.ord",
+    )?;
+    let recusals = st
+        .query_map([code], |r| {
+            Ok(RecusalView {
+                expert_code: r.get(0)?,
+                expert_name: r.get(1)?,
+                source: r.get(2)?,
+                reason: r.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Some(ApplicantDetail {
+        row,
+        details,
+        extra,
+        materials,
+        recusals,
+    }))
+}
+
+pub fn is_recused(conn: &Connection, expert: &str, applicant: &str) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM recusals WHERE expert_code = ?1 AND applicant_code = ?2)",
+        [expert, applicant],
+        |r| r.get(0),
+    )?)
+}
+
+pub struct MaterialFile {
+    pub applicant_code: String,
+    pub path: String,
+    pub sha256: String,
+    pub content_type: String,
+}
+
+pub fn material(conn: &Connection, id: i64) -> Result<Option<MaterialFile>> {
+    Ok(conn
+        .query_row(
+            "SELECT applicant_code, path, sha256, content_type FROM materials WHERE id = ?1",
+            [id],
+            |r| {
+                Ok(MaterialFile {
+                    applicant_code: r.get(0)?,
+                    path: r.get(1)?,
+                    sha256: r.get(2)?,
+                    content_type: r.get(3)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+#[derive(Debug, Serialize)]
+pub struct AttendanceRow {
+    pub code: String,
+    pub name: String,
+    pub roles: String,
+    pub group_name: String,
+    pub signed_in_at: String,
+    pub method: String,
+}
+
+pub fn attendance(conn: &Connection) -> Result<Vec<AttendanceRow>> {
+    let people = crate::accounts::load_people(conn)?;
+    let mut st =
+        conn.prepare("SELECT signed_in_at, method FROM attendance WHERE person_code = ?1")?;
+    let mut out = Vec::new();
+    for p in people {
+        let (at, method): (String, String) = st
+            .query_row([&p.code], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .unwrap_or_default();
+        out.push(AttendanceRow {
+            roles: p.role_labels().join("、"),
+            code: p.code,
+            name: p.name,
+            group_name: p.group_name.unwrap_or_default(),
+            signed_in_at: store::display_time(&at),
+            method: match method.as_str() {
+                "login" => "登录签到".into(),
+                "admin" => "会务人员签到".into(),
+                _ => String::new(),
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// The admin checks someone in by hand (e.g. a member whose phone has no browser).
+pub fn check_in(db: &Db, code: &str, actor: &str) -> Result<bool> {
+    let at = db.now();
+    db.write(|tx| {
+        let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM experts WHERE code = ?1)", [code], |r| r.get(0))?;
+        if !exists {
+            return Err(Error::not_found());
+        }
+        let n = tx.execute(
+            "INSERT OR IGNORE INTO attendance (person_code, signed_in_at, method) VALUES (?1, ?2, 'admin')",
+            params![code, at],
+        )?;
+        if n == 1 {
+            store::audit(tx, &at, actor, "attendance.sign_in", code, json!({ "method": "admin" }))?;
+        }
+        Ok(n == 1)
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub object: String,
+    pub details: String,
+}
+
+pub fn audit_page(conn: &Connection, page: i64, per_page: i64) -> Result<Paged<AuditRow>> {
+    let total: i64 = conn.query_row("SELECT count(*) FROM audit", [], |r| r.get(0))?;
+    let pages = ((total + per_page - 1) / per_page).max(1);
+    let page = page.clamp(1, pages);
+    let mut st = conn.prepare("SELECT seq, at, actor, action, object, details FROM audit ORDER BY seq DESC LIMIT ?1 OFFSET ?2")?;
+    let rows = st
+        .query_map(params![per_page, (page - 1) * per_page], |r| {
+            Ok(AuditRow {
+                seq: r.get(0)?,
+                at: store::display_time(&r.get::<_, String>(1)?),
+                actor: r.get(2)?,
+                action: r.get(3)?,
+                object: r.get(4)?,
+                details: r.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Paged {
+        rows,
+        total,
+        page,
+        pages,
+        per_page,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks() {
+        assert_eq!(mask_phone("13803710003"), "138****0003");
+        assert_eq!(mask_id("410105197805120023"), "410***********0023");
+        assert_eq!(mask_id("123"), "***");
+    }
+}

@@ -1,0 +1,235 @@
+//! 会务管理: the admin console. Every handler here is reached only after `require_admin`.
+
+use super::http::query;
+use super::{layout, App, Ctx, Input};
+use crate::accounts;
+use crate::error::{Error, Result};
+use crate::package;
+use crate::venue;
+use rouille::{Request, Response};
+use serde_json::json;
+
+pub fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
+    match url {
+        "/admin" => overview(app, ctx),
+        "/admin/import" => layout(app, ctx, "admin_import.html", url, "导入会务包", json!({})),
+        "/admin/groups" => {
+            let groups = app.db.read(venue::groups)?;
+            layout(
+                app,
+                ctx,
+                "admin_groups.html",
+                url,
+                "专业组",
+                json!({ "groups": groups }),
+            )
+        }
+        "/admin/experts" => experts(app, ctx, None),
+        "/admin/applicants" => {
+            let q = query(req, "q");
+            let group = query(req, "group");
+            let page: i64 = query(req, "page").and_then(|p| p.parse().ok()).unwrap_or(1);
+            let paged = app
+                .db
+                .read(|c| venue::search_applicants(c, q.as_deref(), group.as_deref(), page, 20))?;
+            let groups = app.db.read(venue::groups)?;
+            layout(
+                app,
+                ctx,
+                "admin_applicants.html",
+                url,
+                "申报人",
+                json!({ "p": paged, "q": q, "group": group, "groups": groups }),
+            )
+        }
+        "/admin/accounts" => {
+            let experts = app.db.read(|c| venue::experts(c, None))?;
+            let issued = experts.iter().filter(|e| !e.issued_at.is_empty()).count();
+            layout(
+                app,
+                ctx,
+                "admin_accounts.html",
+                url,
+                "账号与密码条",
+                json!({ "experts": experts, "issued": issued, "address": app.primary_address() }),
+            )
+        }
+        "/admin/attendance" => {
+            let rows = app.db.read(venue::attendance)?;
+            let present = rows.iter().filter(|r| !r.signed_in_at.is_empty()).count();
+            layout(
+                app,
+                ctx,
+                "admin_attendance.html",
+                url,
+                "签到",
+                json!({ "rows": rows, "present": present }),
+            )
+        }
+        "/admin/audit" => {
+            let page: i64 = query(req, "page").and_then(|p| p.parse().ok()).unwrap_or(1);
+            let paged = app.db.read(|c| venue::audit_page(c, page, 50))?;
+            layout(
+                app,
+                ctx,
+                "admin_audit.html",
+                url,
+                "审计日志",
+                json!({ "p": paged }),
+            )
+        }
+        "/admin/password" => layout(app, ctx, "admin_password.html", url, "修改密码", json!({})),
+        _ => Err(Error::not_found()),
+    }
+}
+
+pub fn post(app: &App, _req: &Request, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
+    let actor = ctx.actor();
+    match url {
+        "/admin/import" => import(app, ctx, input),
+        "/admin/experts/reveal" => {
+            let code = input.form.text("code");
+            venue::reveal_expert(&app.db, &code, &actor)?;
+            experts(app, ctx, Some(&code))
+        }
+        "/admin/accounts/issue" => {
+            let any_issued = app.db.read(|c| {
+                Ok(c.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM accounts WHERE is_admin = 0 AND password_hash IS NOT NULL)",
+                    [],
+                    |r| r.get::<_, bool>(0),
+                )?)
+            })?;
+            if any_issued && input.form.get("confirm") != Some("yes") {
+                return Err(Error::bad_request(
+                    "已经发放过密码。重新生成会使所有已发放的密码失效：请勾选确认后再提交。",
+                ));
+            }
+            let slips = accounts::issue_passwords(&app.db, app.cfg.bcrypt_cost, None, &actor)?;
+            slips_page(app, slips)
+        }
+        "/admin/accounts/reset" => {
+            let code = input.form.text("code");
+            let slips =
+                accounts::issue_passwords(&app.db, app.cfg.bcrypt_cost, Some(&[code]), &actor)?;
+            slips_page(app, slips)
+        }
+        "/admin/attendance/checkin" => {
+            let code = input.form.text("code");
+            venue::check_in(&app.db, &code, &actor)?;
+            Ok(Response::redirect_303("/admin/attendance"))
+        }
+        "/admin/password" => {
+            let current = input.form.get("current").unwrap_or("");
+            let new = input.form.get("new").unwrap_or("");
+            let confirm = input.form.get("confirm").unwrap_or("");
+            let err = |m: &str| {
+                layout(
+                    app,
+                    ctx,
+                    "admin_password.html",
+                    url,
+                    "修改密码",
+                    json!({ "error": m }),
+                )
+            };
+            if accounts::verify_login(&app.db, &ctx.acc.username, current)?.is_none() {
+                return err("当前密码不正确。").map(|r| r.with_status_code(400));
+            }
+            if new.chars().count() < 10 {
+                return err("新密码至少需要 10 个字符。").map(|r| r.with_status_code(400));
+            }
+            if new != confirm {
+                return err("两次输入的新密码不一致。").map(|r| r.with_status_code(400));
+            }
+            accounts::set_password(&app.db, ctx.acc.id, new, app.cfg.bcrypt_cost, &actor)?;
+            Ok(Response::redirect_303("/login"))
+        }
+        _ => Err(Error::not_found()),
+    }
+}
+
+fn overview(app: &App, ctx: &Ctx) -> Result<Response> {
+    let counts = app.db.read(venue::counts)?;
+    let voting = app.db.read(package::voting_started)?;
+    let materials_bytes: i64 = app.db.read(|c| {
+        Ok(
+            c.query_row("SELECT coalesce(sum(size), 0) FROM materials", [], |r| {
+                r.get(0)
+            })?,
+        )
+    })?;
+    let health = json!({
+        "data_dir": app.data_dir.canonicalize().unwrap_or(app.data_dir.clone()).display().to_string(),
+        "db_size": app.db.size_bytes(),
+        "materials_size": materials_bytes,
+        "log_file": app.cfg.log_path().display().to_string(),
+        "addresses": app.addresses(),
+        "version": env!("CARGO_PKG_VERSION"),
+    });
+    layout(
+        app,
+        ctx,
+        "admin_overview.html",
+        "/admin",
+        "会务概览",
+        json!({ "counts": counts, "health": health, "voting_started": voting }),
+    )
+}
+
+fn experts(app: &App, ctx: &Ctx, reveal: Option<&str>) -> Result<Response> {
+    let experts = app.db.read(|c| venue::experts(c, reveal))?;
+    layout(
+        app,
+        ctx,
+        "admin_experts.html",
+        "/admin/experts",
+        "专家",
+        json!({ "experts": experts, "revealed": reveal }),
+    )
+}
+
+fn slips_page(app: &App, slips: Vec<accounts::Slip>) -> Result<Response> {
+    let name = app
+        .db
+        .read(venue::session)?
+        .map(|s| s.name)
+        .unwrap_or_default();
+    let html = crate::slips::slips_html(&app.t, &name, &app.primary_address(), &slips, false)?;
+    Ok(Response::html(html))
+}
+
+fn import(app: &App, ctx: &Ctx, input: Input) -> Result<Response> {
+    let file = input
+        .parts
+        .into_iter()
+        .find(|p| p.name == "package" && p.filename.as_deref().is_some_and(|f| !f.is_empty()))
+        .ok_or_else(|| {
+            Error::bad_request("请选择要上传的会务包文件（package.json、package.xlsx 或 .zip）。")
+        })?;
+    let filename = file.filename.clone().unwrap_or_default();
+    let render_problems = |problems: Vec<String>| {
+        layout(
+            app,
+            ctx,
+            "admin_import.html",
+            "/admin/import",
+            "导入会务包",
+            json!({ "problems": problems, "filename": filename }),
+        )
+        .map(|r| r.with_status_code(422))
+    };
+    let mut loaded = match package::load_bytes(&filename, file.data, app.cfg.upload_limit()) {
+        Ok(l) => l,
+        Err(problems) => return render_problems(problems.iter().map(|p| p.to_string()).collect()),
+    };
+    let summary = package::import(&app.db, &app.data_dir, &mut loaded, &ctx.actor(), false)?;
+    layout(
+        app,
+        ctx,
+        "admin_import.html",
+        "/admin/import",
+        "导入会务包",
+        json!({ "summary": summary, "filename": filename }),
+    )
+}

@@ -1,0 +1,198 @@
+//! Login, logout, the session cookie and CSRF.
+//!
+//! The session id is random, stored only hashed, renewed at every login and sent in an
+//! HttpOnly, SameSite=Strict cookie. Every POST carries the session's CSRF token (form field
+//! `_csrf` or header `X-CSRF-Token`); the login form uses a double-submit cookie instead.
+
+use super::http::{self, Form};
+use super::{App, Ctx, Input};
+use crate::accounts;
+use crate::error::{Error, Result};
+use crate::venue;
+use rouille::{Request, Response};
+use serde_json::json;
+
+pub const SESSION_COOKIE: &str = "pingshen_sid";
+const LOGIN_COOKIE: &str = "pingshen_login";
+
+pub fn current(app: &App, req: &Request) -> Result<Option<Ctx>> {
+    let Some(token) = http::cookie(req, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let Some((acc, csrf)) = accounts::lookup_session(&app.db, &token, &app.limits)? else {
+        return Ok(None);
+    };
+    let person = match &acc.person_code {
+        Some(code) => app.db.read(|c| accounts::load_person(c, code))?,
+        None => None,
+    };
+    if !acc.is_admin && person.is_none() {
+        return Ok(None); // the person left the package at a re-import
+    }
+    Ok(Some(Ctx {
+        acc,
+        person,
+        csrf,
+        token,
+    }))
+}
+
+/// Reads the body and checks the CSRF token and, when the browser sends one, the Origin.
+pub fn checked_input(req: &Request, ctx: &Ctx, limit: u64) -> Result<Input> {
+    check_origin(req)?;
+    let body = http::read_body(req, limit)?;
+    let is_multipart = req
+        .header("Content-Type")
+        .is_some_and(|c| c.starts_with("multipart/form-data"));
+    let (form, parts) = if is_multipart {
+        let parts = http::multipart(req, &body)?;
+        let fields: Vec<(String, String)> = parts
+            .iter()
+            .filter(|p| p.filename.is_none())
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    String::from_utf8_lossy(&p.data).into_owned(),
+                )
+            })
+            .collect();
+        let encoded = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        (Form::parse(encoded.as_bytes()), parts)
+    } else {
+        (Form::parse(&body), Vec::new())
+    };
+    let token = req
+        .header("X-CSRF-Token")
+        .map(str::to_string)
+        .or_else(|| form.get("_csrf").map(str::to_string));
+    match token {
+        Some(t) if http::constant_eq(&t, &ctx.csrf) => Ok(Input { form, parts }),
+        _ => Err(Error::forbidden_msg(
+            "页面已过期或请求来源无效（CSRF 校验失败），请刷新页面后重试。",
+        )),
+    }
+}
+
+fn check_origin(req: &Request) -> Result<()> {
+    let (Some(origin), Some(host)) = (req.header("Origin"), req.header("Host")) else {
+        return Ok(());
+    };
+    let origin_host = origin.split("://").nth(1).unwrap_or("");
+    if origin != "null" && origin_host != host {
+        return Err(Error::forbidden_msg("请求来源无效。"));
+    }
+    Ok(())
+}
+
+pub fn login_page(app: &App, req: &Request) -> Result<Response> {
+    render_login(app, req, None, 200, "")
+}
+
+fn render_login(
+    app: &App,
+    req: &Request,
+    error: Option<String>,
+    status: u16,
+    username: &str,
+) -> Result<Response> {
+    let token = accounts::random_token();
+    let session = app.db.read(venue::session)?;
+    let next = http::query(req, "next")
+        .filter(|n| safe_next(n))
+        .unwrap_or_default();
+    let html = app.t.render(
+        "login.html",
+        json!({ "csrf": token, "error": error, "session": session, "next": next, "username": username }),
+    )?;
+    Ok(http::set_cookie(
+        Response::html(html).with_status_code(status),
+        LOGIN_COOKIE,
+        &token,
+        None,
+        false,
+    ))
+}
+
+fn safe_next(n: &str) -> bool {
+    n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n != "/login"
+}
+
+pub fn login_post(app: &App, req: &Request) -> Result<Response> {
+    let body = http::read_body(req, app.cfg.body_limit())?;
+    let form = Form::parse(&body);
+    let username = form.text("username").to_lowercase();
+    let password = form.get("password").unwrap_or("").to_string();
+    let cookie = http::cookie(req, LOGIN_COOKIE).unwrap_or_default();
+    if cookie.is_empty() || !http::constant_eq(&cookie, form.get("_csrf").unwrap_or("")) {
+        return render_login(
+            app,
+            req,
+            Some("页面已过期，请重新输入用户名和密码。".into()),
+            403,
+            &username,
+        );
+    }
+    let addr = req.remote_addr().ip().to_string();
+    if let Some(secs) = app.throttle.blocked(&username, &addr) {
+        log::warn!("login refused (throttled) for {username:?} from {addr}");
+        let mins = secs.div_ceil(60);
+        return render_login(
+            app,
+            req,
+            Some(format!(
+                "登录失败次数过多，请 {mins} 分钟后再试，或联系会务人员。"
+            )),
+            429,
+            &username,
+        );
+    }
+    if username.is_empty() || password.is_empty() {
+        return render_login(
+            app,
+            req,
+            Some("请输入用户名和密码。".into()),
+            400,
+            &username,
+        );
+    }
+    let Some(acc) = accounts::verify_login(&app.db, &username, &password)? else {
+        app.throttle.failure(&username, &addr);
+        log::warn!("login failed for {username:?} from {addr}");
+        return render_login(app, req, Some("用户名或密码错误。".into()), 401, &username);
+    };
+    app.throttle.success(&username);
+    if let Some(old) = http::cookie(req, SESSION_COOKIE) {
+        if let Ok(Some((old_acc, _))) = accounts::lookup_session(&app.db, &old, &app.limits) {
+            let _ = accounts::end_session(&app.db, &old, &old_acc);
+        }
+    }
+    let (token, _) = accounts::start_session(&app.db, &acc, &addr)?;
+    log::info!("login {:?} from {addr}", acc.username);
+    let next = form
+        .get("next")
+        .filter(|n| safe_next(n))
+        .unwrap_or("/")
+        .to_string();
+    let resp = Response::redirect_303(next);
+    let resp = http::set_cookie(
+        resp,
+        SESSION_COOKIE,
+        &token,
+        Some(app.limits.max_secs),
+        false,
+    );
+    Ok(http::set_cookie(resp, LOGIN_COOKIE, "", Some(0), false))
+}
+
+pub fn logout(app: &App, ctx: &Ctx) -> Result<Response> {
+    accounts::end_session(&app.db, &ctx.token, &ctx.acc)?;
+    Ok(http::set_cookie(
+        Response::redirect_303("/login"),
+        SESSION_COOKIE,
+        "",
+        Some(0),
+        false,
+    ))
+}

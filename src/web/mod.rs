@@ -1,0 +1,278 @@
+//! HTTP: routing, authentication, CSRF and pages. Handlers parse the request, call a plain
+//! domain function and render; they never hold business rules of their own.
+
+mod admin;
+mod auth;
+pub mod http;
+pub mod menu;
+mod pages;
+pub mod render;
+
+use crate::accounts::{Account, Person, SessionLimits, Throttle};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::store::Db;
+use crate::venue;
+use rouille::{Request, Response};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::time::Instant;
+
+pub struct App {
+    pub cfg: Config,
+    pub db: Db,
+    pub t: render::Templates,
+    pub throttle: Throttle,
+    pub limits: SessionLimits,
+    /// Base URLs experts type or scan (public_url, or one per LAN address); set once bound.
+    addresses: std::sync::OnceLock<Vec<String>>,
+    pub data_dir: PathBuf,
+}
+
+impl App {
+    pub fn new(cfg: Config, db: Db, addresses: Vec<String>) -> App {
+        App {
+            throttle: Throttle::new(
+                cfg.login_max_failures_per_account,
+                cfg.login_max_failures_per_address,
+                cfg.login_lockout_minutes,
+            ),
+            limits: SessionLimits {
+                idle_secs: cfg.session_idle_minutes as i64 * 60,
+                max_secs: cfg.session_max_hours as i64 * 3600,
+            },
+            t: render::Templates::load(),
+            data_dir: cfg.data_dir.clone(),
+            addresses: {
+                let cell = std::sync::OnceLock::new();
+                if !addresses.is_empty() {
+                    let _ = cell.set(addresses);
+                }
+                cell
+            },
+            db,
+            cfg,
+        }
+    }
+
+    pub fn set_addresses(&self, addresses: Vec<String>) {
+        let _ = self.addresses.set(addresses);
+    }
+
+    pub fn addresses(&self) -> Vec<String> {
+        self.addresses.get().cloned().unwrap_or_default()
+    }
+
+    pub fn primary_address(&self) -> String {
+        self.addresses()
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "http://127.0.0.1:8080/".into())
+    }
+}
+
+/// The signed-in user of a request.
+pub struct Ctx {
+    pub acc: Account,
+    pub person: Option<Person>,
+    pub csrf: String,
+    pub token: String,
+}
+
+impl Ctx {
+    pub fn actor(&self) -> String {
+        crate::accounts::actor_name(&self.acc)
+    }
+    pub fn require_admin(&self) -> Result<()> {
+        if self.acc.is_admin {
+            Ok(())
+        } else {
+            Err(Error::forbidden())
+        }
+    }
+    fn user_json(&self) -> Value {
+        match &self.person {
+            Some(p) => json!({
+                "name": p.name, "code": p.code, "roles": p.role_labels(), "group": p.group_name,
+                "is_admin": false,
+            }),
+            None => {
+                json!({ "name": "会务管理员", "code": "admin", "roles": ["会务管理员"], "is_admin": true })
+            }
+        }
+    }
+}
+
+/// A POST's fields, from a urlencoded form or a multipart upload.
+pub struct Input {
+    pub form: http::Form,
+    pub parts: Vec<http::Part>,
+}
+
+pub fn handle(app: &App, req: &Request) -> Response {
+    let started = Instant::now();
+    let resp = match route(app, req) {
+        Ok(r) => r,
+        Err(e) => error_response(app, req, &e),
+    };
+    let resp = http::secure_headers(resp);
+    // Path only: query strings may carry tokens (the room display's link).
+    log::info!(
+        "{} {} {} {} {}ms",
+        req.remote_addr().ip(),
+        req.method(),
+        req.url(),
+        resp.status_code,
+        started.elapsed().as_millis()
+    );
+    resp
+}
+
+fn route(app: &App, req: &Request) -> Result<Response> {
+    let url = req.url();
+    let method = req.method();
+    if let Some(rest) = url.strip_prefix("/static/") {
+        return static_file(rest);
+    }
+    match (method, url.as_str()) {
+        ("GET", "/login") => return auth::login_page(app, req),
+        ("POST", "/login") => return auth::login_post(app, req),
+        ("GET", "/healthz") => return Ok(Response::text("ok")),
+        _ => {}
+    }
+    let Some(ctx) = auth::current(app, req)? else {
+        if method == "GET" {
+            let next: String = form_urlencoded::byte_serialize(url.as_bytes()).collect();
+            return Ok(Response::redirect_303(format!("/login?next={next}")));
+        }
+        return Err(Error::new(401, "登录已过期，请重新登录。"));
+    };
+    if method == "POST" {
+        let limit = if url == "/admin/import" && ctx.acc.is_admin {
+            app.cfg.upload_limit()
+        } else {
+            app.cfg.body_limit()
+        };
+        let input = auth::checked_input(req, &ctx, limit)?;
+        return post(app, req, &ctx, &url, input);
+    }
+    if method != "GET" && method != "HEAD" {
+        return Err(Error::new(405, "不支持的请求方法。"));
+    }
+    get(app, req, &ctx, &url)
+}
+
+fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
+    if url == "/" {
+        return Ok(Response::redirect_303(if ctx.acc.is_admin {
+            "/admin"
+        } else {
+            "/desk"
+        }));
+    }
+    if url == "/desk" {
+        return pages::desk(app, ctx);
+    }
+    if let Some(code) = url.strip_prefix("/applicants/") {
+        return pages::applicant(app, ctx, code);
+    }
+    if let Some(id) = url.strip_prefix("/materials/") {
+        return pages::material(app, ctx, id);
+    }
+    if url.starts_with("/admin") {
+        ctx.require_admin()?;
+        return admin::get(app, req, ctx, url);
+    }
+    if let Some(page) = menu::find(url) {
+        let mode = app
+            .db
+            .read(venue::session)?
+            .map(|s| s.mode())
+            .unwrap_or(crate::package::Mode::ExpertReview);
+        if !(page.allowed)(ctx, mode) {
+            return Err(Error::forbidden());
+        }
+        return pages::not_yet(app, ctx, page);
+    }
+    Err(Error::not_found())
+}
+
+fn post(app: &App, req: &Request, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
+    if url == "/logout" {
+        return auth::logout(app, ctx);
+    }
+    if url.starts_with("/admin") {
+        ctx.require_admin()?;
+        return admin::post(app, req, ctx, url, input);
+    }
+    if menu::find(url).is_some() {
+        // Pages of later issues accept no changes yet; still authorized like their GET.
+        return Err(Error::forbidden());
+    }
+    Err(Error::not_found())
+}
+
+fn static_file(path: &str) -> Result<Response> {
+    let (data, ct) = render::static_asset(path).ok_or_else(Error::not_found)?;
+    Ok(Response::from_data(ct, data).with_unique_header("Cache-Control", "public, max-age=3600"))
+}
+
+/// Renders a page inside the common layout (header, left menu) with the user's context.
+pub fn layout(
+    app: &App,
+    ctx: &Ctx,
+    template: &str,
+    active: &str,
+    title: &str,
+    extra: Value,
+) -> Result<Response> {
+    let session = app.db.read(venue::session)?;
+    let mode = session
+        .as_ref()
+        .map(|s| s.mode())
+        .unwrap_or(crate::package::Mode::ExpertReview);
+    let mut v = json!({
+        "title": title,
+        "active": active,
+        "csrf": ctx.csrf,
+        "user": ctx.user_json(),
+        "menu": menu::build(ctx, mode, active),
+        "session": session,
+    });
+    if let (Value::Object(base), Value::Object(more)) = (&mut v, extra) {
+        base.extend(more);
+    }
+    Ok(Response::html(app.t.render(template, v)?))
+}
+
+fn error_response(app: &App, req: &Request, e: &Error) -> Response {
+    let wants_json = req
+        .header("Accept")
+        .is_some_and(|a| a.contains("application/json"));
+    if wants_json {
+        return Response::json(&json!({ "error": e.message })).with_status_code(e.status);
+    }
+    let ctx = auth::current(app, req).ok().flatten();
+    let html = match &ctx {
+        Some(ctx) => layout(
+            app,
+            ctx,
+            "error.html",
+            "",
+            "出错了",
+            json!({ "status": e.status, "message": e.message }),
+        )
+        .ok()
+        .map(|r| r),
+        None => app
+            .t
+            .render(
+                "error.html",
+                json!({ "status": e.status, "message": e.message, "bare": true }),
+            )
+            .ok()
+            .map(Response::html),
+    };
+    html.unwrap_or_else(|| Response::text(e.message.clone()))
+        .with_status_code(e.status)
+}

@@ -1,0 +1,138 @@
+//! Pages every signed-in person uses: the desk, applicant details and materials.
+
+use super::menu::{self, Page};
+use super::{layout, App, Ctx};
+use crate::error::{Error, Result};
+use crate::venue::{self, ApplicantRow};
+use rouille::Response;
+use serde_json::json;
+
+pub fn desk(app: &App, ctx: &Ctx) -> Result<Response> {
+    if ctx.acc.is_admin {
+        return Ok(Response::redirect_303("/admin"));
+    }
+    let person = ctx.person.as_ref().ok_or_else(Error::forbidden)?;
+    let (signed_in, group_applicants, recused) = app.db.read(|c| {
+        let at: Option<String> = rusqlite::OptionalExtension::optional(c.query_row(
+            "SELECT signed_in_at FROM attendance WHERE person_code = ?1",
+            [&person.code],
+            |r| r.get(0),
+        ))?;
+        let n: i64 = c.query_row(
+            "SELECT count(*) FROM applicants WHERE group_code = ?1",
+            [person.group_code.as_deref().unwrap_or("")],
+            |r| r.get(0),
+        )?;
+        let rec: i64 = c.query_row(
+            "SELECT count(*) FROM recusals WHERE expert_code = ?1",
+            [&person.code],
+            |r| r.get(0),
+        )?;
+        Ok((at.map(|s| crate::store::display_time(&s)), n, rec))
+    })?;
+    layout(
+        app,
+        ctx,
+        "desk.html",
+        "/desk",
+        "我的桌面",
+        json!({ "signed_in_at": signed_in, "group_applicants": group_applicants, "recused": recused }),
+    )
+}
+
+pub fn not_yet(app: &App, ctx: &Ctx, page: &Page) -> Result<Response> {
+    layout(
+        app,
+        ctx,
+        "not_yet.html",
+        page.path,
+        page.label,
+        json!({ "section": page.section }),
+    )
+}
+
+/// Admin, committee members, and the experts of the applicant's own group may look.
+fn can_view(ctx: &Ctx, row: &ApplicantRow) -> bool {
+    if ctx.acc.is_admin {
+        return true;
+    }
+    match &ctx.person {
+        Some(p) => p.is_member || (p.group_code.is_some() && p.group_code == row.group_code),
+        None => false,
+    }
+}
+
+pub fn applicant(app: &App, ctx: &Ctx, code: &str) -> Result<Response> {
+    let detail = app
+        .db
+        .read(|c| venue::applicant(c, code))?
+        .ok_or_else(Error::not_found)?;
+    if !can_view(ctx, &detail.row) {
+        return Err(Error::forbidden());
+    }
+    let session = app.db.read(venue::session)?;
+    let blind = session.as_ref().is_some_and(|s| s.blind) && !ctx.acc.is_admin;
+    let recused = match &ctx.person {
+        Some(p) => app.db.read(|c| venue::is_recused(c, &p.code, code))?,
+        None => false,
+    };
+    let title = if blind {
+        format!("申报人 {}", detail.row.code)
+    } else {
+        format!("申报人 {}", detail.row.name)
+    };
+    layout(
+        app,
+        ctx,
+        "applicant.html",
+        "",
+        &title,
+        json!({ "a": detail, "blind": blind, "recused": recused, "show_recusals": ctx.acc.is_admin }),
+    )
+}
+
+pub fn material(app: &App, ctx: &Ctx, id: &str) -> Result<Response> {
+    let id: i64 = id.parse().map_err(|_| Error::not_found())?;
+    let m = app
+        .db
+        .read(|c| venue::material(c, id))?
+        .ok_or_else(Error::not_found)?;
+    let row = app
+        .db
+        .read(|c| venue::applicant(c, &m.applicant_code))?
+        .ok_or_else(Error::not_found)?
+        .row;
+    if !can_view(ctx, &row) {
+        return Err(Error::forbidden());
+    }
+    // Served only from the content-addressed store, by the id the package gave it.
+    let path = crate::package::material_path(&app.data_dir, &m.sha256);
+    let file = std::fs::File::open(&path)
+        .map_err(|e| Error::internal(format!("material {}: {e}", path.display())))?;
+    let name = m.path.rsplit('/').next().unwrap_or(&m.path);
+    let inline = m.content_type != "application/octet-stream";
+    let mut resp = Response::from_file(m.content_type.clone(), file)
+        .with_unique_header(
+            "Content-Disposition",
+            super::http::disposition(if inline { "inline" } else { "attachment" }, name),
+        )
+        .with_unique_header("Cache-Control", "private, no-store");
+    if m.content_type != "application/pdf" {
+        // Anything but the PDF viewer runs sandboxed: an image or text cannot script our origin.
+        resp = resp.with_unique_header(
+            "Content-Security-Policy",
+            "sandbox; default-src 'none'; img-src 'self'",
+        );
+    } else {
+        resp = resp.with_unique_header(
+            "Content-Security-Policy",
+            "default-src 'none'; frame-ancestors 'self'",
+        );
+    }
+    Ok(resp)
+}
+
+#[allow(dead_code)]
+pub fn page_for(path: &str) -> Option<&'static Page> {
+    menu::find(path)
+}
