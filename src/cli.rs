@@ -159,6 +159,16 @@ fn init_logging(cfg: &Config) -> Result<(), (i32, String)> {
     Ok(())
 }
 
+/// The demo flag also takes short names: 1/2/3, 专家评审, 讲课答辩, 面试答辩.
+fn parse_mode_flag(s: &str) -> Option<Mode> {
+    Mode::parse(s).or(match s.trim() {
+        "1" | "专家评审" => Some(Mode::ExpertReview),
+        "2" | "讲课答辩" => Some(Mode::LectureDefense),
+        "3" | "面试答辩" => Some(Mode::InterviewDefense),
+        _ => None,
+    })
+}
+
 /// Base URLs for slips and the banner: `public_url`, or one per LAN IPv4 address.
 pub fn venue_addresses(cfg: &Config, bound: SocketAddr) -> Vec<String> {
     if let Some(u) = &cfg.public_url {
@@ -192,7 +202,7 @@ fn serve(
 ) -> CmdResult {
     let demo_mode = match &demo {
         None => None,
-        Some(m) => Some(Mode::parse(m).ok_or_else(|| {
+        Some(m) => Some(parse_mode_flag(m).ok_or_else(|| {
             (2, format!("未知的评审模式「{m}」：应为 expert_review、lecture_defense 或 interview_defense"))
         })?),
     };

@@ -138,6 +138,7 @@ fn route(app: &App, req: &Request) -> Result<Response> {
         ("GET", "/login") => return auth::login_page(app, req),
         ("POST", "/login") => return auth::login_post(app, req),
         ("GET", "/healthz") => return Ok(Response::text("ok")),
+        ("GET", "/favicon.ico") => return static_file("favicon.svg"),
         _ => {}
     }
     let Some(ctx) = auth::current(app, req)? else {

@@ -1,1 +1,9 @@
-fn main() {}
+//! One integration-test binary (each extra tests/*.rs would link the crate again).
+//! Every test starts the real server or runs the real binary.
+
+mod admin;
+mod auth;
+mod browser;
+mod common;
+mod import;
+mod roles;

@@ -1,0 +1,247 @@
+//! Signing in and out, cookies, CSRF, throttling, timeouts, body limits, and the log.
+
+use crate::common::*;
+use std::time::Duration;
+
+#[test]
+fn login_lands_on_the_desk_and_logout_ends_the_session() {
+    let s = Server::demo("expert_review");
+    let c = s.client();
+    // Not signed in: pages redirect to the login form.
+    let r = c.get("/desk");
+    assert_eq!(r.status, 303);
+    assert!(r.location().unwrap().starts_with("/login"));
+    let r = c.login("sunyi", "pingshen");
+    assert_eq!(r.status, 303);
+    assert_eq!(r.location(), Some("/"));
+    let r = c.get("/");
+    assert_eq!(r.location(), Some("/desk"));
+    let desk = c.get("/desk");
+    assert_eq!(desk.status, 200);
+    assert!(desk.body.contains("我的桌面"));
+    assert!(desk.body.contains("孙怡"));
+    let token = c.session_cookie().unwrap();
+    let r = c.post_form("/logout", &[]);
+    assert_eq!(r.status, 303);
+    assert_eq!(r.location(), Some("/login"));
+    assert!(c.session_cookie().is_none());
+    // The old token is dead on the server, not only forgotten by the browser.
+    c.cookies.borrow_mut().insert("pingshen_sid".into(), token);
+    assert_eq!(c.get("/desk").status, 303);
+}
+
+#[test]
+fn wrong_password_and_unknown_user_are_refused_alike() {
+    let s = Server::demo("expert_review");
+    let c = s.client();
+    let r = c.login("sunyi", "wrong-password");
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("用户名或密码错误"));
+    assert!(c.session_cookie().is_none());
+    let r = c.login("nobody", "pingshen");
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("用户名或密码错误"));
+    // Usernames are case-insensitive as typed from paper.
+    assert_eq!(c.login("SunYi", "pingshen").status, 303);
+}
+
+#[test]
+fn failed_logins_are_throttled_per_account() {
+    let s = Server::demo("expert_review");
+    for _ in 0..5 {
+        assert_eq!(s.client().login("wangjianhua", "bad").status, 401);
+    }
+    // Even the right password is refused while the account is locked ...
+    let r = s.client().login("wangjianhua", "pingshen");
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.body.contains("登录失败次数过多"));
+    // ... but other accounts are unaffected.
+    assert_eq!(s.client().login("sunyi", "pingshen").status, 303);
+}
+
+#[test]
+fn failed_logins_are_throttled_per_client_address() {
+    let s = Server::start_with(
+        &["--demo", "expert_review"],
+        "login_max_failures_per_address = 3",
+    );
+    for user in ["a1", "a2", "a3"] {
+        assert_eq!(s.client().login(user, "bad").status, 401);
+    }
+    assert_eq!(s.client().login("sunyi", "pingshen").status, 429);
+}
+
+#[test]
+fn login_form_needs_its_token() {
+    let s = Server::demo("expert_review");
+    let c = s.client();
+    let r = c.post_form_raw("/login", &[("username", "sunyi"), ("password", "pingshen")]);
+    assert_eq!(r.status, 403);
+    assert!(c.session_cookie().is_none());
+}
+
+#[test]
+fn post_without_csrf_token_is_refused_and_changes_nothing() {
+    let s = Server::demo("expert_review");
+    let admin = s.admin();
+    let before: i64 = s
+        .db()
+        .query_row("SELECT count(*) FROM attendance", [], |r| r.get(0))
+        .unwrap();
+    let r = admin.post_form_raw("/admin/attendance/checkin", &[("code", "E002")]);
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("CSRF"));
+    let r = admin.post_form_raw(
+        "/admin/attendance/checkin",
+        &[("code", "E002"), ("_csrf", "forged")],
+    );
+    assert_eq!(r.status, 403);
+    let after: i64 = s
+        .db()
+        .query_row("SELECT count(*) FROM attendance", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(before, after);
+    // Logout without a token is refused too (no forced logout from another site).
+    assert_eq!(admin.post_form_raw("/logout", &[]).status, 403);
+    // With the token it works.
+    assert_eq!(
+        admin
+            .post_form("/admin/attendance/checkin", &[("code", "E002")])
+            .status,
+        303
+    );
+    let after: i64 = s
+        .db()
+        .query_row("SELECT count(*) FROM attendance", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(after, before + 1);
+}
+
+#[test]
+fn cross_origin_post_is_refused() {
+    let s = Server::demo("expert_review");
+    let admin = s.admin();
+    let token = admin.token();
+    let req = ureq::AgentBuilder::new()
+        .redirects(0)
+        .build()
+        .post(&format!("{}/admin/attendance/checkin", s.base))
+        .set(
+            "Cookie",
+            &format!("pingshen_sid={}", admin.session_cookie().unwrap()),
+        )
+        .set("Origin", "http://evil.example");
+    let status = match req.send_form(&[("_csrf", &token), ("code", "E003")]) {
+        Ok(r) => r.status(),
+        Err(ureq::Error::Status(c, _)) => c,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(status, 403);
+}
+
+#[test]
+fn session_cookie_is_httponly_strict_and_renewed_at_each_login() {
+    let s = Server::demo("expert_review");
+    let c = s.client();
+    let r = c.login("sunyi", "pingshen");
+    let set = r
+        .headers
+        .iter()
+        .find(|(k, v)| k.eq_ignore_ascii_case("set-cookie") && v.starts_with("pingshen_sid="))
+        .unwrap();
+    assert!(set.1.contains("HttpOnly"), "{}", set.1);
+    assert!(set.1.contains("SameSite=Strict"), "{}", set.1);
+    let first = c.session_cookie().unwrap();
+    assert_eq!(c.login("sunyi", "pingshen").status, 303);
+    let second = c.session_cookie().unwrap();
+    assert_ne!(first, second, "a new session id at every login");
+    let old = Client::new(&s.base);
+    old.cookies
+        .borrow_mut()
+        .insert("pingshen_sid".into(), first);
+    assert_eq!(
+        old.get("/desk").status,
+        303,
+        "the replaced session no longer works"
+    );
+    // The database holds only hashes of session ids.
+    let stored: i64 = s
+        .db()
+        .query_row(
+            "SELECT count(*) FROM web_sessions WHERE token_hash = ?1",
+            [&second],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, 0);
+}
+
+#[test]
+fn a_restart_logs_nobody_out() {
+    let s = Server::demo("expert_review");
+    let c = s.login("sunyi", "pingshen");
+    let cookie = c.session_cookie().unwrap();
+    let s = s.restart();
+    let c2 = Client::new(&s.base);
+    c2.cookies
+        .borrow_mut()
+        .insert("pingshen_sid".into(), cookie);
+    let r = c2.get("/desk");
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("孙怡"));
+}
+
+#[test]
+fn idle_sessions_time_out() {
+    let s = Server::start_with(&["--demo", "expert_review"], "session_idle_minutes = 0");
+    let c = s.login("sunyi", "pingshen");
+    std::thread::sleep(Duration::from_millis(2100));
+    let r = c.get("/desk");
+    assert_eq!(r.status, 303, "expired session must go back to login");
+    assert!(r.location().unwrap().starts_with("/login"));
+}
+
+#[test]
+fn oversized_form_bodies_get_413() {
+    let s = Server::start_with(&["--demo", "expert_review"], "body_limit_kb = 4");
+    let admin = s.admin();
+    let big = "x".repeat(8 * 1024);
+    let r = admin.post_form("/admin/attendance/checkin", &[("code", &big)]);
+    assert_eq!(r.status, 413);
+    // Also on the unauthenticated login form.
+    let r = s.client().post_form_raw("/login", &[("username", &big)]);
+    assert_eq!(r.status, 413);
+}
+
+#[test]
+fn the_log_holds_no_password_token_or_id_number() {
+    let s = Server::start_with(&["--demo", "expert_review"], "log_level = \"debug\"");
+    let c = s.login("sunyi", "pingshen");
+    let token = c.session_cookie().unwrap();
+    let _ = s.client().login("sunyi", "a-wrong-secret-7");
+    let admin = s.admin();
+    admin.get("/admin/experts");
+    admin.post_form("/admin/experts/reveal", &[("code", "E001")]);
+    let slips = admin.post_form("/admin/accounts/reset", &[("code", "E002")]);
+    let (_, _, new_pw) = crate::admin::slip_credentials(&slips.body).remove(0);
+    let log = std::fs::read_to_string(s.data.join("pingshen.log")).unwrap();
+    assert!(log.contains("login"), "the log is written");
+    for secret in [
+        "pingshen\"",
+        "a-wrong-secret-7",
+        "admin-demo",
+        token.as_str(),
+        new_pw.as_str(),
+    ] {
+        assert!(!log.contains(secret), "log contains a secret: {secret}");
+    }
+    let id: String = s
+        .db()
+        .query_row(
+            "SELECT id_number FROM experts WHERE code = 'E001'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(!log.contains(&id), "log contains a full ID number");
+}
