@@ -251,8 +251,11 @@ fn serve(
     }
     if demo_mode.is_some() {
         println!("演示账号（仅演示用，正式会务的账号由系统随机生成）:");
-        for (user, pw, name, roles) in demo::accounts_table(&app.db).map_err(fail)? {
-            println!("    {user:<14} {pw:<12} {name}  {roles}");
+        for a in demo::accounts_table(&app.db).map_err(fail)? {
+            println!(
+                "    {:<14} {:<12} {}  {}",
+                a.username, a.password, a.name, a.roles
+            );
         }
     }
     println!("pingshen: listening on {bound}");

@@ -191,63 +191,41 @@ pub fn mask_id(s: &str) -> String {
 
 /// All experts with their account and attendance; phone and ID masked unless `reveal` names them.
 pub fn experts(conn: &Connection, reveal: Option<&str>) -> Result<Vec<ExpertView>> {
-    let people = crate::accounts::load_people(conn)?;
+    let people: std::collections::HashMap<String, crate::accounts::Person> =
+        crate::accounts::load_people(conn)?
+            .into_iter()
+            .map(|p| (p.code.clone(), p))
+            .collect();
     let mut st = conn.prepare(
         "SELECT e.code, e.gender, e.phone, e.id_number, e.title, e.title_level, coalesce(a.username, ''),
                 coalesce(a.issued_at, ''), coalesce(t.signed_in_at, '')
          FROM experts e LEFT JOIN accounts a ON a.person_code = e.code
          LEFT JOIN attendance t ON t.person_code = e.code ORDER BY e.ord",
     )?;
-    let rows: Vec<(
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-    )> = st
-        .query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-            ))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(people
-        .into_iter()
-        .zip(rows)
-        .map(
-            |(p, (_, gender, phone, id, title, level, user, issued, signed))| {
-                let show = reveal == Some(p.code.as_str());
-                ExpertView {
-                    roles: p.role_labels().join("、"),
-                    code: p.code,
-                    name: p.name,
-                    gender,
-                    phone: if show { phone } else { mask_phone(&phone) },
-                    id_number: if show { id } else { mask_id(&id) },
-                    unit: p.unit,
-                    title,
-                    title_level: level,
-                    specialty: p.specialty,
-                    group_name: p.group_name.unwrap_or_default(),
-                    username: user,
-                    issued_at: store::display_time(&issued),
-                    signed_in_at: store::display_time(&signed),
-                }
-            },
-        )
-        .collect())
+    let rows = st.query_map([], |r| {
+        let code: String = r.get(0)?;
+        let show = reveal == Some(code.as_str());
+        let phone: String = r.get(2)?;
+        let id: String = r.get(3)?;
+        let p = people.get(&code);
+        Ok(ExpertView {
+            roles: p.map(|p| p.role_labels().join("、")).unwrap_or_default(),
+            name: p.map(|p| p.name.clone()).unwrap_or_default(),
+            unit: p.map(|p| p.unit.clone()).unwrap_or_default(),
+            specialty: p.map(|p| p.specialty.clone()).unwrap_or_default(),
+            group_name: p.and_then(|p| p.group_name.clone()).unwrap_or_default(),
+            code,
+            gender: r.get(1)?,
+            phone: if show { phone } else { mask_phone(&phone) },
+            id_number: if show { id } else { mask_id(&id) },
+            title: r.get(4)?,
+            title_level: r.get(5)?,
+            username: r.get(6)?,
+            issued_at: store::display_time(&r.get::<_, String>(7)?),
+            signed_in_at: store::display_time(&r.get::<_, String>(8)?),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 pub fn reveal_expert(db: &Db, code: &str, actor: &str) -> Result<()> {

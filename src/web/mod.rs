@@ -263,8 +263,7 @@ fn error_response(app: &App, req: &Request, e: &Error) -> Response {
             "出错了",
             json!({ "status": e.status, "message": e.message }),
         )
-        .ok()
-        .map(|r| r),
+        .ok(),
         None => app
             .t
             .render(

@@ -308,7 +308,7 @@ impl Client {
         if self.csrf.borrow().is_none() {
             let r = self.get("/");
             if let Some(next) = r.location() {
-                self.get(&next.to_string());
+                self.get(next);
             }
         }
         self.csrf.borrow().clone().expect("csrf token")
