@@ -23,9 +23,7 @@ const PASS_LEN: usize = 10;
 
 pub fn random_from(alphabet: &[u8], len: usize) -> String {
     let mut rng = OsRng;
-    (0..len)
-        .map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char)
-        .collect()
+    (0..len).map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char).collect()
 }
 
 pub fn new_username() -> String {
@@ -105,20 +103,12 @@ fn person_row(r: &rusqlite::Row) -> rusqlite::Result<Person> {
 }
 
 pub fn load_person(conn: &Connection, code: &str) -> Result<Option<Person>> {
-    Ok(conn
-        .query_row(
-            &format!("{PERSON_SQL} WHERE e.code = ?1"),
-            [code],
-            person_row,
-        )
-        .optional()?)
+    Ok(conn.query_row(&format!("{PERSON_SQL} WHERE e.code = ?1"), [code], person_row).optional()?)
 }
 
 pub fn load_people(conn: &Connection) -> Result<Vec<Person>> {
     let mut st = conn.prepare(&format!("{PERSON_SQL} ORDER BY e.ord"))?;
-    let rows = st
-        .query_map([], person_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = st.query_map([], person_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -133,17 +123,12 @@ pub struct Account {
 /// One account per person of the imported session: removes accounts of people who left the
 /// package, creates (password-less, so unusable) accounts for new ones. Returns how many new.
 pub fn sync_people(tx: &Transaction) -> Result<usize> {
-    tx.execute(
-        "DELETE FROM accounts WHERE is_admin = 0 AND person_code NOT IN (SELECT code FROM experts)",
-        [],
-    )?;
+    tx.execute("DELETE FROM accounts WHERE is_admin = 0 AND person_code NOT IN (SELECT code FROM experts)", [])?;
     let missing: Vec<String> = {
         let mut st = tx.prepare(
             "SELECT code FROM experts WHERE code NOT IN (SELECT person_code FROM accounts WHERE person_code IS NOT NULL) ORDER BY ord",
         )?;
-        let rows = st
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<Vec<String>>>()?;
+        let rows = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
         rows
     };
     for code in &missing {
@@ -172,29 +157,18 @@ pub struct Slip {
 
 /// Hashes on every core: 500 slips at cost 10 would take half a minute on one.
 pub fn hash_all(passwords: &[String], cost: u32) -> Result<Vec<String>> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .max(1);
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(1);
     let chunk = passwords.len().div_ceil(threads).max(1);
     let results: Vec<Result<Vec<String>>> = std::thread::scope(|s| {
         let handles: Vec<_> = passwords
             .chunks(chunk)
             .map(|part| {
                 s.spawn(move || {
-                    part.iter()
-                        .map(|p| bcrypt::hash(p, cost).map_err(Error::internal))
-                        .collect::<Result<Vec<_>>>()
+                    part.iter().map(|p| bcrypt::hash(p, cost).map_err(Error::internal)).collect::<Result<Vec<_>>>()
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(Error::internal("hash thread panicked")))
-            })
-            .collect()
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(Error::internal("hash thread panicked")))).collect()
     });
     let mut out = Vec::with_capacity(passwords.len());
     for r in results {
@@ -205,19 +179,11 @@ pub fn hash_all(passwords: &[String], cost: u32) -> Result<Vec<String>> {
 
 /// Gives new passwords to everyone (or to `only`), logs their old sessions out, and returns the
 /// slips: the only place the plain passwords ever exist.
-pub fn issue_passwords(
-    db: &Db,
-    cost: u32,
-    only: Option<&[String]>,
-    actor: &str,
-) -> Result<Vec<Slip>> {
+pub fn issue_passwords(db: &Db, cost: u32, only: Option<&[String]>, actor: &str) -> Result<Vec<Slip>> {
     let people = db.read(load_people)?;
     let accounts: HashMap<String, String> = db.read(|c| {
-        let mut st =
-            c.prepare("SELECT person_code, username FROM accounts WHERE person_code IS NOT NULL")?;
-        let rows = st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<HashMap<_, _>>>()?;
+        let mut st = c.prepare("SELECT person_code, username FROM accounts WHERE person_code IS NOT NULL")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<HashMap<_, _>>>()?;
         Ok(rows)
     })?;
     let chosen: Vec<&Person> = match only {
@@ -246,7 +212,14 @@ pub fn issue_passwords(
             )?;
         }
         let codes: Vec<&str> = chosen.iter().map(|p| p.code.as_str()).collect();
-        store::audit(tx, &now, actor, "accounts.issue", if only.is_some() { "some" } else { "all" }, json!({ "people": codes }))
+        store::audit(
+            tx,
+            &now,
+            actor,
+            "accounts.issue",
+            if only.is_some() { "some" } else { "all" },
+            json!({ "people": codes }),
+        )
     })?;
     Ok(chosen
         .iter()
@@ -270,7 +243,10 @@ pub fn set_fixed_credentials(db: &Db, creds: &[(String, String, String)], cost: 
     db.write(|tx| {
         for ((code, user, _), h) in creds.iter().zip(&hashes) {
             if code == "admin" {
-                tx.execute("UPDATE accounts SET username = ?1, password_hash = ?2 WHERE is_admin = 1", params![user, h])?;
+                tx.execute(
+                    "UPDATE accounts SET username = ?1, password_hash = ?2 WHERE is_admin = 1",
+                    params![user, h],
+                )?;
             } else {
                 tx.execute(
                     "UPDATE accounts SET username = ?1, password_hash = ?2, issued_at = ?3 WHERE person_code = ?4",
@@ -284,13 +260,7 @@ pub fn set_fixed_credentials(db: &Db, creds: &[(String, String, String)], cost: 
 
 /// Creates the admin account on first start; returns its password, to be shown exactly once.
 pub fn ensure_admin(db: &Db, cost: u32) -> Result<Option<String>> {
-    if db.read(|c| {
-        Ok(c.query_row(
-            "SELECT EXISTS (SELECT 1 FROM accounts WHERE is_admin = 1)",
-            [],
-            |r| r.get(0),
-        )?)
-    })? {
+    if db.read(|c| Ok(c.query_row("SELECT EXISTS (SELECT 1 FROM accounts WHERE is_admin = 1)", [], |r| r.get(0))?))? {
         return Ok(None);
     }
     let password = new_password();
@@ -310,13 +280,7 @@ pub fn ensure_admin(db: &Db, cost: u32) -> Result<Option<String>> {
 pub fn reset_admin(db: &Db, cost: u32) -> Result<String> {
     ensure_admin(db, cost)?;
     let password = new_password();
-    let id: i64 = db.read(|c| {
-        Ok(
-            c.query_row("SELECT id FROM accounts WHERE is_admin = 1", [], |r| {
-                r.get(0)
-            })?,
-        )
-    })?;
+    let id: i64 = db.read(|c| Ok(c.query_row("SELECT id FROM accounts WHERE is_admin = 1", [], |r| r.get(0))?))?;
     set_password(db, id, &password, cost, "system")?;
     Ok(password)
 }
@@ -325,22 +289,9 @@ pub fn set_password(db: &Db, account_id: i64, new: &str, cost: u32, actor: &str)
     let hash = bcrypt::hash(new, cost).map_err(Error::internal)?;
     let now = db.now();
     db.write(|tx| {
-        tx.execute(
-            "UPDATE accounts SET password_hash = ?1 WHERE id = ?2",
-            params![hash, account_id],
-        )?;
-        tx.execute(
-            "DELETE FROM web_sessions WHERE account_id = ?1",
-            [account_id],
-        )?;
-        store::audit(
-            tx,
-            &now,
-            actor,
-            "account.password",
-            &account_id.to_string(),
-            json!({}),
-        )
+        tx.execute("UPDATE accounts SET password_hash = ?1 WHERE id = ?2", params![hash, account_id])?;
+        tx.execute("DELETE FROM web_sessions WHERE account_id = ?1", [account_id])?;
+        store::audit(tx, &now, actor, "account.password", &account_id.to_string(), json!({}))
     })
 }
 
@@ -362,9 +313,7 @@ pub fn verify_login(db: &Db, username: &str, password: &str) -> Result<Option<Ac
         .optional()?)
     })?;
     match row {
-        Some((acc, Some(hash))) => Ok(bcrypt::verify(password, &hash)
-            .unwrap_or(false)
-            .then_some(acc)),
+        Some((acc, Some(hash))) => Ok(bcrypt::verify(password, &hash).unwrap_or(false).then_some(acc)),
         _ => {
             let _ = bcrypt::verify(password, DUMMY_HASH);
             Ok(None)
@@ -373,10 +322,7 @@ pub fn verify_login(db: &Db, username: &str, password: &str) -> Result<Option<Ac
 }
 
 pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 /// Starts a web session (a fresh id at every login) and records the person's sign-in.
@@ -414,11 +360,7 @@ pub struct SessionLimits {
 }
 
 /// The account behind a session token, or None if unknown or expired (expired rows are removed).
-pub fn lookup_session(
-    db: &Db,
-    token: &str,
-    lim: &SessionLimits,
-) -> Result<Option<(Account, String)>> {
+pub fn lookup_session(db: &Db, token: &str, lim: &SessionLimits) -> Result<Option<(Account, String)>> {
     let th = token_hash(token);
     let row = db.read(|c| {
         Ok(c.query_row(
@@ -427,12 +369,7 @@ pub fn lookup_session(
             [&th],
             |r| {
                 Ok((
-                    Account {
-                        id: r.get(0)?,
-                        username: r.get(1)?,
-                        person_code: r.get(2)?,
-                        is_admin: r.get(3)?,
-                    },
+                    Account { id: r.get(0)?, username: r.get(1)?, person_code: r.get(2)?, is_admin: r.get(3)? },
                     r.get::<_, String>(4)?,
                     r.get::<_, i64>(5)?,
                     r.get::<_, i64>(6)?,
@@ -452,10 +389,7 @@ pub fn lookup_session(
     // Touch at most once a minute: a write per page view would serialize every reader.
     if now - last_seen > 60 {
         db.write(|tx| {
-            Ok(tx.execute(
-                "UPDATE web_sessions SET last_seen = ?1 WHERE token_hash = ?2",
-                params![now, th],
-            )?)
+            Ok(tx.execute("UPDATE web_sessions SET last_seen = ?1 WHERE token_hash = ?2", params![now, th])?)
         })?;
     }
     Ok(Some((acc, csrf)))
@@ -464,18 +398,8 @@ pub fn lookup_session(
 pub fn end_session(db: &Db, token: &str, acc: &Account) -> Result<()> {
     let at = db.now();
     db.write(|tx| {
-        tx.execute(
-            "DELETE FROM web_sessions WHERE token_hash = ?1",
-            [token_hash(token)],
-        )?;
-        store::audit(
-            tx,
-            &at,
-            &actor_name(acc),
-            "logout",
-            &acc.username,
-            json!({}),
-        )
+        tx.execute("DELETE FROM web_sessions WHERE token_hash = ?1", [token_hash(token)])?;
+        store::audit(tx, &at, &actor_name(acc), "logout", &acc.username, json!({}))
     })
 }
 
@@ -503,24 +427,14 @@ impl Throttle {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         let mut wait = None;
-        for (key, limit) in [
-            (format!("u:{username}"), self.per_account),
-            (format!("a:{addr}"), self.per_address),
-        ] {
+        for (key, limit) in [(format!("u:{username}"), self.per_account), (format!("a:{addr}"), self.per_address)] {
             if let Some(q) = map.get_mut(&key) {
-                while q
-                    .front()
-                    .is_some_and(|t| now.duration_since(*t) > self.window)
-                {
+                while q.front().is_some_and(|t| now.duration_since(*t) > self.window) {
                     q.pop_front();
                 }
                 if q.len() >= limit {
                     let oldest = q[q.len() - limit];
-                    let left = self
-                        .window
-                        .saturating_sub(now.duration_since(oldest))
-                        .as_secs()
-                        + 1;
+                    let left = self.window.saturating_sub(now.duration_since(oldest)).as_secs() + 1;
                     wait = Some(wait.map_or(left, |w: u64| w.max(left)));
                 }
             }
@@ -572,18 +486,12 @@ mod tests {
         }
         assert!(t.blocked("u", "1.1.1.1").is_none());
         t.failure("u", "1.1.1.1");
-        assert!(
-            t.blocked("u", "2.2.2.2").is_some(),
-            "account locked from any address"
-        );
+        assert!(t.blocked("u", "2.2.2.2").is_some(), "account locked from any address");
         t.success("u");
         assert!(t.blocked("u", "2.2.2.2").is_none());
         t.failure("v", "1.1.1.1");
         t.failure("w", "1.1.1.1");
-        assert!(
-            t.blocked("x", "1.1.1.1").is_some(),
-            "address locked for any account"
-        );
+        assert!(t.blocked("x", "1.1.1.1").is_some(), "address locked for any account");
     }
 
     #[test]

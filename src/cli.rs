@@ -85,26 +85,11 @@ enum Command {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve {
-            config,
-            listen,
-            data,
-            demo,
-        } => serve(config, listen, data, demo),
-        Command::Import {
-            package,
-            config,
-            data,
-            check,
-        } => import(&package, config, data, check),
-        Command::Accounts {
-            config,
-            data,
-            out,
-            only,
-            reissue,
-            reset_admin,
-        } => accounts_cmd(config, data, out, only, reissue, reset_admin),
+        Command::Serve { config, listen, data, demo } => serve(config, listen, data, demo),
+        Command::Import { package, config, data, check } => import(&package, config, data, check),
+        Command::Accounts { config, data, out, only, reissue, reset_admin } => {
+            accounts_cmd(config, data, out, only, reissue, reset_admin)
+        }
     };
     match result {
         Ok(()) => 0,
@@ -134,10 +119,7 @@ fn load_config(path: Option<PathBuf>, data: Option<PathBuf>) -> Result<Config, (
 fn init_logging(cfg: &Config) -> Result<(), (i32, String)> {
     use simplelog::*;
     let level = config::log_level(&cfg.log_level).unwrap_or(log::LevelFilter::Info);
-    let log_cfg = ConfigBuilder::new()
-        .set_time_offset_to_local()
-        .unwrap_or_else(|b| b)
-        .build();
+    let log_cfg = ConfigBuilder::new().set_time_offset_to_local().unwrap_or_else(|b| b).build();
     let path = cfg.log_path();
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(fail)?;
@@ -148,12 +130,7 @@ fn init_logging(cfg: &Config) -> Result<(), (i32, String)> {
         .open(&path)
         .map_err(|e| fail(format!("cannot open log file {}: {e}", path.display())))?;
     let _ = CombinedLogger::init(vec![
-        TermLogger::new(
-            level,
-            log_cfg.clone(),
-            TerminalMode::Stderr,
-            ColorChoice::Never,
-        ),
+        TermLogger::new(level, log_cfg.clone(), TerminalMode::Stderr, ColorChoice::Never),
         WriteLogger::new(level, log_cfg, file),
     ]);
     Ok(())
@@ -194,12 +171,7 @@ pub fn venue_addresses(cfg: &Config, bound: SocketAddr) -> Vec<String> {
     out
 }
 
-fn serve(
-    config: Option<PathBuf>,
-    listen: Option<String>,
-    data: Option<PathBuf>,
-    demo: Option<String>,
-) -> CmdResult {
+fn serve(config: Option<PathBuf>, listen: Option<String>, data: Option<PathBuf>, demo: Option<String>) -> CmdResult {
     let demo_mode = match &demo {
         None => None,
         Some(m) => Some(parse_mode_flag(m).ok_or_else(|| {
@@ -218,20 +190,13 @@ fn serve(
     let db = Db::open(&cfg.data_dir, cfg.utc_offset_hours).map_err(fail)?;
     if let Some(mode) = demo_mode {
         let fresh = demo::install(&db, &cfg.data_dir, mode, cfg.bcrypt_cost).map_err(fail)?;
-        log::info!(
-            "demo session {} ({})",
-            if fresh { "loaded" } else { "kept" },
-            mode.code()
-        );
+        log::info!("demo session {} ({})", if fresh { "loaded" } else { "kept" }, mode.code());
     }
     if let Some(pw) = accounts::ensure_admin(&db, cfg.bcrypt_cost).map_err(fail)? {
         println!("================================================================");
         println!(" 管理员账号已创建（只显示这一次，请抄下并妥善保管）");
         println!(" 用户名: admin    密码: {pw}");
-        println!(
-            " 忘记密码时: pingshen accounts --reset-admin --data {}",
-            cfg.data_dir.display()
-        );
+        println!(" 忘记密码时: pingshen accounts --reset-admin --data {}", cfg.data_dir.display());
         println!("================================================================");
     }
     let cfg_for_app = cfg.clone();
@@ -252,10 +217,7 @@ fn serve(
     if demo_mode.is_some() {
         println!("演示账号（仅演示用，正式会务的账号由系统随机生成）:");
         for a in demo::accounts_table(&app.db).map_err(fail)? {
-            println!(
-                "    {:<14} {:<12} {}  {}",
-                a.username, a.password, a.name, a.roles
-            );
+            println!("    {:<14} {:<12} {}  {}", a.username, a.password, a.name, a.roles);
         }
     }
     println!("pingshen: listening on {bound}");
@@ -264,12 +226,7 @@ fn serve(
     Ok(())
 }
 
-fn import(
-    path: &Path,
-    config: Option<PathBuf>,
-    data: Option<PathBuf>,
-    check_only: bool,
-) -> CmdResult {
+fn import(path: &Path, config: Option<PathBuf>, data: Option<PathBuf>, check_only: bool) -> CmdResult {
     let cfg = load_config(config, data)?;
     let mut loaded = match package::load_path(path, cfg.upload_limit()) {
         Ok(l) => l,
@@ -285,10 +242,7 @@ fn import(
         println!("提示: {w}");
     }
     if check_only {
-        println!(
-            "检查通过: {} ({})",
-            loaded.package.session.name, loaded.package.session.id
-        );
+        println!("检查通过: {} ({})", loaded.package.session.name, loaded.package.session.id);
         return Ok(());
     }
     init_logging(&cfg)?;
@@ -308,10 +262,7 @@ fn import(
     if let Some(pw) = accounts::ensure_admin(&db, cfg.bcrypt_cost).map_err(fail)? {
         println!("管理员账号已创建（只显示这一次）: 用户名 admin  密码 {pw}");
     }
-    println!(
-        "下一步: pingshen accounts --out 账号条/ --data {}   生成账号密码条",
-        cfg.data_dir.display()
-    );
+    println!("下一步: pingshen accounts --out 账号条/ --data {}   生成账号密码条", cfg.data_dir.display());
     Ok(())
 }
 
@@ -330,27 +281,15 @@ fn accounts_cmd(
         println!("管理员新密码（只显示这一次）: 用户名 admin  密码 {pw}");
         return Ok(());
     }
-    let session = db
-        .read(crate::venue::session)
-        .map_err(fail)?
-        .ok_or((1, "尚未导入会务包。".to_string()))?;
+    let session = db.read(crate::venue::session).map_err(fail)?.ok_or((1, "尚未导入会务包。".to_string()))?;
     let Some(out) = out else {
         let experts = db.read(|c| crate::venue::experts(c, None)).map_err(fail)?;
         println!("{} ({})", session.name, session.session_id);
-        println!(
-            "{:<6} {:<10} {:<12} {:<20} 密码",
-            "编号", "姓名", "用户名", "角色"
-        );
+        println!("{:<6} {:<10} {:<12} {:<20} 密码", "编号", "姓名", "用户名", "角色");
         for e in experts {
-            let issued = if e.issued_at.is_empty() {
-                "未发放".to_string()
-            } else {
-                format!("已发放 {}", e.issued_at)
-            };
-            println!(
-                "{:<6} {:<10} {:<12} {:<20} {}",
-                e.code, e.name, e.username, e.roles, issued
-            );
+            let issued =
+                if e.issued_at.is_empty() { "未发放".to_string() } else { format!("已发放 {}", e.issued_at) };
+            println!("{:<6} {:<10} {:<12} {:<20} {}", e.code, e.name, e.username, e.roles, issued);
         }
         return Ok(());
     };
@@ -370,29 +309,18 @@ fn accounts_cmd(
         ));
     }
     let only_ref = (!only.is_empty()).then_some(only.as_slice());
-    let slips =
-        accounts::issue_passwords(&db, cfg.bcrypt_cost, only_ref, "admin-cli").map_err(fail)?;
-    let bind: SocketAddr = cfg
-        .listen
-        .parse()
-        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 8080)));
+    let slips = accounts::issue_passwords(&db, cfg.bcrypt_cost, only_ref, "admin-cli").map_err(fail)?;
+    let bind: SocketAddr = cfg.listen.parse().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 8080)));
     let address = venue_addresses(&cfg, bind).remove(0);
     let templates = web::render::Templates::load();
-    let ext = out
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_lowercase();
+    let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
     let mut written = Vec::new();
     let mut write = |path: PathBuf, bytes: Vec<u8>| -> CmdResult {
-        std::fs::write(&path, bytes)
-            .map_err(|e| fail(format!("cannot write {}: {e}", path.display())))?;
+        std::fs::write(&path, bytes).map_err(|e| fail(format!("cannot write {}: {e}", path.display())))?;
         written.push(path);
         Ok(())
     };
-    let html = || {
-        crate::slips::slips_html(&templates, &session.name, &address, &slips, true).map_err(fail)
-    };
+    let html = || crate::slips::slips_html(&templates, &session.name, &address, &slips, true).map_err(fail);
     match ext.as_str() {
         "html" | "htm" => write(out.clone(), html()?.into_bytes())?,
         "csv" => write(out.clone(), crate::slips::csv(&slips))?,
@@ -401,10 +329,7 @@ fn accounts_cmd(
             std::fs::create_dir_all(&out).map_err(fail)?;
             write(out.join("slips.html"), html()?.into_bytes())?;
             write(out.join("accounts.csv"), crate::slips::csv(&slips))?;
-            write(
-                out.join("accounts.xlsx"),
-                crate::slips::xlsx(&slips).map_err(fail)?,
-            )?;
+            write(out.join("accounts.xlsx"), crate::slips::xlsx(&slips).map_err(fail)?)?;
         }
     }
     println!("已为 {} 人生成新密码。", slips.len());

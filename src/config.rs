@@ -52,8 +52,8 @@ impl Config {
         let cfg = match path {
             None => Config::default(),
             Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .map_err(|e| format!("cannot read config file {}: {e}", p.display()))?;
+                let text =
+                    std::fs::read_to_string(p).map_err(|e| format!("cannot read config file {}: {e}", p.display()))?;
                 toml::from_str(&text).map_err(|e| format!("config file {}: {e}", p.display()))?
             }
         };
@@ -63,10 +63,7 @@ impl Config {
 
     pub fn check(&self) -> Result<(), String> {
         if !(4..=31).contains(&self.bcrypt_cost) {
-            return Err(format!(
-                "bcrypt_cost must be 4..=31, got {}",
-                self.bcrypt_cost
-            ));
+            return Err(format!("bcrypt_cost must be 4..=31, got {}", self.bcrypt_cost));
         }
         if self.threads == 0 {
             return Err("threads must be at least 1".into());
@@ -75,18 +72,13 @@ impl Config {
             return Err("utc_offset_hours must be -12..=14".into());
         }
         if log_level(&self.log_level).is_none() {
-            return Err(format!(
-                "log_level must be one of error, warn, info, debug, trace; got {:?}",
-                self.log_level
-            ));
+            return Err(format!("log_level must be one of error, warn, info, debug, trace; got {:?}", self.log_level));
         }
         Ok(())
     }
 
     pub fn log_path(&self) -> PathBuf {
-        self.log_file
-            .clone()
-            .unwrap_or_else(|| self.data_dir.join("pingshen.log"))
+        self.log_file.clone().unwrap_or_else(|| self.data_dir.join("pingshen.log"))
     }
 
     pub fn body_limit(&self) -> u64 {
@@ -122,10 +114,7 @@ mod tests {
         assert_eq!(parsed.bcrypt_cost, d.bcrypt_cost);
         assert_eq!(parsed.session_idle_minutes, d.session_idle_minutes);
         assert_eq!(parsed.upload_limit_mb, d.upload_limit_mb);
-        assert_eq!(
-            parsed.login_max_failures_per_account,
-            d.login_max_failures_per_account
-        );
+        assert_eq!(parsed.login_max_failures_per_account, d.login_max_failures_per_account);
     }
 
     #[test]

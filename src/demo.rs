@@ -105,9 +105,9 @@ pub fn package_json(mode: Mode) -> Value {
         .map(|(i, (code, name, gender, unit, spec, rtype, group, topic, chapter, textbook))| {
             let order = orders.entry(group.unwrap_or("")).or_insert(0);
             *order += 1;
-            let lecture = group.map(|_| {
-                json!({ "order": *order, "room": spec, "topic": topic, "chapter": chapter, "textbook": textbook })
-            });
+            let lecture = group.map(
+                |_| json!({ "order": *order, "room": spec, "topic": topic, "chapter": chapter, "textbook": textbook }),
+            );
             json!({
                 "code": code, "name": name, "unit": unit, "series": "中小学教师", "specialty": spec,
                 "title": "中小学一级教师", "review_type": rtype, "group": group, "lecture": lecture,
@@ -205,18 +205,13 @@ pub fn install(db: &Db, data_dir: &Path, mode: Mode, cost: u32) -> Result<bool> 
     let mut loaded = package::load_bytes("demo.json", bytes, u64::MAX).map_err(|p| {
         Error::internal(format!(
             "demo package invalid: {}",
-            p.iter()
-                .map(|x| x.to_string())
-                .collect::<Vec<_>>()
-                .join("; ")
+            p.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ")
         ))
     })?;
     package::import(db, data_dir, &mut loaded, "system", true)?;
     accounts::ensure_admin(db, cost)?;
-    let mut creds: Vec<(String, String, String)> = EXPERTS
-        .iter()
-        .map(|e| (e.0.to_string(), e.8.to_string(), DEMO_PASSWORD.to_string()))
-        .collect();
+    let mut creds: Vec<(String, String, String)> =
+        EXPERTS.iter().map(|e| (e.0.to_string(), e.8.to_string(), DEMO_PASSWORD.to_string())).collect();
     creds.push(("admin".into(), DEMO_ADMIN.0.into(), DEMO_ADMIN.1.into()));
     accounts::set_fixed_credentials(db, &creds, cost)?;
     Ok(true)

@@ -13,10 +13,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub fn new(status: u16, message: impl Into<String>) -> Self {
-        Error {
-            status,
-            message: message.into(),
-        }
+        Error { status, message: message.into() }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, message)

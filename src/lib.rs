@@ -5,11 +5,13 @@
 //! (HTTP), `slips` (printed credentials), `demo` (the built-in session), `cli` (subcommands).
 
 pub mod accounts;
+pub mod ballot;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod error;
 pub mod package;
+pub mod review;
 pub mod slips;
 pub mod store;
 pub mod venue;

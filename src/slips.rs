@@ -59,11 +59,7 @@ fn base64_encode(bytes: &[u8]) -> String {
 
 fn csv_field(s: &str) -> String {
     // A leading = + - @ would run as a formula in Excel/WPS: quote it away.
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
+    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -75,20 +71,8 @@ pub fn csv(slips: &[Slip]) -> Vec<u8> {
     // BOM so Excel opens the UTF-8 Chinese text correctly.
     let mut out = String::from("\u{feff}编号,姓名,角色,专业组,用户名,密码\r\n");
     for s in slips {
-        let row = [
-            &s.code,
-            &s.name,
-            &s.roles,
-            &s.group,
-            &s.username,
-            &s.password,
-        ];
-        out.push_str(
-            &row.iter()
-                .map(|f| csv_field(f))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
+        let row = [&s.code, &s.name, &s.roles, &s.group, &s.username, &s.password];
+        out.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
         out.push_str("\r\n");
     }
     out.into_bytes()
@@ -101,28 +85,13 @@ pub fn xlsx(slips: &[Slip]) -> Result<Vec<u8>> {
     ws.set_name("账号").map_err(Error::internal)?;
     let bold = Format::new().set_bold();
     let text = Format::new().set_num_format("@");
-    for (c, h) in ["编号", "姓名", "角色", "专业组", "用户名", "密码"]
-        .iter()
-        .enumerate()
-    {
-        ws.write_string_with_format(0, c as u16, *h, &bold)
-            .map_err(Error::internal)?;
+    for (c, h) in ["编号", "姓名", "角色", "专业组", "用户名", "密码"].iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold).map_err(Error::internal)?;
     }
     for (i, s) in slips.iter().enumerate() {
         let r = i as u32 + 1;
-        for (c, v) in [
-            &s.code,
-            &s.name,
-            &s.roles,
-            &s.group,
-            &s.username,
-            &s.password,
-        ]
-        .iter()
-        .enumerate()
-        {
-            ws.write_string_with_format(r, c as u16, v.as_str(), &text)
-                .map_err(Error::internal)?;
+        for (c, v) in [&s.code, &s.name, &s.roles, &s.group, &s.username, &s.password].iter().enumerate() {
+            ws.write_string_with_format(r, c as u16, v.as_str(), &text).map_err(Error::internal)?;
         }
     }
     ws.set_column_width(2, 20).map_err(Error::internal)?;
@@ -153,9 +122,6 @@ mod tests {
 
     #[test]
     fn qr_is_svg() {
-        assert!(
-            qr_svg("http://192.168.1.10:8080/").starts_with("<?xml")
-                || qr_svg("x").contains("<svg")
-        );
+        assert!(qr_svg("http://192.168.1.10:8080/").starts_with("<?xml") || qr_svg("x").contains("<svg"));
     }
 }

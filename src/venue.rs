@@ -96,14 +96,10 @@ pub fn counts(conn: &Connection) -> Result<Counts> {
         direct_applicants: q("SELECT count(*) FROM applicants WHERE group_code IS NULL")?,
         recusals: q("SELECT count(*) FROM recusals")?,
         materials: q("SELECT count(*) FROM materials")?,
-        accounts_issued: q(
-            "SELECT count(*) FROM accounts WHERE is_admin = 0 AND password_hash IS NOT NULL",
-        )?,
+        accounts_issued: q("SELECT count(*) FROM accounts WHERE is_admin = 0 AND password_hash IS NOT NULL")?,
         accounts: q("SELECT count(*) FROM accounts WHERE is_admin = 0")?,
         signed_in: q("SELECT count(*) FROM attendance")?,
-        committee_signed_in: q(
-            "SELECT count(*) FROM attendance a JOIN committee c ON c.expert_code = a.person_code",
-        )?,
+        committee_signed_in: q("SELECT count(*) FROM attendance a JOIN committee c ON c.expert_code = a.person_code")?,
     })
 }
 
@@ -137,9 +133,7 @@ pub fn groups(conn: &Connection) -> Result<Vec<GroupView>> {
         .collect::<rusqlite::Result<_>>()?;
     let mut st = conn.prepare("SELECT name FROM experts WHERE group_code = ?1 ORDER BY ord")?;
     for g in &mut out {
-        g.members = st
-            .query_map([&g.code], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        g.members = st.query_map([&g.code], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     }
     Ok(out)
 }
@@ -168,11 +162,7 @@ pub fn mask_phone(s: &str) -> String {
     if c.len() < 7 {
         return "*".repeat(c.len());
     }
-    format!(
-        "{}****{}",
-        c[..3].iter().collect::<String>(),
-        c[c.len() - 4..].iter().collect::<String>()
-    )
+    format!("{}****{}", c[..3].iter().collect::<String>(), c[c.len() - 4..].iter().collect::<String>())
 }
 
 /// 410***********0023
@@ -192,10 +182,7 @@ pub fn mask_id(s: &str) -> String {
 /// All experts with their account and attendance; phone and ID masked unless `reveal` names them.
 pub fn experts(conn: &Connection, reveal: Option<&str>) -> Result<Vec<ExpertView>> {
     let people: std::collections::HashMap<String, crate::accounts::Person> =
-        crate::accounts::load_people(conn)?
-            .into_iter()
-            .map(|p| (p.code.clone(), p))
-            .collect();
+        crate::accounts::load_people(conn)?.into_iter().map(|p| (p.code.clone(), p)).collect();
     let mut st = conn.prepare(
         "SELECT e.code, e.gender, e.phone, e.id_number, e.title, e.title_level, coalesce(a.username, ''),
                 coalesce(a.issued_at, ''), coalesce(t.signed_in_at, '')
@@ -229,13 +216,8 @@ pub fn experts(conn: &Connection, reveal: Option<&str>) -> Result<Vec<ExpertView
 }
 
 pub fn reveal_expert(db: &Db, code: &str, actor: &str) -> Result<()> {
-    let exists: bool = db.read(|c| {
-        Ok(c.query_row(
-            "SELECT EXISTS (SELECT 1 FROM experts WHERE code = ?1)",
-            [code],
-            |r| r.get(0),
-        )?)
-    })?;
+    let exists: bool =
+        db.read(|c| Ok(c.query_row("SELECT EXISTS (SELECT 1 FROM experts WHERE code = ?1)", [code], |r| r.get(0))?))?;
     if !exists {
         return Err(Error::not_found());
     }
@@ -308,40 +290,19 @@ pub fn search_applicants(
     page: i64,
     per_page: i64,
 ) -> Result<Paged<ApplicantRow>> {
-    let pattern = q.map(|s| {
-        format!(
-            "%{}%",
-            s.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        )
-    });
+    let pattern = q.map(|s| format!("%{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
     let filter = "WHERE (?1 IS NULL OR a.code LIKE ?1 ESCAPE '\\' OR a.name LIKE ?1 ESCAPE '\\'
                    OR a.unit LIKE ?1 ESCAPE '\\' OR a.specialty LIKE ?1 ESCAPE '\\')
                   AND (?2 IS NULL OR a.group_code = ?2)";
-    let total: i64 = conn.query_row(
-        &format!("SELECT count(*) FROM applicants a {filter}"),
-        params![pattern, group],
-        |r| r.get(0),
-    )?;
+    let total: i64 =
+        conn.query_row(&format!("SELECT count(*) FROM applicants a {filter}"), params![pattern, group], |r| r.get(0))?;
     let pages = ((total + per_page - 1) / per_page).max(1);
     let page = page.clamp(1, pages);
-    let mut st = conn.prepare(&format!(
-        "{APPLICANT_SQL} {filter} ORDER BY a.ord LIMIT ?3 OFFSET ?4"
-    ))?;
+    let mut st = conn.prepare(&format!("{APPLICANT_SQL} {filter} ORDER BY a.ord LIMIT ?3 OFFSET ?4"))?;
     let rows = st
-        .query_map(
-            params![pattern, group, per_page, (page - 1) * per_page],
-            applicant_row,
-        )?
+        .query_map(params![pattern, group, per_page, (page - 1) * per_page], applicant_row)?
         .collect::<rusqlite::Result<_>>()?;
-    Ok(Paged {
-        rows,
-        total,
-        page,
-        pages,
-        per_page,
-    })
+    Ok(Paged { rows, total, page, pages, per_page })
 }
 
 #[derive(Debug, Serialize)]
@@ -372,21 +333,14 @@ pub struct ApplicantDetail {
 }
 
 pub fn applicant(conn: &Connection, code: &str) -> Result<Option<ApplicantDetail>> {
-    let Some(row) = conn
-        .query_row(
-            &format!("{APPLICANT_SQL} WHERE a.code = ?1"),
-            [code],
-            applicant_row,
-        )
-        .optional()?
+    let Some(row) = conn.query_row(&format!("{APPLICANT_SQL} WHERE a.code = ?1"), [code], applicant_row).optional()?
     else {
         return Ok(None);
     };
-    let (details, extra): (String, String) = conn.query_row(
-        "SELECT details, extra FROM applicants WHERE code = ?1",
-        [code],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let (details, extra): (String, String) =
+        conn.query_row("SELECT details, extra FROM applicants WHERE code = ?1", [code], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
     let details: Vec<(String, String)> = serde_json::from_str::<Vec<[String; 2]>>(&details)
         .unwrap_or_default()
         .into_iter()
@@ -395,22 +349,12 @@ pub fn applicant(conn: &Connection, code: &str) -> Result<Option<ApplicantDetail
     let extra: Vec<(String, String)> = match serde_json::from_str::<serde_json::Value>(&extra) {
         Ok(serde_json::Value::Object(m)) => m
             .into_iter()
-            .map(|(k, v)| {
-                (
-                    k,
-                    if let serde_json::Value::String(s) = v {
-                        s
-                    } else {
-                        v.to_string()
-                    },
-                )
-            })
+            .map(|(k, v)| (k, if let serde_json::Value::String(s) = v { s } else { v.to_string() }))
             .collect(),
         _ => vec![],
     };
-    let mut st = conn.prepare(
-        "SELECT id, path, size, content_type FROM materials WHERE applicant_code = ?1 ORDER BY ord",
-    )?;
+    let mut st =
+        conn.prepare("SELECT id, path, size, content_type FROM materials WHERE applicant_code = ?1 ORDER BY ord")?;
     let materials = st
         .query_map([code], |r| {
             let path: String = r.get(1)?;
@@ -437,21 +381,10 @@ pub fn applicant(conn: &Connection, code: &str) -> Result<Option<ApplicantDetail
     )?;
     let recusals = st
         .query_map([code], |r| {
-            Ok(RecusalView {
-                expert_code: r.get(0)?,
-                expert_name: r.get(1)?,
-                source: r.get(2)?,
-                reason: r.get(3)?,
-            })
+            Ok(RecusalView { expert_code: r.get(0)?, expert_name: r.get(1)?, source: r.get(2)?, reason: r.get(3)? })
         })?
         .collect::<rusqlite::Result<_>>()?;
-    Ok(Some(ApplicantDetail {
-        row,
-        details,
-        extra,
-        materials,
-        recusals,
-    }))
+    Ok(Some(ApplicantDetail { row, details, extra, materials, recusals }))
 }
 
 pub fn is_recused(conn: &Connection, expert: &str, applicant: &str) -> Result<bool> {
@@ -471,18 +404,9 @@ pub struct MaterialFile {
 
 pub fn material(conn: &Connection, id: i64) -> Result<Option<MaterialFile>> {
     Ok(conn
-        .query_row(
-            "SELECT applicant_code, path, sha256, content_type FROM materials WHERE id = ?1",
-            [id],
-            |r| {
-                Ok(MaterialFile {
-                    applicant_code: r.get(0)?,
-                    path: r.get(1)?,
-                    sha256: r.get(2)?,
-                    content_type: r.get(3)?,
-                })
-            },
-        )
+        .query_row("SELECT applicant_code, path, sha256, content_type FROM materials WHERE id = ?1", [id], |r| {
+            Ok(MaterialFile { applicant_code: r.get(0)?, path: r.get(1)?, sha256: r.get(2)?, content_type: r.get(3)? })
+        })
         .optional()?)
 }
 
@@ -498,14 +422,11 @@ pub struct AttendanceRow {
 
 pub fn attendance(conn: &Connection) -> Result<Vec<AttendanceRow>> {
     let people = crate::accounts::load_people(conn)?;
-    let mut st =
-        conn.prepare("SELECT signed_in_at, method FROM attendance WHERE person_code = ?1")?;
+    let mut st = conn.prepare("SELECT signed_in_at, method FROM attendance WHERE person_code = ?1")?;
     let mut out = Vec::new();
     for p in people {
-        let (at, method): (String, String) = st
-            .query_row([&p.code], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?
-            .unwrap_or_default();
+        let (at, method): (String, String) =
+            st.query_row([&p.code], |r| Ok((r.get(0)?, r.get(1)?))).optional()?.unwrap_or_default();
         out.push(AttendanceRow {
             roles: p.role_labels().join("、"),
             code: p.code,
@@ -526,7 +447,8 @@ pub fn attendance(conn: &Connection) -> Result<Vec<AttendanceRow>> {
 pub fn check_in(db: &Db, code: &str, actor: &str) -> Result<bool> {
     let at = db.now();
     db.write(|tx| {
-        let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM experts WHERE code = ?1)", [code], |r| r.get(0))?;
+        let exists: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM experts WHERE code = ?1)", [code], |r| r.get(0))?;
         if !exists {
             return Err(Error::not_found());
         }
@@ -555,7 +477,8 @@ pub fn audit_page(conn: &Connection, page: i64, per_page: i64) -> Result<Paged<A
     let total: i64 = conn.query_row("SELECT count(*) FROM audit", [], |r| r.get(0))?;
     let pages = ((total + per_page - 1) / per_page).max(1);
     let page = page.clamp(1, pages);
-    let mut st = conn.prepare("SELECT seq, at, actor, action, object, details FROM audit ORDER BY seq DESC LIMIT ?1 OFFSET ?2")?;
+    let mut st =
+        conn.prepare("SELECT seq, at, actor, action, object, details FROM audit ORDER BY seq DESC LIMIT ?1 OFFSET ?2")?;
     let rows = st
         .query_map(params![per_page, (page - 1) * per_page], |r| {
             Ok(AuditRow {
@@ -568,13 +491,7 @@ pub fn audit_page(conn: &Connection, page: i64, per_page: i64) -> Result<Paged<A
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
-    Ok(Paged {
-        rows,
-        total,
-        page,
-        pages,
-        per_page,
-    })
+    Ok(Paged { rows, total, page, pages, per_page })
 }
 
 #[cfg(test)]

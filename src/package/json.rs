@@ -16,23 +16,20 @@ impl Walk {
         match obj.get(key) {
             None | Some(Value::Null) => {
                 if required {
-                    self.problems
-                        .push(Problem::new(place, "缺少必填项 (required)"));
+                    self.problems.push(Problem::new(place, "缺少必填项 (required)"));
                 }
                 String::new()
             }
             Some(Value::String(s)) => {
                 let s = s.trim().to_string();
                 if required && s.is_empty() {
-                    self.problems
-                        .push(Problem::new(place, "不能为空 (must not be empty)"));
+                    self.problems.push(Problem::new(place, "不能为空 (must not be empty)"));
                 }
                 s
             }
             Some(Value::Number(n)) => n.to_string(),
             Some(_) => {
-                self.problems
-                    .push(Problem::new(place, "应为文本 (expected a string)"));
+                self.problems.push(Problem::new(place, "应为文本 (expected a string)"));
                 String::new()
             }
         }
@@ -50,38 +47,23 @@ impl Walk {
             None | Some(Value::Null) => false,
             Some(Value::Bool(b)) => *b,
             Some(_) => {
-                self.problems.push(Problem::new(
-                    format!("{path}.{key}"),
-                    "应为 true 或 false (expected a boolean)",
-                ));
+                self.problems.push(Problem::new(format!("{path}.{key}"), "应为 true 或 false (expected a boolean)"));
                 false
             }
         }
     }
 
-    fn array<'v>(
-        &mut self,
-        obj: &'v Map<String, Value>,
-        path: &str,
-        key: &str,
-        required: bool,
-    ) -> &'v [Value] {
+    fn array<'v>(&mut self, obj: &'v Map<String, Value>, path: &str, key: &str, required: bool) -> &'v [Value] {
         match obj.get(key) {
             None | Some(Value::Null) => {
                 if required {
-                    self.problems.push(Problem::new(
-                        format!("{path}{key}"),
-                        "缺少必填项 (required)",
-                    ));
+                    self.problems.push(Problem::new(format!("{path}{key}"), "缺少必填项 (required)"));
                 }
                 &[]
             }
             Some(Value::Array(a)) => a,
             Some(_) => {
-                self.problems.push(Problem::new(
-                    format!("{path}{key}"),
-                    "应为数组 (expected an array)",
-                ));
+                self.problems.push(Problem::new(format!("{path}{key}"), "应为数组 (expected an array)"));
                 &[]
             }
         }
@@ -91,8 +73,7 @@ impl Walk {
         match v {
             Value::Object(m) => Some(m),
             _ => {
-                self.problems
-                    .push(Problem::new(place, "应为对象 (expected an object)"));
+                self.problems.push(Problem::new(place, "应为对象 (expected an object)"));
                 None
             }
         }
@@ -100,20 +81,14 @@ impl Walk {
 }
 
 fn extra(obj: &Map<String, Value>, known: &[&str]) -> Map<String, Value> {
-    obj.iter()
-        .filter(|(k, _)| !known.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+    obj.iter().filter(|(k, _)| !known.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
 pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         vec![Problem::new(
             "package.json",
-            format!(
-                "不是 UTF-8 编码的文本，第 {} 字节处出错 (file is not valid UTF-8)",
-                e.valid_up_to()
-            ),
+            format!("不是 UTF-8 编码的文本，第 {} 字节处出错 (file is not valid UTF-8)", e.valid_up_to()),
         )]
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -123,31 +98,22 @@ pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
             format!("JSON 格式错误 ({e})"),
         )]
     })?;
-    let mut w = Walk {
-        problems: Vec::new(),
-    };
+    let mut w = Walk { problems: Vec::new() };
     let Some(root) = w.object(&root, "$") else {
         return Err(w.problems);
     };
 
     match root.get("format") {
         Some(Value::String(f)) if f == FORMAT => {}
-        Some(other) => w.problems.push(Problem::new(
-            "format",
-            format!("应为 \"{FORMAT}\"，实为 {other}"),
-        )),
-        None => w.problems.push(Problem::new(
-            "format",
-            format!("缺少必填项，应为 \"{FORMAT}\""),
-        )),
+        Some(other) => w.problems.push(Problem::new("format", format!("应为 \"{FORMAT}\"，实为 {other}"))),
+        None => w.problems.push(Problem::new("format", format!("缺少必填项，应为 \"{FORMAT}\""))),
     }
 
     let empty = Map::new();
     let session_obj = match root.get("session") {
         Some(v) => w.object(v, "session").unwrap_or(&empty),
         None => {
-            w.problems
-                .push(Problem::new("session", "缺少必填项 (required)"));
+            w.problems.push(Problem::new("session", "缺少必填项 (required)"));
             &empty
         }
     };
@@ -187,18 +153,7 @@ pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
             group: w.opt_text(o, &path, "group"),
             extra: extra(
                 o,
-                &[
-                    "code",
-                    "name",
-                    "gender",
-                    "phone",
-                    "id_number",
-                    "unit",
-                    "title",
-                    "title_level",
-                    "specialty",
-                    "group",
-                ],
+                &["code", "name", "gender", "phone", "id_number", "unit", "title", "title_level", "specialty", "group"],
             ),
             src: Src::Json(path),
         });
@@ -206,8 +161,7 @@ pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
 
     let committee = match root.get("committee") {
         None | Some(Value::Null) => {
-            w.problems
-                .push(Problem::new("committee", "缺少必填项 (required)"));
+            w.problems.push(Problem::new("committee", "缺少必填项 (required)"));
             Committee {
                 members: vec![],
                 chair: String::new(),
@@ -221,10 +175,9 @@ pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
             for (i, m) in w.array(o, "committee.", "members", true).iter().enumerate() {
                 match m {
                     Value::String(s) => members.push(s.trim().to_string()),
-                    _ => w.problems.push(Problem::new(
-                        format!("committee.members[{i}]"),
-                        "应为专家编号 (expected a string)",
-                    )),
+                    _ => w
+                        .problems
+                        .push(Problem::new(format!("committee.members[{i}]"), "应为专家编号 (expected a string)")),
                 }
             }
             Committee {
@@ -250,14 +203,10 @@ pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
                     let order = match lo.get("order") {
                         None | Some(Value::Null) => None,
                         Some(Value::Number(n)) if n.as_i64().is_some() => n.as_i64(),
-                        Some(Value::String(s)) if s.trim().parse::<i64>().is_ok() => {
-                            s.trim().parse().ok()
-                        }
+                        Some(Value::String(s)) if s.trim().parse::<i64>().is_ok() => s.trim().parse().ok(),
                         Some(_) => {
-                            w.problems.push(Problem::new(
-                                format!("{lp}.order"),
-                                "面试顺序应为整数 (expected an integer)",
-                            ));
+                            w.problems
+                                .push(Problem::new(format!("{lp}.order"), "面试顺序应为整数 (expected an integer)"));
                             None
                         }
                     };
@@ -284,23 +233,15 @@ pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
                     details.push((k.clone(), val));
                 }
             }
-            Some(_) => w.problems.push(Problem::new(
-                format!("{path}.details"),
-                "应为对象 (expected an object)",
-            )),
+            Some(_) => w.problems.push(Problem::new(format!("{path}.details"), "应为对象 (expected an object)")),
         }
         let mut materials = Vec::new();
-        for (j, m) in w
-            .array(o, &format!("{path}."), "materials", false)
-            .iter()
-            .enumerate()
-        {
+        for (j, m) in w.array(o, &format!("{path}."), "materials", false).iter().enumerate() {
             match m {
                 Value::String(s) => materials.push(s.trim().to_string()),
-                _ => w.problems.push(Problem::new(
-                    format!("{path}.materials[{j}]"),
-                    "应为文件路径 (expected a string)",
-                )),
+                _ => {
+                    w.problems.push(Problem::new(format!("{path}.materials[{j}]"), "应为文件路径 (expected a string)"))
+                }
             }
         }
         applicants.push(Applicant {
@@ -360,18 +301,7 @@ pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
         committee,
         applicants,
         recusals,
-        extra: extra(
-            root,
-            &[
-                "format",
-                "session",
-                "groups",
-                "experts",
-                "committee",
-                "applicants",
-                "recusals",
-            ],
-        ),
+        extra: extra(root, &["format", "session", "groups", "experts", "committee", "applicants", "recusals"]),
     })
 }
 
@@ -422,10 +352,8 @@ fn parse_session(w: &mut Walk, o: &Map<String, Value>) -> SessionInfo {
         ScoreRule::Mean
     } else {
         ScoreRule::parse(&sr).unwrap_or_else(|| {
-            w.problems.push(Problem::new(
-                "session.score_rule",
-                format!("计分规则 \"{sr}\" 无效，应为 mean 或 trimmed_mean"),
-            ));
+            w.problems
+                .push(Problem::new("session.score_rule", format!("计分规则 \"{sr}\" 无效，应为 mean 或 trimmed_mean")));
             ScoreRule::Mean
         })
     };

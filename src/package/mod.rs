@@ -55,38 +55,21 @@ pub fn load_path(path: &Path, limit: u64) -> std::result::Result<Loaded, Vec<Pro
             .map(|f| path.join(f))
             .find(|p| p.is_file())
             .map(|p| {
-                let k = p
-                    .extension()
-                    .and_then(|e| e.to_str())
-                    .unwrap_or("")
-                    .to_string();
+                let k = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_string();
                 (p, k)
             })
             .ok_or_else(|| one("目录中没有 package.json 或 package.xlsx".into()))?;
         let bytes = read_limited(&file, limit).map_err(one)?;
-        return finish(
-            &kind,
-            &bytes,
-            Source::Dir(path.to_path_buf()),
-            file.display().to_string(),
-        );
+        return finish(&kind, &bytes, Source::Dir(path.to_path_buf()), file.display().to_string());
     }
     let bytes = read_limited(path, limit).map_err(one)?;
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("")
-        .to_string();
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     load_named(&name, bytes, limit, Source::Dir(dir), shown)
 }
 
 /// Loads an uploaded file: a `.zip` with materials, or a lone JSON/xlsx (then it has none).
-pub fn load_bytes(
-    filename: &str,
-    bytes: Vec<u8>,
-    limit: u64,
-) -> std::result::Result<Loaded, Vec<Problem>> {
+pub fn load_bytes(filename: &str, bytes: Vec<u8>, limit: u64) -> std::result::Result<Loaded, Vec<Problem>> {
     load_named(filename, bytes, limit, Source::None, filename.to_string())
 }
 
@@ -100,8 +83,7 @@ fn load_named(
     let lower = name.to_lowercase();
     if lower.ends_with(".zip") {
         let sha = sha256_hex(&bytes);
-        let (inner, pkg, src) =
-            source::open_zip(bytes, limit).map_err(|m| vec![Problem::new(shown.clone(), m)])?;
+        let (inner, pkg, src) = source::open_zip(bytes, limit).map_err(|m| vec![Problem::new(shown.clone(), m)])?;
         let kind = inner.rsplit('.').next().unwrap_or("").to_string();
         let mut loaded = finish(&kind, &pkg, src, format!("{shown}:{inner}"))?;
         loaded.sha256 = sha;
@@ -111,31 +93,19 @@ fn load_named(
     } else if lower.ends_with(".xlsx") {
         finish("xlsx", &bytes, beside, shown)
     } else {
-        Err(vec![Problem::new(
-            shown,
-            "文件类型不支持：应为 package.json、package.xlsx 或 .zip",
-        )])
+        Err(vec![Problem::new(shown, "文件类型不支持：应为 package.json、package.xlsx 或 .zip")])
     }
 }
 
 fn read_limited(path: &Path, limit: u64) -> std::result::Result<Vec<u8>, String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("无法读取 ({e})"))?;
     if meta.len() > limit {
-        return Err(format!(
-            "文件大小 {} 字节超过上限 {} 字节",
-            meta.len(),
-            limit
-        ));
+        return Err(format!("文件大小 {} 字节超过上限 {} 字节", meta.len(), limit));
     }
     std::fs::read(path).map_err(|e| format!("无法读取 ({e})"))
 }
 
-fn finish(
-    kind: &str,
-    bytes: &[u8],
-    mut source: Source,
-    shown: String,
-) -> std::result::Result<Loaded, Vec<Problem>> {
+fn finish(kind: &str, bytes: &[u8], mut source: Source, shown: String) -> std::result::Result<Loaded, Vec<Problem>> {
     let package = match kind {
         "json" => json::parse(bytes)?,
         "xlsx" => xlsx::parse(bytes)?,
@@ -147,10 +117,7 @@ fn finish(
         for (j, m) in a.materials.iter().enumerate() {
             if validate::safe_material_path(m) {
                 if let Err(msg) = source.size(m) {
-                    problems.push(Problem::new(
-                        a.src.at(&format!("materials[{j}]")),
-                        format!("材料「{m}」: {msg}"),
-                    ));
+                    problems.push(Problem::new(a.src.at(&format!("materials[{j}]")), format!("材料「{m}」: {msg}")));
                 }
             }
         }
@@ -158,33 +125,22 @@ fn finish(
     if !problems.is_empty() {
         return Err(problems);
     }
-    Ok(Loaded {
-        package,
-        sha256: sha256_hex(bytes),
-        source_name: shown,
-        warnings: report.warnings,
-        source,
-    })
+    Ok(Loaded { package, sha256: sha256_hex(bytes), source_name: shown, warnings: report.warnings, source })
 }
 
 /// True once any vote exists: from then on the session must not be replaced.
 pub fn voting_started(conn: &rusqlite::Connection) -> Result<bool> {
-    Ok(
-        conn.query_row("SELECT EXISTS (SELECT 1 FROM vote_drafts)", [], |r| {
-            r.get(0)
-        })?,
-    )
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM drafts) OR EXISTS (SELECT 1 FROM votes WHERE status <> 'drafting')
+             OR EXISTS (SELECT 1 FROM scores)",
+        [],
+        |r| r.get(0),
+    )?)
 }
 
 /// Copies the materials into the content-addressed store, then replaces the session in one
 /// transaction. Orphaned material files (a failed import) are harmless: named by their hash.
-pub fn import(
-    db: &Db,
-    data_dir: &Path,
-    loaded: &mut Loaded,
-    actor: &str,
-    is_demo: bool,
-) -> Result<ImportSummary> {
+pub fn import(db: &Db, data_dir: &Path, loaded: &mut Loaded, actor: &str, is_demo: bool) -> Result<ImportSummary> {
     if db.read(voting_started)? {
         return Err(Error::conflict("投票已经开始，不能重新导入会务包。"));
     }
@@ -193,10 +149,7 @@ pub fn import(
     for a in &loaded.package.applicants {
         for (j, path) in a.materials.iter().enumerate() {
             let bytes = loaded.source.read(path, u64::MAX / 8).map_err(|m| {
-                Error::bad_request(format!(
-                    "{}: 材料「{path}」{m}",
-                    a.src.at(&format!("materials[{j}]"))
-                ))
+                Error::bad_request(format!("{}: 材料「{path}」{m}", a.src.at(&format!("materials[{j}]"))))
             })?;
             let sha = sha256_hex(&bytes);
             store_blob(&mdir, &sha, &bytes)?;
@@ -212,7 +165,11 @@ pub fn import(
         // The session is replaced whole; attendance rows of people who stay are kept.
         tx.execute_batch("PRAGMA defer_foreign_keys = ON")?;
         tx.execute_batch(
-            "DELETE FROM recusals; DELETE FROM materials; DELETE FROM committee; DELETE FROM applicants;
+            "DELETE FROM ballots; DELETE FROM vote_voters; DELETE FROM drafts; DELETE FROM vote_applicants;
+             DELETE FROM votes; DELETE FROM lead_reviewers; DELETE FROM lead_opinions;
+             DELETE FROM interview_questions; DELETE FROM scores; DELETE FROM group_decisions;
+             DELETE FROM group_submissions;
+             DELETE FROM recusals; DELETE FROM materials; DELETE FROM committee; DELETE FROM applicants;
              DELETE FROM experts; DELETE FROM groups; DELETE FROM session;",
         )?;
         let s = &p.session;
@@ -326,6 +283,12 @@ pub fn import(
                     params![e, a.code, format!("同单位：{}", a.unit.trim())],
                 )?;
             }
+        }
+        // Round 1 of every group exists from the start: experts can draft at once.
+        for g in &p.groups {
+            let apps: Vec<String> =
+                p.applicants.iter().filter(|a| a.group.as_deref() == Some(g.code.as_str())).map(|a| a.code.clone()).collect();
+            crate::ballot::create_round(tx, crate::ballot::Stage::Group, &g.code, &apps, "", &now)?;
         }
         tx.execute(
             "DELETE FROM attendance WHERE person_code NOT IN (SELECT code FROM experts)",

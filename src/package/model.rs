@@ -14,10 +14,7 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(place: impl Into<String>, message: impl Into<String>) -> Self {
-        Problem {
-            place: place.into(),
-            message: message.into(),
-        }
+        Problem { place: place.into(), message: message.into() }
     }
 }
 
@@ -31,11 +28,7 @@ impl fmt::Display for Problem {
 #[derive(Debug, Clone)]
 pub enum Src {
     Json(String),
-    Sheet {
-        sheet: &'static str,
-        row: usize,
-        cols: Arc<HashMap<&'static str, usize>>,
-    },
+    Sheet { sheet: &'static str, row: usize, cols: Arc<HashMap<&'static str, usize>> },
     Places(Arc<HashMap<String, String>>, String),
 }
 
@@ -95,18 +88,10 @@ impl Mode {
     }
     /// Accepts the JSON code or the Chinese label (with either plus sign, spaces ignored).
     pub fn parse(s: &str) -> Option<Mode> {
-        let norm: String = s
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .replace('＋', "+");
-        [
-            Mode::ExpertReview,
-            Mode::LectureDefense,
-            Mode::InterviewDefense,
-        ]
-        .into_iter()
-        .find(|m| m.code() == norm || m.label() == norm)
+        let norm: String = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().replace('＋', "+");
+        [Mode::ExpertReview, Mode::LectureDefense, Mode::InterviewDefense]
+            .into_iter()
+            .find(|m| m.code() == norm || m.label() == norm)
     }
 }
 
@@ -306,14 +291,8 @@ mod tests {
     #[test]
     fn modes_parse_codes_and_labels() {
         assert_eq!(Mode::parse("专家评审"), Some(Mode::ExpertReview));
-        assert_eq!(
-            Mode::parse("专家评审 ＋ 讲课答辩"),
-            Some(Mode::LectureDefense)
-        );
-        assert_eq!(
-            Mode::parse("interview_defense"),
-            Some(Mode::InterviewDefense)
-        );
+        assert_eq!(Mode::parse("专家评审 ＋ 讲课答辩"), Some(Mode::LectureDefense));
+        assert_eq!(Mode::parse("interview_defense"), Some(Mode::InterviewDefense));
         assert_eq!(Mode::parse("committee"), None);
     }
 

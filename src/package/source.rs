@@ -9,11 +9,7 @@ use std::path::{Path, PathBuf};
 pub enum Source {
     None,
     Dir(PathBuf),
-    Zip {
-        archive: Box<zip::ZipArchive<Cursor<Vec<u8>>>>,
-        prefix: String,
-        budget: u64,
-    },
+    Zip { archive: Box<zip::ZipArchive<Cursor<Vec<u8>>>>, prefix: String, budget: u64 },
 }
 
 impl Source {
@@ -26,16 +22,10 @@ impl Source {
             Source::None => Err("上传的单个文件中不含材料；请上传包含 materials/ 的 zip 包".into()),
             Source::Dir(root) => {
                 let p = inside(root, rel)?;
-                Ok(std::fs::metadata(p)
-                    .map_err(|_| "文件不存在".to_string())?
-                    .len())
+                Ok(std::fs::metadata(p).map_err(|_| "文件不存在".to_string())?.len())
             }
-            Source::Zip {
-                archive, prefix, ..
-            } => {
-                let f = archive
-                    .by_name(&format!("{prefix}{rel}"))
-                    .map_err(|_| "文件不存在".to_string())?;
+            Source::Zip { archive, prefix, .. } => {
+                let f = archive.by_name(&format!("{prefix}{rel}")).map_err(|_| "文件不存在".to_string())?;
                 Ok(f.size())
             }
         }
@@ -52,14 +42,8 @@ impl Source {
                 let f = std::fs::File::open(p).map_err(|e| format!("无法读取: {e}"))?;
                 read_capped(f, limit)
             }
-            Source::Zip {
-                archive,
-                prefix,
-                budget,
-            } => {
-                let f = archive
-                    .by_name(&format!("{prefix}{rel}"))
-                    .map_err(|_| "文件不存在".to_string())?;
+            Source::Zip { archive, prefix, budget } => {
+                let f = archive.by_name(&format!("{prefix}{rel}")).map_err(|_| "文件不存在".to_string())?;
                 let cap = limit.min(*budget);
                 let bytes = read_capped(f, cap)?;
                 *budget -= bytes.len() as u64;
@@ -71,13 +55,8 @@ impl Source {
 
 /// The canonical path of `rel` under `root`, refusing anything a symlink leads outside.
 fn inside(root: &Path, rel: &str) -> Result<PathBuf, String> {
-    let root = root
-        .canonicalize()
-        .map_err(|_| "会务包目录不存在".to_string())?;
-    let p = root
-        .join(rel)
-        .canonicalize()
-        .map_err(|_| "文件不存在".to_string())?;
+    let root = root.canonicalize().map_err(|_| "会务包目录不存在".to_string())?;
+    let p = root.join(rel).canonicalize().map_err(|_| "文件不存在".to_string())?;
     if !p.starts_with(&root) || !p.is_file() {
         return Err("路径不在会务包之内".into());
     }
@@ -86,9 +65,7 @@ fn inside(root: &Path, rel: &str) -> Result<PathBuf, String> {
 
 fn read_capped(r: impl Read, limit: u64) -> Result<Vec<u8>, String> {
     let mut buf = Vec::new();
-    r.take(limit + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| format!("无法读取: {e}"))?;
+    r.take(limit + 1).read_to_end(&mut buf).map_err(|e| format!("无法读取: {e}"))?;
     if buf.len() as u64 > limit {
         return Err(format!("文件超过大小上限 {} MiB", limit / 1024 / 1024));
     }
@@ -98,23 +75,14 @@ fn read_capped(r: impl Read, limit: u64) -> Result<Vec<u8>, String> {
 /// Opens a zip, refuses unsafe entry names, and finds the package file (at the root or in one
 /// top folder). Returns (package file name, its bytes, the source for materials).
 pub fn open_zip(bytes: Vec<u8>, limit: u64) -> Result<(String, Vec<u8>, Source), String> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| format!("不是有效的 zip 文件 ({e})"))?;
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("不是有效的 zip 文件 ({e})"))?;
     if archive.len() > 100_000 {
-        return Err(format!(
-            "zip 包含 {} 个文件，超过上限 100000",
-            archive.len()
-        ));
+        return Err(format!("zip 包含 {} 个文件，超过上限 100000", archive.len()));
     }
     let mut found: Option<String> = None;
     for i in 0..archive.len() {
-        let f = archive
-            .by_index_raw(i)
-            .map_err(|e| format!("zip 文件损坏 ({e})"))?;
-        let name = f
-            .name()
-            .map_err(|e| format!("zip 中有无法识别的文件名 ({e})"))?
-            .to_string();
+        let f = archive.by_index_raw(i).map_err(|e| format!("zip 文件损坏 ({e})"))?;
+        let name = f.name().map_err(|e| format!("zip 中有无法识别的文件名 ({e})"))?.to_string();
         if f.enclosed_name().is_none() || name.contains('\\') {
             return Err(format!("zip 中的文件「{name}」路径不安全 (path traversal)"));
         }
@@ -123,10 +91,7 @@ pub fn open_zip(bytes: Vec<u8>, limit: u64) -> Result<(String, Vec<u8>, Source),
         if depth <= 1 && (base == "package.json" || base == "package.xlsx") {
             let better = match &found {
                 None => true,
-                Some(prev) => {
-                    depth < prev.matches('/').count()
-                        || (base.ends_with(".json") && prev.ends_with(".xlsx"))
-                }
+                Some(prev) => depth < prev.matches('/').count() || (base.ends_with(".json") && prev.ends_with(".xlsx")),
             };
             if better {
                 found = Some(name);
@@ -134,27 +99,14 @@ pub fn open_zip(bytes: Vec<u8>, limit: u64) -> Result<(String, Vec<u8>, Source),
         }
     }
     let name = found.ok_or("zip 中没有 package.json 或 package.xlsx")?;
-    let prefix = name
-        .rsplit_once('/')
-        .map(|(d, _)| format!("{d}/"))
-        .unwrap_or_default();
+    let prefix = name.rsplit_once('/').map(|(d, _)| format!("{d}/")).unwrap_or_default();
     let budget = limit.saturating_mul(4);
     let pkg = {
-        let f = archive
-            .by_name(&name)
-            .map_err(|e| format!("zip 文件损坏 ({e})"))?;
+        let f = archive.by_name(&name).map_err(|e| format!("zip 文件损坏 ({e})"))?;
         read_capped(f, limit)?
     };
     let base = name.rsplit('/').next().unwrap_or(&name).to_string();
-    Ok((
-        base,
-        pkg,
-        Source::Zip {
-            archive: Box::new(archive),
-            prefix,
-            budget,
-        },
-    ))
+    Ok((base, pkg, Source::Zip { archive: Box::new(archive), prefix, budget }))
 }
 
 pub fn content_type(path: &str) -> &'static str {

@@ -13,15 +13,8 @@ fn check_code(code: &str, place: String, what: &str, problems: &mut Vec<Problem>
     if code.is_empty() {
         return; // already reported as missing by the parser
     }
-    if code.chars().count() > 64
-        || code
-            .chars()
-            .any(|c| c.is_control() || c == '/' || c == '\\')
-    {
-        problems.push(Problem::new(
-            place,
-            format!("{what}「{code}」含有不允许的字符或过长"),
-        ));
+    if code.chars().count() > 64 || code.chars().any(|c| c.is_control() || c == '/' || c == '\\') {
+        problems.push(Problem::new(place, format!("{what}「{code}」含有不允许的字符或过长")));
     }
 }
 
@@ -32,20 +25,14 @@ pub fn safe_material_path(path: &str) -> bool {
         && !path.contains('\\')
         && !path.contains(':')
         && !path.chars().any(|c| c.is_control())
-        && path
-            .split('/')
-            .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+        && path.split('/').all(|seg| !seg.is_empty() && seg != "." && seg != "..")
 }
 
 pub fn check(p: &Package) -> Report {
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     let s = &p.session;
-    if s.id.chars().count() > 100
-        || s.id
-            .chars()
-            .any(|c| c.is_control() || "/\\:*?\"<>|".contains(c))
-    {
+    if s.id.chars().count() > 100 || s.id.chars().any(|c| c.is_control() || "/\\:*?\"<>|".contains(c)) {
         problems.push(Problem::new(
             p.session_src.at("id"),
             "编号不能含有 / \\ : * ? \" < > | 等字符 (it names the result file)",
@@ -56,27 +43,18 @@ pub fn check(p: &Package) -> Report {
     for g in &p.groups {
         check_code(&g.code, g.src.at("code"), "组编号", &mut problems);
         if !g.code.is_empty() && group_codes.insert(&g.code, g).is_some() {
-            problems.push(Problem::new(
-                g.src.at("code"),
-                format!("组编号「{}」重复 (duplicate)", g.code),
-            ));
+            problems.push(Problem::new(g.src.at("code"), format!("组编号「{}」重复 (duplicate)", g.code)));
         }
     }
     let mut experts: HashMap<&str, &Expert> = HashMap::new();
     for e in &p.experts {
         check_code(&e.code, e.src.at("code"), "专家编号", &mut problems);
         if !e.code.is_empty() && experts.insert(&e.code, e).is_some() {
-            problems.push(Problem::new(
-                e.src.at("code"),
-                format!("专家编号「{}」重复 (duplicate)", e.code),
-            ));
+            problems.push(Problem::new(e.src.at("code"), format!("专家编号「{}」重复 (duplicate)", e.code)));
         }
         if let Some(g) = &e.group {
             if !group_codes.contains_key(g.as_str()) {
-                problems.push(Problem::new(
-                    e.src.at("group"),
-                    format!("专业组编号「{g}」不是已定义的专业组"),
-                ));
+                problems.push(Problem::new(e.src.at("group"), format!("专业组编号「{g}」不是已定义的专业组")));
             }
         }
     }
@@ -85,16 +63,10 @@ pub fn check(p: &Package) -> Report {
             continue;
         }
         match experts.get(g.leader.as_str()) {
-            None => problems.push(Problem::new(
-                g.src.at("leader"),
-                format!("组长「{}」不是已定义的专家", g.leader),
-            )),
+            None => problems.push(Problem::new(g.src.at("leader"), format!("组长「{}」不是已定义的专家", g.leader))),
             Some(e) if e.group.as_deref() != Some(g.code.as_str()) => problems.push(Problem::new(
                 g.src.at("leader"),
-                format!(
-                    "组长「{}」({}) 不是本组「{}」的成员",
-                    g.leader, e.name, g.code
-                ),
+                format!("组长「{}」({}) 不是本组「{}」的成员", g.leader, e.name, g.code),
             )),
             Some(_) => {}
         }
@@ -102,10 +74,7 @@ pub fn check(p: &Package) -> Report {
 
     let c = &p.committee;
     if c.members.is_empty() {
-        problems.push(Problem::new(
-            c.src.at("members"),
-            "评委会至少需要一名评委 (committee has no members)",
-        ));
+        problems.push(Problem::new(c.src.at("members"), "评委会至少需要一名评委 (committee has no members)"));
     }
     let mut seen = HashSet::new();
     for (i, m) in c.members.iter().enumerate() {
@@ -116,15 +85,9 @@ pub fn check(p: &Package) -> Report {
             problems.push(Problem::new(place, format!("评委「{m}」重复 (duplicate)")));
         }
     }
-    for (field, who, label) in [
-        ("chair", &c.chair, "主任"),
-        ("reporter", &c.reporter, "上报人"),
-    ] {
+    for (field, who, label) in [("chair", &c.chair, "主任"), ("reporter", &c.reporter, "上报人")] {
         if !who.is_empty() && !c.members.contains(who) {
-            problems.push(Problem::new(
-                c.src.at(field),
-                format!("{label}「{who}」不是评委会成员"),
-            ));
+            problems.push(Problem::new(c.src.at(field), format!("{label}「{who}」不是评委会成员")));
         }
     }
 
@@ -133,17 +96,11 @@ pub fn check(p: &Package) -> Report {
     for a in &p.applicants {
         check_code(&a.code, a.src.at("code"), "申报人编号", &mut problems);
         if !a.code.is_empty() && !applicants.insert(&a.code) {
-            problems.push(Problem::new(
-                a.src.at("code"),
-                format!("申报人编号「{}」重复 (duplicate)", a.code),
-            ));
+            problems.push(Problem::new(a.src.at("code"), format!("申报人编号「{}」重复 (duplicate)", a.code)));
         }
         if let Some(g) = &a.group {
             if !group_codes.contains_key(g.as_str()) {
-                problems.push(Problem::new(
-                    a.src.at("group"),
-                    format!("专业组编号「{g}」不是已定义的专业组"),
-                ));
+                problems.push(Problem::new(a.src.at("group"), format!("专业组编号「{g}」不是已定义的专业组")));
             }
             *per_group.entry(g.as_str()).or_default() += 1;
         }
@@ -158,30 +115,18 @@ pub fn check(p: &Package) -> Report {
     }
     for r in &p.recusals {
         if !r.expert.is_empty() && !experts.contains_key(r.expert.as_str()) {
-            problems.push(Problem::new(
-                r.src.at("expert"),
-                format!("专家编号「{}」不是已定义的专家", r.expert),
-            ));
+            problems.push(Problem::new(r.src.at("expert"), format!("专家编号「{}」不是已定义的专家", r.expert)));
         }
         if !r.applicant.is_empty() && !applicants.contains(r.applicant.as_str()) {
-            problems.push(Problem::new(
-                r.src.at("applicant"),
-                format!("申报人编号「{}」不是已定义的申报人", r.applicant),
-            ));
+            problems
+                .push(Problem::new(r.src.at("applicant"), format!("申报人编号「{}」不是已定义的申报人", r.applicant)));
         }
     }
 
     for g in &p.groups {
-        let n = p
-            .experts
-            .iter()
-            .filter(|e| e.group.as_deref() == Some(g.code.as_str()))
-            .count();
+        let n = p.experts.iter().filter(|e| e.group.as_deref() == Some(g.code.as_str())).count();
         if n < 3 {
-            warnings.push(format!(
-                "专业组「{}」只有 {n} 名专家，少于规定的 3 名",
-                g.name
-            ));
+            warnings.push(format!("专业组「{}」只有 {n} 名专家，少于规定的 3 名", g.name));
         }
         if !per_group.contains_key(g.code.as_str()) {
             warnings.push(format!("专业组「{}」没有申报人", g.name));
@@ -189,22 +134,13 @@ pub fn check(p: &Package) -> Report {
     }
     for e in &p.experts {
         if e.group.is_none() && !c.members.contains(&e.code) {
-            warnings.push(format!(
-                "专家「{}」({}) 既不在专业组也不是评委",
-                e.name, e.code
-            ));
+            warnings.push(format!("专家「{}」({}) 既不在专业组也不是评委", e.name, e.code));
         }
     }
     if p.session.mode != Mode::ExpertReview {
-        let missing = p
-            .applicants
-            .iter()
-            .filter(|a| a.group.is_some() && a.lecture.is_none())
-            .count();
+        let missing = p.applicants.iter().filter(|a| a.group.is_some() && a.lecture.is_none()).count();
         if missing > 0 {
-            warnings.push(format!(
-                "{missing} 名申报人没有答辩信息（面试顺序、考场号等）"
-            ));
+            warnings.push(format!("{missing} 名申报人没有答辩信息（面试顺序、考场号等）"));
         }
     }
     Report { problems, warnings }

@@ -55,10 +55,7 @@ fn read_sheet(
 ) -> Option<Sheet> {
     if !wb.sheet_names().iter().any(|s| s.trim() == name) {
         if !optional {
-            problems.push(Problem::new(
-                name,
-                format!("缺少工作表「{name}」(missing sheet)"),
-            ));
+            problems.push(Problem::new(name, format!("缺少工作表「{name}」(missing sheet)")));
         }
         return None;
     }
@@ -94,15 +91,8 @@ fn read_sheet(
     for col in required_cols {
         if !header.contains_key(*col) {
             missing = true;
-            let at = if header_row > 0 {
-                format!("{name}!第{header_row}行")
-            } else {
-                name.to_string()
-            };
-            problems.push(Problem::new(
-                at,
-                format!("缺少列「{col}」(missing required column)"),
-            ));
+            let at = if header_row > 0 { format!("{name}!第{header_row}行") } else { name.to_string() };
+            problems.push(Problem::new(at, format!("缺少列「{col}」(missing required column)")));
         }
     }
     if missing {
@@ -117,24 +107,13 @@ fn read_sheet(
         cells.extend(row.iter().cloned());
         rows.push((r0 as usize + i + 1, cells));
     }
-    Some(Sheet {
-        name,
-        header,
-        header_order,
-        rows,
-    })
+    Some(Sheet { name, header, header_order, rows })
 }
 
 fn src_for(sheet: &Sheet, row: usize, fields: &[(&'static str, &str)]) -> Src {
-    let cols: HashMap<&'static str, usize> = fields
-        .iter()
-        .filter_map(|(f, h)| sheet.header.get(*h).map(|c| (*f, *c)))
-        .collect();
-    Src::Sheet {
-        sheet: sheet.name,
-        row,
-        cols: Arc::new(cols),
-    }
+    let cols: HashMap<&'static str, usize> =
+        fields.iter().filter_map(|(f, h)| sheet.header.get(*h).map(|c| (*f, *c))).collect();
+    Src::Sheet { sheet: sheet.name, row, cols: Arc::new(cols) }
 }
 
 fn yes_no(text: &str) -> Option<bool> {
@@ -191,11 +170,7 @@ const LECTURE_COLS: &[(&str, &str)] = &[
     ("lecture.textbook", "教材版本"),
     ("materials", "材料"),
 ];
-const RECUSAL_COLS: &[(&str, &str)] = &[
-    ("expert", "专家编号"),
-    ("applicant", "申报人编号"),
-    ("reason", "原因"),
-];
+const RECUSAL_COLS: &[(&str, &str)] = &[("expert", "专家编号"), ("applicant", "申报人编号"), ("reason", "原因")];
 
 fn headers(cols: &'static [(&'static str, &'static str)]) -> Vec<&'static str> {
     cols.iter().map(|(_, h)| *h).collect()
@@ -203,32 +178,15 @@ fn headers(cols: &'static [(&'static str, &'static str)]) -> Vec<&'static str> {
 
 pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
     let mut wb = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
-        vec![Problem::new(
-            "package.xlsx",
-            format!("不是可读取的 Excel 工作簿 (not a readable xlsx workbook: {e})"),
-        )]
+        vec![Problem::new("package.xlsx", format!("不是可读取的 Excel 工作簿 (not a readable xlsx workbook: {e})"))]
     })?;
     let mut problems = Vec::new();
     let s_sheet = read_sheet(&mut wb, "评审会", &["项目", "值"], false, &mut problems);
-    let g_sheet = read_sheet(
-        &mut wb,
-        "专业组",
-        &headers(GROUP_COLS),
-        false,
-        &mut problems,
-    );
+    let g_sheet = read_sheet(&mut wb, "专业组", &headers(GROUP_COLS), false, &mut problems);
     let e_sheet = read_sheet(&mut wb, "专家", &headers(EXPERT_COLS), false, &mut problems);
-    let a_sheet = read_sheet(
-        &mut wb,
-        "申报人",
-        &headers(APPLICANT_COLS),
-        false,
-        &mut problems,
-    );
+    let a_sheet = read_sheet(&mut wb, "申报人", &headers(APPLICANT_COLS), false, &mut problems);
     let r_sheet = read_sheet(&mut wb, "回避", &headers(RECUSAL_COLS), true, &mut problems);
-    let (Some(s_sheet), Some(g_sheet), Some(e_sheet), Some(a_sheet)) =
-        (s_sheet, g_sheet, e_sheet, a_sheet)
-    else {
+    let (Some(s_sheet), Some(g_sheet), Some(e_sheet), Some(a_sheet)) = (s_sheet, g_sheet, e_sheet, a_sheet) else {
         return Err(problems);
     };
 
@@ -255,10 +213,7 @@ pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
     let get = |f: &str| values.get(f).cloned().unwrap_or_default();
     for (field, label) in &SESSION_ROWS[..4] {
         if get(field).is_empty() {
-            problems.push(Problem::new(
-                session_src.at(field),
-                format!("缺少「{label}」(required)"),
-            ));
+            problems.push(Problem::new(session_src.at(field), format!("缺少「{label}」(required)")));
         }
     }
     let mode_s = get("mode");
@@ -313,10 +268,7 @@ pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
     let flag = |field: &str, problems: &mut Vec<Problem>| {
         let s = get(field);
         yes_no(&s).unwrap_or_else(|| {
-            problems.push(Problem::new(
-                session_src.at(field),
-                format!("应为 是 或 否，实为「{s}」"),
-            ));
+            problems.push(Problem::new(session_src.at(field), format!("应为 是 或 否，实为「{s}」")));
             false
         })
     };
@@ -336,15 +288,14 @@ pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
         extra: session_extra,
     };
 
-    let known_extra =
-        |sheet: &Sheet, row: &[Data], known: &[&[(&str, &str)]]| -> Vec<(String, String)> {
-            sheet
-                .header_order
-                .iter()
-                .filter(|(_, h)| !known.iter().any(|t| t.iter().any(|(_, k)| k == h)))
-                .map(|(c, h)| (h.clone(), row.get(*c).map(cell_text).unwrap_or_default()))
-                .collect()
-        };
+    let known_extra = |sheet: &Sheet, row: &[Data], known: &[&[(&str, &str)]]| -> Vec<(String, String)> {
+        sheet
+            .header_order
+            .iter()
+            .filter(|(_, h)| !known.iter().any(|t| t.iter().any(|(_, k)| k == h)))
+            .map(|(c, h)| (h.clone(), row.get(*c).map(cell_text).unwrap_or_default()))
+            .collect()
+    };
 
     let mut groups = Vec::new();
     for (rn, row) in &g_sheet.rows {
@@ -355,17 +306,8 @@ pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
                 problems.push(Problem::new(src.at(f), format!("「{h}」不能为空")));
             }
         }
-        let extra = known_extra(&g_sheet, row, &[GROUP_COLS])
-            .into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect();
-        groups.push(Group {
-            code: t("组编号"),
-            name: t("组名"),
-            leader: t("组长编号"),
-            extra,
-            src,
-        });
+        let extra = known_extra(&g_sheet, row, &[GROUP_COLS]).into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+        groups.push(Group { code: t("组编号"), name: t("组名"), leader: t("组长编号"), extra, src });
     }
 
     let mut experts = Vec::new();
@@ -389,25 +331,18 @@ pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
             }
         }
         let code = t("编号");
-        for (f, h, list) in [
-            ("member", "评委", &mut members),
-            ("chair", "主任", &mut chairs),
-            ("reporter", "上报人", &mut reporters),
-        ] {
+        for (f, h, list) in
+            [("member", "评委", &mut members), ("chair", "主任", &mut chairs), ("reporter", "上报人", &mut reporters)]
+        {
             match yes_no(&t(h)) {
                 Some(true) => list.push((code.clone(), src.at(f))),
                 Some(false) => {}
-                None => problems.push(Problem::new(
-                    src.at(f),
-                    format!("「{h}」应为 是 或 否，实为「{}」", t(h)),
-                )),
+                None => problems.push(Problem::new(src.at(f), format!("「{h}」应为 是 或 否，实为「{}」", t(h)))),
             }
         }
         let group = Some(t("专业组编号")).filter(|g| !g.is_empty());
-        let extra = known_extra(&e_sheet, row, &[EXPERT_COLS])
-            .into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect();
+        let extra =
+            known_extra(&e_sheet, row, &[EXPERT_COLS]).into_iter().map(|(k, v)| (k, Value::String(v))).collect();
         experts.push(Expert {
             code,
             name: t("姓名"),
@@ -430,19 +365,13 @@ pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
     let pick_one = |list: &[(String, String)], h: &str, problems: &mut Vec<Problem>| -> String {
         match list {
             [] => {
-                problems.push(Problem::new(
-                    col_place(h),
-                    format!("没有专家的「{h}」为 是 (exactly one required)"),
-                ));
+                problems.push(Problem::new(col_place(h), format!("没有专家的「{h}」为 是 (exactly one required)")));
                 String::new()
             }
             [(code, _)] => code.clone(),
             more => {
                 for (_, place) in more {
-                    problems.push(Problem::new(
-                        place.clone(),
-                        format!("「{h}」只能有一人为 是"),
-                    ));
+                    problems.push(Problem::new(place.clone(), format!("「{h}」只能有一人为 是")));
                 }
                 String::new()
             }
@@ -471,11 +400,7 @@ pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
     };
 
     let mut applicants = Vec::new();
-    let all_cols: Vec<(&'static str, &str)> = APPLICANT_COLS
-        .iter()
-        .chain(LECTURE_COLS.iter())
-        .copied()
-        .collect();
+    let all_cols: Vec<(&'static str, &str)> = APPLICANT_COLS.iter().chain(LECTURE_COLS.iter()).copied().collect();
     for (rn, row) in &a_sheet.rows {
         let t = |h: &str| a_sheet.cell(row, h).map(cell_text).unwrap_or_default();
         let src = src_for(&a_sheet, *rn, &all_cols);
@@ -484,10 +409,8 @@ pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
                 problems.push(Problem::new(src.at(f), format!("「{h}」不能为空")));
             }
         }
-        let lecture_cells: Vec<String> = ["面试顺序", "考场号", "讲课题目", "章节", "教材版本"]
-            .iter()
-            .map(|h| t(h))
-            .collect();
+        let lecture_cells: Vec<String> =
+            ["面试顺序", "考场号", "讲课题目", "章节", "教材版本"].iter().map(|h| t(h)).collect();
         let lecture = if lecture_cells.iter().all(|s| s.is_empty()) {
             None
         } else {
@@ -513,11 +436,8 @@ pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
                 textbook: lecture_cells[4].clone(),
             })
         };
-        let materials = t("材料")
-            .split([';', '；', '\n'])
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect();
+        let materials =
+            t("材料").split([';', '；', '\n']).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
         applicants.push(Applicant {
             code: t("编号"),
             name: t("姓名"),
@@ -545,26 +465,13 @@ pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
                     problems.push(Problem::new(src.at(f), format!("「{h}」不能为空")));
                 }
             }
-            recusals.push(Recusal {
-                expert: t("专家编号"),
-                applicant: t("申报人编号"),
-                reason: t("原因"),
-                src,
-            });
+            recusals
+                .push(Recusal { expert: t("专家编号"), applicant: t("申报人编号"), reason: t("原因"), src });
         }
     }
 
     if !problems.is_empty() {
         return Err(problems);
     }
-    Ok(Package {
-        session,
-        session_src,
-        groups,
-        experts,
-        committee,
-        applicants,
-        recusals,
-        extra: Map::new(),
-    })
+    Ok(Package { session, session_src, groups, experts, committee, applicants, recusals, extra: Map::new() })
 }

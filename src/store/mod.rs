@@ -27,22 +27,13 @@ const MAX_IDLE_READERS: usize = 16;
 impl Db {
     /// Opens (creating if needed) the database in `data_dir` and brings the schema up to date.
     pub fn open(data_dir: &Path, utc_offset_hours: i8) -> Result<Db> {
-        std::fs::create_dir_all(data_dir).map_err(|e| {
-            Error::internal(format!(
-                "cannot create data dir {}: {e}",
-                data_dir.display()
-            ))
-        })?;
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| Error::internal(format!("cannot create data dir {}: {e}", data_dir.display())))?;
         let path = data_dir.join(DB_FILE);
         let mut conn = open_conn(&path, true)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         schema::migrate(&mut conn)?;
-        Ok(Db {
-            path,
-            writer: Mutex::new(conn),
-            readers: Mutex::new(Vec::new()),
-            utc_offset_hours,
-        })
+        Ok(Db { path, writer: Mutex::new(conn), readers: Mutex::new(Vec::new()), utc_offset_hours })
     }
 
     pub fn path(&self) -> &Path {
@@ -81,6 +72,15 @@ impl Db {
         now_rfc3339(self.utc_offset_hours)
     }
 
+    /// Empties the WAL file after a round closes: old frames there would otherwise keep the
+    /// order in which ballots were written until SQLite happened to overwrite them.
+    pub fn truncate_wal(&self) {
+        let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+            log::warn!("wal checkpoint: {e}");
+        }
+    }
+
     pub fn size_bytes(&self) -> u64 {
         let wal = self.path.with_extension("db-wal");
         let main = std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0);
@@ -106,10 +106,7 @@ fn open_conn(path: &Path, create: bool) -> Result<Connection> {
 pub fn now_rfc3339(offset_hours: i8) -> String {
     let offset = time::UtcOffset::from_hms(offset_hours, 0, 0).unwrap_or(time::UtcOffset::UTC);
     let now = time::OffsetDateTime::now_utc().to_offset(offset);
-    now.replace_nanosecond(0)
-        .unwrap_or(now)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    now.replace_nanosecond(0).unwrap_or(now).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 /// "2026-11-27T09:30:00+08:00" → "2026-11-27 09:30:00" for pages and printouts.
@@ -143,13 +140,9 @@ mod tests {
     fn opens_migrates_and_reopens() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(dir.path(), 8).unwrap();
-        let v: i64 = db
-            .read(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?))
-            .unwrap();
+        let v: i64 = db.read(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?)).unwrap();
         assert_eq!(v, SCHEMA_VERSION);
-        let mode: String = db
-            .read(|c| Ok(c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?))
-            .unwrap();
+        let mode: String = db.read(|c| Ok(c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?)).unwrap();
         assert_eq!(mode, "wal");
         drop(db);
         Db::open(dir.path(), 8).unwrap();
@@ -160,8 +153,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         drop(Db::open(dir.path(), 8).unwrap());
         let c = Connection::open(dir.path().join(DB_FILE)).unwrap();
-        c.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
-            .unwrap();
+        c.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
         drop(c);
         assert!(Db::open(dir.path(), 8).is_err());
     }
@@ -175,9 +167,7 @@ mod tests {
             Err(Error::bad_request("no"))
         });
         assert!(r.is_err());
-        let n: i64 = db
-            .read(|c| Ok(c.query_row("SELECT count(*) FROM audit", [], |r| r.get(0))?))
-            .unwrap();
+        let n: i64 = db.read(|c| Ok(c.query_row("SELECT count(*) FROM audit", [], |r| r.get(0))?)).unwrap();
         assert_eq!(n, 0);
     }
 }

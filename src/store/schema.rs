@@ -108,15 +108,6 @@ CREATE TABLE attendance (
     signed_in_at TEXT NOT NULL,
     method TEXT NOT NULL CHECK (method IN ('login','admin'))
 );
-CREATE TABLE vote_drafts (
-    stage TEXT NOT NULL,
-    round INTEGER NOT NULL,
-    voter_code TEXT NOT NULL,
-    applicant_code TEXT NOT NULL,
-    choice TEXT NOT NULL,
-    opinion TEXT NOT NULL,
-    PRIMARY KEY (stage, round, voter_code, applicant_code)
-);
 CREATE TABLE audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL,
@@ -124,6 +115,91 @@ CREATE TABLE audit (
     action TEXT NOT NULL,
     object TEXT NOT NULL,
     details TEXT NOT NULL
+);
+"#,
+    // 2: the voting protocol (both stages) and the group stage's work.
+    r#"
+CREATE TABLE votes (
+    id INTEGER PRIMARY KEY,
+    stage TEXT NOT NULL CHECK (stage IN ('group','committee')),
+    scope TEXT NOT NULL,
+    round INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('drafting','open','closed')),
+    reason TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    opened_at TEXT,
+    closed_at TEXT,
+    UNIQUE (stage, scope, round)
+);
+CREATE TABLE vote_applicants (
+    vote_id INTEGER NOT NULL REFERENCES votes(id),
+    applicant_code TEXT NOT NULL REFERENCES applicants(code),
+    PRIMARY KEY (vote_id, applicant_code)
+);
+-- Who may vote in a round, frozen when it opens, and whether they have submitted. No time and
+-- no link to the ballots: participation and choices are kept apart.
+CREATE TABLE vote_voters (
+    vote_id INTEGER NOT NULL REFERENCES votes(id),
+    voter_code TEXT NOT NULL REFERENCES experts(code),
+    submitted INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (vote_id, voter_code)
+);
+CREATE TABLE drafts (
+    vote_id INTEGER NOT NULL REFERENCES votes(id),
+    voter_code TEXT NOT NULL,
+    applicant_code TEXT NOT NULL,
+    choice TEXT NOT NULL CHECK (choice IN ('agree','oppose','abstain')),
+    opinion TEXT NOT NULL,
+    PRIMARY KEY (vote_id, voter_code, applicant_code)
+);
+-- Secret ballots: a random id as the key of a WITHOUT ROWID table, so neither rowid nor
+-- storage order follows submission order; no voter, no time.
+CREATE TABLE ballots (
+    id TEXT PRIMARY KEY,
+    vote_id INTEGER NOT NULL REFERENCES votes(id),
+    applicant_code TEXT NOT NULL,
+    choice TEXT NOT NULL CHECK (choice IN ('agree','oppose','abstain')),
+    opinion TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX ballots_vote ON ballots(vote_id, applicant_code);
+CREATE TABLE lead_reviewers (
+    applicant_code TEXT NOT NULL REFERENCES applicants(code),
+    expert_code TEXT NOT NULL REFERENCES experts(code),
+    PRIMARY KEY (applicant_code, expert_code)
+);
+CREATE TABLE lead_opinions (
+    applicant_code TEXT NOT NULL REFERENCES applicants(code),
+    expert_code TEXT NOT NULL REFERENCES experts(code),
+    text TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (applicant_code, expert_code)
+);
+CREATE TABLE interview_questions (
+    applicant_code TEXT NOT NULL REFERENCES applicants(code),
+    expert_code TEXT NOT NULL REFERENCES experts(code),
+    text TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (applicant_code, expert_code)
+);
+CREATE TABLE scores (
+    applicant_code TEXT NOT NULL REFERENCES applicants(code),
+    expert_code TEXT NOT NULL REFERENCES experts(code),
+    tenths INTEGER NOT NULL CHECK (tenths BETWEEN 0 AND 1000),
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (applicant_code, expert_code)
+);
+CREATE TABLE group_decisions (
+    applicant_code TEXT PRIMARY KEY REFERENCES applicants(code),
+    passed INTEGER NOT NULL,
+    override_reason TEXT NOT NULL,
+    evaluation TEXT NOT NULL,
+    opinion TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE group_submissions (
+    group_code TEXT PRIMARY KEY REFERENCES groups(code),
+    submitted_at TEXT NOT NULL,
+    submitted_by TEXT NOT NULL
 );
 "#,
 ];

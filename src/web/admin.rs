@@ -15,23 +15,14 @@ pub fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
         "/admin/import" => layout(app, ctx, "admin_import.html", url, "导入会务包", json!({})),
         "/admin/groups" => {
             let groups = app.db.read(venue::groups)?;
-            layout(
-                app,
-                ctx,
-                "admin_groups.html",
-                url,
-                "专业组",
-                json!({ "groups": groups }),
-            )
+            layout(app, ctx, "admin_groups.html", url, "专业组", json!({ "groups": groups }))
         }
         "/admin/experts" => experts(app, ctx, None),
         "/admin/applicants" => {
             let q = query(req, "q");
             let group = query(req, "group");
             let page: i64 = query(req, "page").and_then(|p| p.parse().ok()).unwrap_or(1);
-            let paged = app
-                .db
-                .read(|c| venue::search_applicants(c, q.as_deref(), group.as_deref(), page, 20))?;
+            let paged = app.db.read(|c| venue::search_applicants(c, q.as_deref(), group.as_deref(), page, 20))?;
             let groups = app.db.read(venue::groups)?;
             layout(
                 app,
@@ -57,26 +48,12 @@ pub fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
         "/admin/attendance" => {
             let rows = app.db.read(venue::attendance)?;
             let present = rows.iter().filter(|r| !r.signed_in_at.is_empty()).count();
-            layout(
-                app,
-                ctx,
-                "admin_attendance.html",
-                url,
-                "签到",
-                json!({ "rows": rows, "present": present }),
-            )
+            layout(app, ctx, "admin_attendance.html", url, "签到", json!({ "rows": rows, "present": present }))
         }
         "/admin/audit" => {
             let page: i64 = query(req, "page").and_then(|p| p.parse().ok()).unwrap_or(1);
             let paged = app.db.read(|c| venue::audit_page(c, page, 50))?;
-            layout(
-                app,
-                ctx,
-                "admin_audit.html",
-                url,
-                "审计日志",
-                json!({ "p": paged }),
-            )
+            layout(app, ctx, "admin_audit.html", url, "审计日志", json!({ "p": paged }))
         }
         "/admin/password" => layout(app, ctx, "admin_password.html", url, "修改密码", json!({})),
         _ => Err(Error::not_found()),
@@ -110,8 +87,7 @@ pub fn post(app: &App, _req: &Request, ctx: &Ctx, url: &str, input: Input) -> Re
         }
         "/admin/accounts/reset" => {
             let code = input.form.text("code");
-            let slips =
-                accounts::issue_passwords(&app.db, app.cfg.bcrypt_cost, Some(&[code]), &actor)?;
+            let slips = accounts::issue_passwords(&app.db, app.cfg.bcrypt_cost, Some(&[code]), &actor)?;
             slips_page(app, slips)
         }
         "/admin/attendance/checkin" => {
@@ -123,16 +99,7 @@ pub fn post(app: &App, _req: &Request, ctx: &Ctx, url: &str, input: Input) -> Re
             let current = input.form.get("current").unwrap_or("");
             let new = input.form.get("new").unwrap_or("");
             let confirm = input.form.get("confirm").unwrap_or("");
-            let err = |m: &str| {
-                layout(
-                    app,
-                    ctx,
-                    "admin_password.html",
-                    url,
-                    "修改密码",
-                    json!({ "error": m }),
-                )
-            };
+            let err = |m: &str| layout(app, ctx, "admin_password.html", url, "修改密码", json!({ "error": m }));
             if accounts::verify_login(&app.db, &ctx.acc.username, current)?.is_none() {
                 return err("当前密码不正确。").map(|r| r.with_status_code(400));
             }
@@ -152,13 +119,8 @@ pub fn post(app: &App, _req: &Request, ctx: &Ctx, url: &str, input: Input) -> Re
 fn overview(app: &App, ctx: &Ctx) -> Result<Response> {
     let counts = app.db.read(venue::counts)?;
     let voting = app.db.read(package::voting_started)?;
-    let materials_bytes: i64 = app.db.read(|c| {
-        Ok(
-            c.query_row("SELECT coalesce(sum(size), 0) FROM materials", [], |r| {
-                r.get(0)
-            })?,
-        )
-    })?;
+    let materials_bytes: i64 =
+        app.db.read(|c| Ok(c.query_row("SELECT coalesce(sum(size), 0) FROM materials", [], |r| r.get(0))?))?;
     let health = json!({
         "data_dir": app.data_dir.canonicalize().unwrap_or(app.data_dir.clone()).display().to_string(),
         "db_size": app.db.size_bytes(),
@@ -179,22 +141,11 @@ fn overview(app: &App, ctx: &Ctx) -> Result<Response> {
 
 fn experts(app: &App, ctx: &Ctx, reveal: Option<&str>) -> Result<Response> {
     let experts = app.db.read(|c| venue::experts(c, reveal))?;
-    layout(
-        app,
-        ctx,
-        "admin_experts.html",
-        "/admin/experts",
-        "专家",
-        json!({ "experts": experts, "revealed": reveal }),
-    )
+    layout(app, ctx, "admin_experts.html", "/admin/experts", "专家", json!({ "experts": experts, "revealed": reveal }))
 }
 
 fn slips_page(app: &App, slips: Vec<accounts::Slip>) -> Result<Response> {
-    let name = app
-        .db
-        .read(venue::session)?
-        .map(|s| s.name)
-        .unwrap_or_default();
+    let name = app.db.read(venue::session)?.map(|s| s.name).unwrap_or_default();
     let html = crate::slips::slips_html(&app.t, &name, &app.primary_address(), &slips, false)?;
     Ok(Response::html(html))
 }
@@ -204,9 +155,7 @@ fn import(app: &App, ctx: &Ctx, input: Input) -> Result<Response> {
         .parts
         .into_iter()
         .find(|p| p.name == "package" && p.filename.as_deref().is_some_and(|f| !f.is_empty()))
-        .ok_or_else(|| {
-            Error::bad_request("请选择要上传的会务包文件（package.json、package.xlsx 或 .zip）。")
-        })?;
+        .ok_or_else(|| Error::bad_request("请选择要上传的会务包文件（package.json、package.xlsx 或 .zip）。"))?;
     let filename = file.filename.clone().unwrap_or_default();
     let render_problems = |problems: Vec<String>| {
         layout(

@@ -29,49 +29,30 @@ pub fn current(app: &App, req: &Request) -> Result<Option<Ctx>> {
     if !acc.is_admin && person.is_none() {
         return Ok(None); // the person left the package at a re-import
     }
-    Ok(Some(Ctx {
-        acc,
-        person,
-        csrf,
-        token,
-    }))
+    Ok(Some(Ctx { acc, person, csrf, token }))
 }
 
 /// Reads the body and checks the CSRF token and, when the browser sends one, the Origin.
 pub fn checked_input(req: &Request, ctx: &Ctx, limit: u64) -> Result<Input> {
     check_origin(req)?;
     let body = http::read_body(req, limit)?;
-    let is_multipart = req
-        .header("Content-Type")
-        .is_some_and(|c| c.starts_with("multipart/form-data"));
+    let is_multipart = req.header("Content-Type").is_some_and(|c| c.starts_with("multipart/form-data"));
     let (form, parts) = if is_multipart {
         let parts = http::multipart(req, &body)?;
         let fields: Vec<(String, String)> = parts
             .iter()
             .filter(|p| p.filename.is_none())
-            .map(|p| {
-                (
-                    p.name.clone(),
-                    String::from_utf8_lossy(&p.data).into_owned(),
-                )
-            })
+            .map(|p| (p.name.clone(), String::from_utf8_lossy(&p.data).into_owned()))
             .collect();
-        let encoded = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(fields)
-            .finish();
+        let encoded = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
         (Form::parse(encoded.as_bytes()), parts)
     } else {
         (Form::parse(&body), Vec::new())
     };
-    let token = req
-        .header("X-CSRF-Token")
-        .map(str::to_string)
-        .or_else(|| form.get("_csrf").map(str::to_string));
+    let token = req.header("X-CSRF-Token").map(str::to_string).or_else(|| form.get("_csrf").map(str::to_string));
     match token {
         Some(t) if http::constant_eq(&t, &ctx.csrf) => Ok(Input { form, parts }),
-        _ => Err(Error::forbidden_msg(
-            "页面已过期或请求来源无效（CSRF 校验失败），请刷新页面后重试。",
-        )),
+        _ => Err(Error::forbidden_msg("页面已过期或请求来源无效（CSRF 校验失败），请刷新页面后重试。")),
     }
 }
 
@@ -90,29 +71,15 @@ pub fn login_page(app: &App, req: &Request) -> Result<Response> {
     render_login(app, req, None, 200, "")
 }
 
-fn render_login(
-    app: &App,
-    req: &Request,
-    error: Option<String>,
-    status: u16,
-    username: &str,
-) -> Result<Response> {
+fn render_login(app: &App, req: &Request, error: Option<String>, status: u16, username: &str) -> Result<Response> {
     let token = accounts::random_token();
     let session = app.db.read(venue::session)?;
-    let next = http::query(req, "next")
-        .filter(|n| safe_next(n))
-        .unwrap_or_default();
+    let next = http::query(req, "next").filter(|n| safe_next(n)).unwrap_or_default();
     let html = app.t.render(
         "login.html",
         json!({ "csrf": token, "error": error, "session": session, "next": next, "username": username }),
     )?;
-    Ok(http::set_cookie(
-        Response::html(html).with_status_code(status),
-        LOGIN_COOKIE,
-        &token,
-        None,
-        false,
-    ))
+    Ok(http::set_cookie(Response::html(html).with_status_code(status), LOGIN_COOKIE, &token, None, false))
 }
 
 fn safe_next(n: &str) -> bool {
@@ -126,13 +93,7 @@ pub fn login_post(app: &App, req: &Request) -> Result<Response> {
     let password = form.get("password").unwrap_or("").to_string();
     let cookie = http::cookie(req, LOGIN_COOKIE).unwrap_or_default();
     if cookie.is_empty() || !http::constant_eq(&cookie, form.get("_csrf").unwrap_or("")) {
-        return render_login(
-            app,
-            req,
-            Some("页面已过期，请重新输入用户名和密码。".into()),
-            403,
-            &username,
-        );
+        return render_login(app, req, Some("页面已过期，请重新输入用户名和密码。".into()), 403, &username);
     }
     let addr = req.remote_addr().ip().to_string();
     if let Some(secs) = app.throttle.blocked(&username, &addr) {
@@ -141,21 +102,13 @@ pub fn login_post(app: &App, req: &Request) -> Result<Response> {
         return render_login(
             app,
             req,
-            Some(format!(
-                "登录失败次数过多，请 {mins} 分钟后再试，或联系会务人员。"
-            )),
+            Some(format!("登录失败次数过多，请 {mins} 分钟后再试，或联系会务人员。")),
             429,
             &username,
         );
     }
     if username.is_empty() || password.is_empty() {
-        return render_login(
-            app,
-            req,
-            Some("请输入用户名和密码。".into()),
-            400,
-            &username,
-        );
+        return render_login(app, req, Some("请输入用户名和密码。".into()), 400, &username);
     }
     let Some(acc) = accounts::verify_login(&app.db, &username, &password)? else {
         app.throttle.failure(&username, &addr);
@@ -170,29 +123,13 @@ pub fn login_post(app: &App, req: &Request) -> Result<Response> {
     }
     let (token, _) = accounts::start_session(&app.db, &acc, &addr)?;
     log::info!("login {:?} from {addr}", acc.username);
-    let next = form
-        .get("next")
-        .filter(|n| safe_next(n))
-        .unwrap_or("/")
-        .to_string();
+    let next = form.get("next").filter(|n| safe_next(n)).unwrap_or("/").to_string();
     let resp = Response::redirect_303(next);
-    let resp = http::set_cookie(
-        resp,
-        SESSION_COOKIE,
-        &token,
-        Some(app.limits.max_secs),
-        false,
-    );
+    let resp = http::set_cookie(resp, SESSION_COOKIE, &token, Some(app.limits.max_secs), false);
     Ok(http::set_cookie(resp, LOGIN_COOKIE, "", Some(0), false))
 }
 
 pub fn logout(app: &App, ctx: &Ctx) -> Result<Response> {
     accounts::end_session(&app.db, &ctx.token, &ctx.acc)?;
-    Ok(http::set_cookie(
-        Response::redirect_303("/login"),
-        SESSION_COOKIE,
-        "",
-        Some(0),
-        false,
-    ))
+    Ok(http::set_cookie(Response::redirect_303("/login"), SESSION_COOKIE, "", Some(0), false))
 }

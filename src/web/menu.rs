@@ -30,133 +30,53 @@ fn chair(c: &Ctx, _: Mode) -> bool {
     c.person.as_ref().is_some_and(|p| p.is_chair)
 }
 fn reporter_or_chair(c: &Ctx, _: Mode) -> bool {
-    c.person
-        .as_ref()
-        .is_some_and(|p| p.is_reporter || p.is_chair)
+    c.person.as_ref().is_some_and(|p| p.is_reporter || p.is_chair)
 }
 fn admin(c: &Ctx, _: Mode) -> bool {
     c.acc.is_admin
 }
 
 pub const PAGES: &[Page] = &[
+    Page { section: "讲课答辩", label: "讲课答辩", path: "/lecture", allowed: lecture },
+    Page { section: "面试答辩", label: "查看资料", path: "/interview/materials", allowed: interview },
+    Page { section: "面试答辩", label: "面试答辩", path: "/interview/defense", allowed: interview },
+    Page { section: "专家评审", label: "分配主审专家", path: "/review/assign", allowed: leader },
+    Page { section: "专家评审", label: "专业组拟投票", path: "/review/draft", allowed: group_expert },
+    Page { section: "专家评审", label: "小组数据操作", path: "/review/ops", allowed: leader },
+    Page { section: "专家评审", label: "专业组评议", path: "/review/deliberate", allowed: leader },
+    Page { section: "评委会", label: "大评委拟投票", path: "/committee/draft", allowed: member },
+    Page { section: "评委会", label: "评委会数据操作", path: "/committee/ops", allowed: chair },
     Page {
-        section: "讲课答辩",
-        label: "讲课答辩",
-        path: "/lecture",
-        allowed: lecture,
+        section: "评委会", label: "大评委上报评审结果", path: "/committee/report", allowed: reporter_or_chair
     },
-    Page {
-        section: "面试答辩",
-        label: "查看资料",
-        path: "/interview/materials",
-        allowed: interview,
-    },
-    Page {
-        section: "面试答辩",
-        label: "面试答辩",
-        path: "/interview/defense",
-        allowed: interview,
-    },
-    Page {
-        section: "专家评审",
-        label: "分配主审专家",
-        path: "/review/assign",
-        allowed: leader,
-    },
-    Page {
-        section: "专家评审",
-        label: "专业组拟投票",
-        path: "/review/draft",
-        allowed: group_expert,
-    },
-    Page {
-        section: "专家评审",
-        label: "小组数据操作",
-        path: "/review/ops",
-        allowed: leader,
-    },
-    Page {
-        section: "专家评审",
-        label: "专业组评议",
-        path: "/review/deliberate",
-        allowed: leader,
-    },
-    Page {
-        section: "评委会",
-        label: "大评委拟投票",
-        path: "/committee/draft",
-        allowed: member,
-    },
-    Page {
-        section: "评委会",
-        label: "评委会数据操作",
-        path: "/committee/ops",
-        allowed: chair,
-    },
-    Page {
-        section: "评委会",
-        label: "大评委上报评审结果",
-        path: "/committee/report",
-        allowed: reporter_or_chair,
-    },
-    Page {
-        section: "会务管理",
-        label: "会务概览",
-        path: "/admin",
-        allowed: admin,
-    },
-    Page {
-        section: "会务管理",
-        label: "导入会务包",
-        path: "/admin/import",
-        allowed: admin,
-    },
-    Page {
-        section: "会务管理",
-        label: "专业组",
-        path: "/admin/groups",
-        allowed: admin,
-    },
-    Page {
-        section: "会务管理",
-        label: "专家",
-        path: "/admin/experts",
-        allowed: admin,
-    },
-    Page {
-        section: "会务管理",
-        label: "申报人",
-        path: "/admin/applicants",
-        allowed: admin,
-    },
-    Page {
-        section: "会务管理",
-        label: "账号与密码条",
-        path: "/admin/accounts",
-        allowed: admin,
-    },
-    Page {
-        section: "会务管理",
-        label: "签到",
-        path: "/admin/attendance",
-        allowed: admin,
-    },
-    Page {
-        section: "会务管理",
-        label: "审计日志",
-        path: "/admin/audit",
-        allowed: admin,
-    },
-    Page {
-        section: "会务管理",
-        label: "修改密码",
-        path: "/admin/password",
-        allowed: admin,
-    },
+    Page { section: "会务管理", label: "会务概览", path: "/admin", allowed: admin },
+    Page { section: "会务管理", label: "导入会务包", path: "/admin/import", allowed: admin },
+    Page { section: "会务管理", label: "专业组", path: "/admin/groups", allowed: admin },
+    Page { section: "会务管理", label: "专家", path: "/admin/experts", allowed: admin },
+    Page { section: "会务管理", label: "申报人", path: "/admin/applicants", allowed: admin },
+    Page { section: "会务管理", label: "账号与密码条", path: "/admin/accounts", allowed: admin },
+    Page { section: "会务管理", label: "签到", path: "/admin/attendance", allowed: admin },
+    Page { section: "会务管理", label: "审计日志", path: "/admin/audit", allowed: admin },
+    Page { section: "会务管理", label: "修改密码", path: "/admin/password", allowed: admin },
 ];
 
 pub fn find(path: &str) -> Option<&'static Page> {
     PAGES.iter().find(|p| p.path == path)
+}
+
+/// Sub-routes of a page that are not below its path.
+const ALIASES: &[(&str, &str)] = &[("/review/submit", "/review/draft"), ("/review/revote", "/review/deliberate")];
+
+/// The page a URL belongs to: the page itself, a route below it (`/review/ops/status`), or an
+/// alias; its predicate authorizes the route.
+pub fn owner(url: &str) -> Option<&'static Page> {
+    if let Some((_, page)) = ALIASES.iter().find(|(a, _)| *a == url) {
+        return find(page);
+    }
+    PAGES
+        .iter()
+        .filter(|p| url == p.path || url.strip_prefix(p.path).is_some_and(|rest| rest.starts_with('/')))
+        .max_by_key(|p| p.path.len())
 }
 
 #[derive(serde::Serialize)]
@@ -175,17 +95,10 @@ pub struct Item {
 pub fn build(ctx: &Ctx, mode: Mode, active: &str) -> Vec<Section> {
     let mut out: Vec<Section> = Vec::new();
     for p in PAGES.iter().filter(|p| (p.allowed)(ctx, mode)) {
-        let item = Item {
-            label: p.label,
-            path: p.path,
-            active: p.path == active,
-        };
+        let item = Item { label: p.label, path: p.path, active: p.path == active };
         match out.last_mut() {
             Some(s) if s.title == p.section => s.items.push(item),
-            _ => out.push(Section {
-                title: p.section,
-                items: vec![item],
-            }),
+            _ => out.push(Section { title: p.section, items: vec![item] }),
         }
     }
     out

@@ -7,6 +7,7 @@ pub mod http;
 pub mod menu;
 mod pages;
 pub mod render;
+mod review;
 
 use crate::accounts::{Account, Person, SessionLimits, Throttle};
 use crate::config::Config;
@@ -64,10 +65,7 @@ impl App {
     }
 
     pub fn primary_address(&self) -> String {
-        self.addresses()
-            .first()
-            .cloned()
-            .unwrap_or_else(|| "http://127.0.0.1:8080/".into())
+        self.addresses().first().cloned().unwrap_or_else(|| "http://127.0.0.1:8080/".into())
     }
 }
 
@@ -149,11 +147,8 @@ fn route(app: &App, req: &Request) -> Result<Response> {
         return Err(Error::new(401, "登录已过期，请重新登录。"));
     };
     if method == "POST" {
-        let limit = if url == "/admin/import" && ctx.acc.is_admin {
-            app.cfg.upload_limit()
-        } else {
-            app.cfg.body_limit()
-        };
+        let limit =
+            if url == "/admin/import" && ctx.acc.is_admin { app.cfg.upload_limit() } else { app.cfg.body_limit() };
         let input = auth::checked_input(req, &ctx, limit)?;
         return post(app, req, &ctx, &url, input);
     }
@@ -165,11 +160,7 @@ fn route(app: &App, req: &Request) -> Result<Response> {
 
 fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
     if url == "/" {
-        return Ok(Response::redirect_303(if ctx.acc.is_admin {
-            "/admin"
-        } else {
-            "/desk"
-        }));
+        return Ok(Response::redirect_303(if ctx.acc.is_admin { "/admin" } else { "/desk" }));
     }
     if url == "/desk" {
         return pages::desk(app, ctx);
@@ -184,18 +175,46 @@ fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
         ctx.require_admin()?;
         return admin::get(app, req, ctx, url);
     }
-    if let Some(page) = menu::find(url) {
-        let mode = app
-            .db
-            .read(venue::session)?
-            .map(|s| s.mode())
-            .unwrap_or(crate::package::Mode::ExpertReview);
-        if !(page.allowed)(ctx, mode) {
-            return Err(Error::forbidden());
-        }
+    let page = authorize(app, ctx, url)?;
+    if is_group_stage(page.path) {
+        return review::get(app, req, ctx, url);
+    }
+    if page.path == url {
         return pages::not_yet(app, ctx, page);
     }
     Err(Error::not_found())
+}
+
+fn is_group_stage(path: &str) -> bool {
+    path.starts_with("/review/") || path == "/lecture" || path.starts_with("/interview/")
+}
+
+/// The page owning `url`, if this user may use it (403 otherwise, 404 for unknown URLs).
+fn authorize(app: &App, ctx: &Ctx, url: &str) -> Result<&'static menu::Page> {
+    let page = menu::owner(url).ok_or_else(Error::not_found)?;
+    let mode = app.db.read(venue::session)?.map(|s| s.mode()).unwrap_or(crate::package::Mode::ExpertReview);
+    if !(page.allowed)(ctx, mode) {
+        return Err(Error::forbidden());
+    }
+    Ok(page)
+}
+
+/// A small JSON body for polling, with an ETag so an unchanged answer is a bodiless 304.
+pub fn live_json(req: &Request, value: &Value) -> Result<Response> {
+    let body = value.to_string();
+    let etag = format!("\"{}\"", &crate::package::sha256_hex(body.as_bytes())[..16]);
+    if req.header("If-None-Match") == Some(etag.as_str()) {
+        return Ok(Response::text("").with_status_code(304).with_unique_header("ETag", etag));
+    }
+    Ok(Response::from_data("application/json", body).with_unique_header("ETag", etag))
+}
+
+pub fn progress_json(p: &crate::ballot::Progress) -> Value {
+    let pending: Vec<&str> = p.voters.iter().filter(|v| !v.done).map(|v| v.name.as_str()).collect();
+    json!({
+        "round": p.round, "status": p.status, "status_label": p.status_label,
+        "done": p.done, "not_done": p.not_done, "pending": pending,
+    })
 }
 
 fn post(app: &App, req: &Request, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
@@ -206,11 +225,19 @@ fn post(app: &App, req: &Request, ctx: &Ctx, url: &str, input: Input) -> Result<
         ctx.require_admin()?;
         return admin::post(app, req, ctx, url, input);
     }
-    if menu::find(url).is_some() {
-        // Pages of later issues accept no changes yet; still authorized like their GET.
-        return Err(Error::forbidden());
+    if let Some(code) = url.strip_prefix("/applicants/") {
+        return match code.split_once('/') {
+            Some((code, "opinion")) => review::note(app, ctx, code, crate::review::NoteKind::LeadOpinion, &input),
+            Some((code, "question")) => review::note(app, ctx, code, crate::review::NoteKind::Question, &input),
+            _ => Err(Error::not_found()),
+        };
     }
-    Err(Error::not_found())
+    let page = authorize(app, ctx, url)?;
+    if is_group_stage(page.path) {
+        return review::post(app, ctx, url, input);
+    }
+    // Pages of later issues accept no changes yet.
+    Err(Error::forbidden())
 }
 
 fn static_file(path: &str) -> Result<Response> {
@@ -219,19 +246,9 @@ fn static_file(path: &str) -> Result<Response> {
 }
 
 /// Renders a page inside the common layout (header, left menu) with the user's context.
-pub fn layout(
-    app: &App,
-    ctx: &Ctx,
-    template: &str,
-    active: &str,
-    title: &str,
-    extra: Value,
-) -> Result<Response> {
+pub fn layout(app: &App, ctx: &Ctx, template: &str, active: &str, title: &str, extra: Value) -> Result<Response> {
     let session = app.db.read(venue::session)?;
-    let mode = session
-        .as_ref()
-        .map(|s| s.mode())
-        .unwrap_or(crate::package::Mode::ExpertReview);
+    let mode = session.as_ref().map(|s| s.mode()).unwrap_or(crate::package::Mode::ExpertReview);
     let mut v = json!({
         "title": title,
         "active": active,
@@ -247,32 +264,20 @@ pub fn layout(
 }
 
 fn error_response(app: &App, req: &Request, e: &Error) -> Response {
-    let wants_json = req
-        .header("Accept")
-        .is_some_and(|a| a.contains("application/json"));
+    let wants_json = req.header("Accept").is_some_and(|a| a.contains("application/json"));
     if wants_json {
         return Response::json(&json!({ "error": e.message })).with_status_code(e.status);
     }
     let ctx = auth::current(app, req).ok().flatten();
     let html = match &ctx {
-        Some(ctx) => layout(
-            app,
-            ctx,
-            "error.html",
-            "",
-            "出错了",
-            json!({ "status": e.status, "message": e.message }),
-        )
-        .ok(),
+        Some(ctx) => {
+            layout(app, ctx, "error.html", "", "出错了", json!({ "status": e.status, "message": e.message })).ok()
+        }
         None => app
             .t
-            .render(
-                "error.html",
-                json!({ "status": e.status, "message": e.message, "bare": true }),
-            )
+            .render("error.html", json!({ "status": e.status, "message": e.message, "bare": true }))
             .ok()
             .map(Response::html),
     };
-    html.unwrap_or_else(|| Response::text(e.message.clone()))
-        .with_status_code(e.status)
+    html.unwrap_or_else(|| Response::text(e.message.clone())).with_status_code(e.status)
 }

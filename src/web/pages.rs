@@ -23,11 +23,8 @@ pub fn desk(app: &App, ctx: &Ctx) -> Result<Response> {
             [person.group_code.as_deref().unwrap_or("")],
             |r| r.get(0),
         )?;
-        let rec: i64 = c.query_row(
-            "SELECT count(*) FROM recusals WHERE expert_code = ?1",
-            [&person.code],
-            |r| r.get(0),
-        )?;
+        let rec: i64 =
+            c.query_row("SELECT count(*) FROM recusals WHERE expert_code = ?1", [&person.code], |r| r.get(0))?;
         Ok((at.map(|s| crate::store::display_time(&s)), n, rec))
     })?;
     layout(
@@ -41,14 +38,7 @@ pub fn desk(app: &App, ctx: &Ctx) -> Result<Response> {
 }
 
 pub fn not_yet(app: &App, ctx: &Ctx, page: &Page) -> Result<Response> {
-    layout(
-        app,
-        ctx,
-        "not_yet.html",
-        page.path,
-        page.label,
-        json!({ "section": page.section }),
-    )
+    layout(app, ctx, "not_yet.html", page.path, page.label, json!({ "section": page.section }))
 }
 
 /// Admin, committee members, and the experts of the applicant's own group may look.
@@ -63,10 +53,7 @@ fn can_view(ctx: &Ctx, row: &ApplicantRow) -> bool {
 }
 
 pub fn applicant(app: &App, ctx: &Ctx, code: &str) -> Result<Response> {
-    let detail = app
-        .db
-        .read(|c| venue::applicant(c, code))?
-        .ok_or_else(Error::not_found)?;
+    let detail = app.db.read(|c| venue::applicant(c, code))?.ok_or_else(Error::not_found)?;
     if !can_view(ctx, &detail.row) {
         return Err(Error::forbidden());
     }
@@ -76,10 +63,26 @@ pub fn applicant(app: &App, ctx: &Ctx, code: &str) -> Result<Response> {
         Some(p) => app.db.read(|c| venue::is_recused(c, &p.code, code))?,
         None => false,
     };
-    let title = if blind {
-        format!("申报人 {}", detail.row.code)
-    } else {
-        format!("申报人 {}", detail.row.name)
+    let title = if blind { format!("申报人 {}", detail.row.code) } else { format!("申报人 {}", detail.row.name) };
+    // The group's work on this applicant: lead reviewers, their opinions, interview questions.
+    let in_group = ctx.acc.is_admin
+        || ctx.person.as_ref().is_some_and(|p| p.group_code.is_some() && p.group_code == detail.row.group_code);
+    let work = match (&detail.row.group_code, in_group) {
+        (Some(g), true) => {
+            let me = ctx.person.as_ref().map(|p| p.code.clone()).unwrap_or_default();
+            Some(app.db.read(|c| {
+                let leads = crate::review::lead_reviewers(c, g)?.remove(code).unwrap_or_default();
+                Ok(json!({
+                    "leads": leads.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>(),
+                    "opinions": crate::review::lead_opinions(c, code)?,
+                    "questions": crate::review::questions(c, code)?,
+                    "is_lead": crate::review::is_lead(c, code, &me)?,
+                    "scoring_open": crate::review::scoring_open(c, g)?,
+                    "interview": session.as_ref().is_some_and(|s| s.mode == "interview_defense"),
+                }))
+            })?)
+        }
+        _ => None,
     };
     layout(
         app,
@@ -87,28 +90,20 @@ pub fn applicant(app: &App, ctx: &Ctx, code: &str) -> Result<Response> {
         "applicant.html",
         "",
         &title,
-        json!({ "a": detail, "blind": blind, "recused": recused, "show_recusals": ctx.acc.is_admin }),
+        json!({ "a": detail, "blind": blind, "recused": recused, "show_recusals": ctx.acc.is_admin, "work": work }),
     )
 }
 
 pub fn material(app: &App, ctx: &Ctx, id: &str) -> Result<Response> {
     let id: i64 = id.parse().map_err(|_| Error::not_found())?;
-    let m = app
-        .db
-        .read(|c| venue::material(c, id))?
-        .ok_or_else(Error::not_found)?;
-    let row = app
-        .db
-        .read(|c| venue::applicant(c, &m.applicant_code))?
-        .ok_or_else(Error::not_found)?
-        .row;
+    let m = app.db.read(|c| venue::material(c, id))?.ok_or_else(Error::not_found)?;
+    let row = app.db.read(|c| venue::applicant(c, &m.applicant_code))?.ok_or_else(Error::not_found)?.row;
     if !can_view(ctx, &row) {
         return Err(Error::forbidden());
     }
     // Served only from the content-addressed store, by the id the package gave it.
     let path = crate::package::material_path(&app.data_dir, &m.sha256);
-    let file = std::fs::File::open(&path)
-        .map_err(|e| Error::internal(format!("material {}: {e}", path.display())))?;
+    let file = std::fs::File::open(&path).map_err(|e| Error::internal(format!("material {}: {e}", path.display())))?;
     let name = m.path.rsplit('/').next().unwrap_or(&m.path);
     let inline = m.content_type != "application/octet-stream";
     let mut resp = Response::from_file(m.content_type.clone(), file)
@@ -119,15 +114,9 @@ pub fn material(app: &App, ctx: &Ctx, id: &str) -> Result<Response> {
         .with_unique_header("Cache-Control", "private, no-store");
     if m.content_type != "application/pdf" {
         // Anything but the PDF viewer runs sandboxed: an image or text cannot script our origin.
-        resp = resp.with_unique_header(
-            "Content-Security-Policy",
-            "sandbox; default-src 'none'; img-src 'self'",
-        );
+        resp = resp.with_unique_header("Content-Security-Policy", "sandbox; default-src 'none'; img-src 'self'");
     } else {
-        resp = resp.with_unique_header(
-            "Content-Security-Policy",
-            "default-src 'none'; frame-ancestors 'self'",
-        );
+        resp = resp.with_unique_header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'self'");
     }
     Ok(resp)
 }

@@ -66,8 +66,7 @@ mod tests {
         for name in Assets::iter() {
             if let Some(tpl) = name.strip_prefix("templates/") {
                 let text = String::from_utf8_lossy(&Assets::get(&name).unwrap().data).into_owned();
-                env.add_template_owned(tpl.to_string(), text)
-                    .unwrap_or_else(|e| panic!("{tpl}: {e}"));
+                env.add_template_owned(tpl.to_string(), text).unwrap_or_else(|e| panic!("{tpl}: {e}"));
                 n += 1;
             }
         }

@@ -5,22 +5,14 @@ use crate::common::*;
 /// (name, username, password) from a slips page.
 pub fn slip_credentials(html: &str) -> Vec<(String, String, String)> {
     let cell = |part: &str, marker: &str| -> String {
-        let i = part
-            .find(marker)
-            .unwrap_or_else(|| panic!("no {marker} in slip"));
+        let i = part.find(marker).unwrap_or_else(|| panic!("no {marker} in slip"));
         let rest = &part[i + marker.len()..];
         let rest = &rest[rest.find('>').unwrap() + 1..];
         rest[..rest.find('<').unwrap()].trim().to_string()
     };
     html.split("<section class=\"slip\">")
         .skip(1)
-        .map(|part| {
-            (
-                cell(part, "class=\"name\""),
-                cell(part, "data-username"),
-                cell(part, "data-password"),
-            )
-        })
+        .map(|part| (cell(part, "class=\"name\""), cell(part, "data-username"), cell(part, "data-password")))
         .collect()
 }
 
@@ -29,12 +21,7 @@ fn generated_slips_carry_credentials_that_log_in() {
     let s = Server::start(&[]);
     let admin = s.admin();
     let pkg = std::fs::read(example_dir().join("package.json")).unwrap();
-    assert_eq!(
-        admin
-            .upload("/admin/import", "package", "package.json", &pkg)
-            .status,
-        200
-    );
+    assert_eq!(admin.upload("/admin/import", "package", "package.json", &pkg).status, 200);
     // Before issuing, nobody can log in (accounts exist but have no password).
     let r = admin.post_form("/admin/accounts/issue", &[]);
     assert_eq!(r.status, 200);
@@ -51,14 +38,8 @@ fn generated_slips_carry_credentials_that_log_in() {
         assert!(desk.body.contains(name.as_str()), "{name} sees own desk");
     }
     // The database has only bcrypt hashes.
-    let plain: i64 = s
-        .db()
-        .query_row(
-            "SELECT count(*) FROM accounts WHERE password_hash NOT LIKE '$2%'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let plain: i64 =
+        s.db().query_row("SELECT count(*) FROM accounts WHERE password_hash NOT LIKE '$2%'", [], |r| r.get(0)).unwrap();
     assert_eq!(plain, 0);
     // Re-issuing for everyone needs an explicit confirmation.
     let r = admin.post_form("/admin/accounts/issue", &[]);
@@ -66,11 +47,7 @@ fn generated_slips_carry_credentials_that_log_in() {
     let r = admin.post_form("/admin/accounts/issue", &[("confirm", "yes")]);
     assert_eq!(r.status, 200);
     let (_, user, old_pw) = &creds[0];
-    assert_eq!(
-        s.client().login(user, old_pw).status,
-        401,
-        "old passwords stop working"
-    );
+    assert_eq!(s.client().login(user, old_pw).status, 401, "old passwords stop working");
 }
 
 #[test]
@@ -84,28 +61,13 @@ fn resetting_one_password_gives_one_new_slip_and_logs_the_person_out() {
     assert_eq!(creds.len(), 1);
     assert_eq!(creds[0].0, "王健华");
     assert_eq!(creds[0].1, "wangjianhua");
-    assert_eq!(
-        old.get("/desk").status,
-        303,
-        "existing sessions end with the reset"
-    );
+    assert_eq!(old.get("/desk").status, 303, "existing sessions end with the reset");
     assert_eq!(s.client().login("wangjianhua", "pingshen").status, 401);
     assert_eq!(s.client().login("wangjianhua", &creds[0].2).status, 303);
-    let audited: i64 = s
-        .db()
-        .query_row(
-            "SELECT count(*) FROM audit WHERE action = 'accounts.issue'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let audited: i64 =
+        s.db().query_row("SELECT count(*) FROM audit WHERE action = 'accounts.issue'", [], |r| r.get(0)).unwrap();
     assert_eq!(audited, 1);
-    assert_eq!(
-        admin
-            .post_form("/admin/accounts/reset", &[("code", "E999")])
-            .status,
-        400
-    );
+    assert_eq!(admin.post_form("/admin/accounts/reset", &[("code", "E999")]).status, 400);
 }
 
 #[test]
@@ -113,21 +75,10 @@ fn cli_accounts_writes_slips_and_lists_that_log_in() {
     let s = Server::start(&[]);
     let admin = s.admin();
     let pkg = std::fs::read(example_dir().join("package.xlsx")).unwrap();
-    assert_eq!(
-        admin
-            .upload("/admin/import", "package", "package.xlsx", &pkg)
-            .status,
-        200
-    );
+    assert_eq!(admin.upload("/admin/import", "package", "package.xlsx", &pkg).status, 200);
     let out = tempfile::tempdir().unwrap();
     let args = |extra: &[&str]| {
-        let mut v = vec![
-            "accounts",
-            "--data",
-            s.data.to_str().unwrap(),
-            "--config",
-            s.config.to_str().unwrap(),
-        ];
+        let mut v = vec!["accounts", "--data", s.data.to_str().unwrap(), "--config", s.config.to_str().unwrap()];
         v.extend_from_slice(extra);
         v.iter().map(|x| x.to_string()).collect::<Vec<_>>()
     };
@@ -144,12 +95,7 @@ fn cli_accounts_writes_slips_and_lists_that_log_in() {
     for line in &lines {
         let f: Vec<&str> = line.split(',').collect();
         let (user, pw) = (f[4], f[5]);
-        assert_eq!(
-            s.client().login(user, pw).status,
-            303,
-            "csv credentials of {}",
-            f[1]
-        );
+        assert_eq!(s.client().login(user, pw).status, 303, "csv credentials of {}", f[1]);
     }
     // A second run for everyone is refused without --reissue; --only replaces one slip.
     let (code, _, err) = run(&a.iter().map(String::as_str).collect::<Vec<_>>());
@@ -174,23 +120,21 @@ fn phone_and_id_are_masked_until_revealed_and_the_reveal_is_audited() {
     let admin = s.admin();
     let (phone, id): (String, String) = s
         .db()
-        .query_row(
-            "SELECT phone, id_number FROM experts WHERE code = 'E003'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .query_row("SELECT phone, id_number FROM experts WHERE code = 'E003'", [], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap();
     let page = admin.get("/admin/experts");
     assert!(!page.body.contains(&phone) && !page.body.contains(&id));
-    assert!(page
-        .body
-        .contains(&format!("{}****{}", &phone[..3], &phone[phone.len() - 4..])));
+    assert!(page.body.contains(&format!("{}****{}", &phone[..3], &phone[phone.len() - 4..])));
     let r = admin.post_form("/admin/experts/reveal", &[("code", "E003")]);
     assert_eq!(r.status, 200);
     assert!(r.body.contains(&phone) && r.body.contains(&id));
     let n: i64 = s
         .db()
-        .query_row("SELECT count(*) FROM audit WHERE action = 'expert.reveal' AND object = 'E003' AND actor = 'admin'", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM audit WHERE action = 'expert.reveal' AND object = 'E003' AND actor = 'admin'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(n, 1);
 }
@@ -200,46 +144,21 @@ fn login_signs_in_and_the_admin_can_check_someone_in() {
     let s = Server::demo("expert_review");
     let admin = s.admin();
     let page = admin.get("/admin/attendance");
-    assert!(
-        page.body.contains("id=\"present\">0<"),
-        "nobody signed in yet"
-    );
+    assert!(page.body.contains("id=\"present\">0<"), "nobody signed in yet");
     s.login("wangdong", "pingshen");
     s.login("wangdong", "pingshen");
-    assert_eq!(
-        admin
-            .post_form("/admin/attendance/checkin", &[("code", "E103")])
-            .status,
-        303
-    );
+    assert_eq!(admin.post_form("/admin/attendance/checkin", &[("code", "E103")]).status, 303);
     let page = admin.get("/admin/attendance");
     assert!(page.body.contains("id=\"present\">2<"), "{}", page.body);
     assert!(page.body.contains("会务人员签到") && page.body.contains("登录签到"));
     let rows: Vec<(String, String)> = {
         let c = s.db();
-        let mut st = c
-            .prepare("SELECT person_code, method FROM attendance ORDER BY person_code")
-            .unwrap();
-        let rows = st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
+        let mut st = c.prepare("SELECT person_code, method FROM attendance ORDER BY person_code").unwrap();
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
         rows
     };
-    assert_eq!(
-        rows,
-        vec![
-            ("E101".into(), "login".into()),
-            ("E103".into(), "admin".into())
-        ]
-    );
-    assert_eq!(
-        admin
-            .post_form("/admin/attendance/checkin", &[("code", "nobody")])
-            .status,
-        404
-    );
+    assert_eq!(rows, vec![("E101".into(), "login".into()), ("E103".into(), "admin".into())]);
+    assert_eq!(admin.post_form("/admin/attendance/checkin", &[("code", "nobody")]).status, 404);
 }
 
 #[test]
@@ -249,66 +168,33 @@ fn applicant_details_show_every_field_in_order_and_blind_sessions_hide_identity(
     let mut p = example_json();
     p["applicants"][0]["备注"] = serde_json::json!("<script>alert(1)</script>");
     let bytes = serde_json::to_vec(&p).unwrap();
-    assert_eq!(
-        admin
-            .upload("/admin/import", "package", "package.json", &bytes)
-            .status,
-        200
-    );
+    assert_eq!(admin.upload("/admin/import", "package", "package.json", &bytes).status, 200);
     let page = admin.get("/applicants/A0001");
     assert_eq!(page.status, 200);
     let b = &page.body;
-    for field in [
-        "李娜",
-        "逸夫小学",
-        "中小学教师",
-        "小学语文",
-        "中小学一级教师",
-        "评审(正常)",
-        "小学语文组",
-        "赵州桥",
-        "部编版",
-    ] {
+    for field in
+        ["李娜", "逸夫小学", "中小学教师", "小学语文", "中小学一级教师", "评审(正常)", "小学语文组", "赵州桥", "部编版"]
+    {
         assert!(b.contains(field), "details page lacks {field}");
     }
-    let order: Vec<usize> = ["性别", "出生年月", "现职称", "任现职时间", "学历"]
-        .iter()
-        .map(|k| b.find(k).unwrap())
-        .collect();
-    assert!(
-        order.windows(2).all(|w| w[0] < w[1]),
-        "details keep the package order"
-    );
-    assert!(
-        b.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"),
-        "extra keys shown, escaped"
-    );
+    let order: Vec<usize> =
+        ["性别", "出生年月", "现职称", "任现职时间", "学历"].iter().map(|k| b.find(k).unwrap()).collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "details keep the package order");
+    assert!(b.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"), "extra keys shown, escaped");
     assert!(!b.contains("<script>alert(1)"));
     assert!(b.contains("李红梅"), "admin sees the recusal by unit");
 
     // Blind review: experts see the code, not name or unit.
     p["session"]["blind"] = serde_json::json!(true);
     let bytes = serde_json::to_vec(&p).unwrap();
-    assert_eq!(
-        admin
-            .upload("/admin/import", "package", "package.json", &bytes)
-            .status,
-        200
-    );
-    let creds = slip_credentials(
-        &admin
-            .post_form("/admin/accounts/issue", &[("confirm", "yes")])
-            .body,
-    );
+    assert_eq!(admin.upload("/admin/import", "package", "package.json", &bytes).status, 200);
+    let creds = slip_credentials(&admin.post_form("/admin/accounts/issue", &[("confirm", "yes")]).body);
     let (_, u, pw) = creds.iter().find(|(n, _, _)| n == "王健华").unwrap();
     let expert = s.login(u, pw);
     let page = expert.get("/applicants/A0001");
     assert_eq!(page.status, 200);
     assert!(page.body.contains("A0001"));
-    assert!(
-        !page.body.contains("李娜") && !page.body.contains("逸夫小学"),
-        "blind page leaks identity"
-    );
+    assert!(!page.body.contains("李娜") && !page.body.contains("逸夫小学"), "blind page leaks identity");
     let page = admin.get("/applicants/A0001");
     assert!(page.body.contains("李娜"), "the admin still sees who it is");
 }
@@ -320,25 +206,14 @@ fn admin_password_can_be_changed() {
     let admin = s.login("admin", &first);
     let r = admin.post_form(
         "/admin/password",
-        &[
-            ("current", "wrong"),
-            ("new", "a-new-password-1"),
-            ("confirm", "a-new-password-1"),
-        ],
+        &[("current", "wrong"), ("new", "a-new-password-1"), ("confirm", "a-new-password-1")],
     );
+    assert_eq!(r.status, 400);
+    let r = admin.post_form("/admin/password", &[("current", &first), ("new", "short"), ("confirm", "short")]);
     assert_eq!(r.status, 400);
     let r = admin.post_form(
         "/admin/password",
-        &[("current", &first), ("new", "short"), ("confirm", "short")],
-    );
-    assert_eq!(r.status, 400);
-    let r = admin.post_form(
-        "/admin/password",
-        &[
-            ("current", &first),
-            ("new", "a-new-password-1"),
-            ("confirm", "a-new-password-1"),
-        ],
+        &[("current", &first), ("new", "a-new-password-1"), ("confirm", "a-new-password-1")],
     );
     assert_eq!(r.status, 303);
     assert_eq!(s.client().login("admin", &first).status, 401);
@@ -357,10 +232,7 @@ fn the_demo_is_a_believable_day_in_each_mode() {
     ] {
         let s = Server::demo(mode);
         let out = s.stdout_text();
-        assert!(
-            out.contains("sunyi") && out.contains("pingshen") && out.contains("admin-demo"),
-            "{out}"
-        );
+        assert!(out.contains("sunyi") && out.contains("pingshen") && out.contains("admin-demo"), "{out}");
         assert!(out.contains("http://127.0.0.1:"), "{out}");
         let admin = s.admin();
         let page = admin.get("/admin");
@@ -369,10 +241,7 @@ fn the_demo_is_a_believable_day_in_each_mode() {
         let q = |sql: &str| -> i64 { c.query_row(sql, [], |r| r.get(0)).unwrap() };
         assert_eq!(q("SELECT count(*) FROM groups"), 3);
         assert_eq!(q("SELECT count(*) FROM applicants"), 20);
-        assert_eq!(
-            q("SELECT count(*) FROM experts WHERE group_code IS NOT NULL"),
-            12
-        );
+        assert_eq!(q("SELECT count(*) FROM experts WHERE group_code IS NOT NULL"), 12);
         assert_eq!(q("SELECT count(*) FROM committee"), 9);
         assert_eq!(q("SELECT count(*) FROM recusals WHERE expert_code = 'E003' AND applicant_code = 'A0001'"), 1);
         let a = admin.get("/applicants/A0001");

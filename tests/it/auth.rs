@@ -61,10 +61,7 @@ fn failed_logins_are_throttled_per_account() {
 
 #[test]
 fn failed_logins_are_throttled_per_client_address() {
-    let s = Server::start_with(
-        &["--demo", "expert_review"],
-        "login_max_failures_per_address = 3",
-    );
+    let s = Server::start_with(&["--demo", "expert_review"], "login_max_failures_per_address = 3");
     for user in ["a1", "a2", "a3"] {
         assert_eq!(s.client().login(user, "bad").status, 401);
     }
@@ -84,36 +81,19 @@ fn login_form_needs_its_token() {
 fn post_without_csrf_token_is_refused_and_changes_nothing() {
     let s = Server::demo("expert_review");
     let admin = s.admin();
-    let before: i64 = s
-        .db()
-        .query_row("SELECT count(*) FROM attendance", [], |r| r.get(0))
-        .unwrap();
+    let before: i64 = s.db().query_row("SELECT count(*) FROM attendance", [], |r| r.get(0)).unwrap();
     let r = admin.post_form_raw("/admin/attendance/checkin", &[("code", "E002")]);
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.body.contains("CSRF"));
-    let r = admin.post_form_raw(
-        "/admin/attendance/checkin",
-        &[("code", "E002"), ("_csrf", "forged")],
-    );
+    let r = admin.post_form_raw("/admin/attendance/checkin", &[("code", "E002"), ("_csrf", "forged")]);
     assert_eq!(r.status, 403);
-    let after: i64 = s
-        .db()
-        .query_row("SELECT count(*) FROM attendance", [], |r| r.get(0))
-        .unwrap();
+    let after: i64 = s.db().query_row("SELECT count(*) FROM attendance", [], |r| r.get(0)).unwrap();
     assert_eq!(before, after);
     // Logout without a token is refused too (no forced logout from another site).
     assert_eq!(admin.post_form_raw("/logout", &[]).status, 403);
     // With the token it works.
-    assert_eq!(
-        admin
-            .post_form("/admin/attendance/checkin", &[("code", "E002")])
-            .status,
-        303
-    );
-    let after: i64 = s
-        .db()
-        .query_row("SELECT count(*) FROM attendance", [], |r| r.get(0))
-        .unwrap();
+    assert_eq!(admin.post_form("/admin/attendance/checkin", &[("code", "E002")]).status, 303);
+    let after: i64 = s.db().query_row("SELECT count(*) FROM attendance", [], |r| r.get(0)).unwrap();
     assert_eq!(after, before + 1);
 }
 
@@ -126,10 +106,7 @@ fn cross_origin_post_is_refused() {
         .redirects(0)
         .build()
         .post(&format!("{}/admin/attendance/checkin", s.base))
-        .set(
-            "Cookie",
-            &format!("pingshen_sid={}", admin.session_cookie().unwrap()),
-        )
+        .set("Cookie", &format!("pingshen_sid={}", admin.session_cookie().unwrap()))
         .set("Origin", "http://evil.example");
     let status = match req.send_form(&[("_csrf", &token), ("code", "E003")]) {
         Ok(r) => r.status(),
@@ -144,11 +121,8 @@ fn session_cookie_is_httponly_strict_and_renewed_at_each_login() {
     let s = Server::demo("expert_review");
     let c = s.client();
     let r = c.login("sunyi", "pingshen");
-    let set = r
-        .headers
-        .iter()
-        .find(|(k, v)| k.eq_ignore_ascii_case("set-cookie") && v.starts_with("pingshen_sid="))
-        .unwrap();
+    let set =
+        r.headers.iter().find(|(k, v)| k.eq_ignore_ascii_case("set-cookie") && v.starts_with("pingshen_sid=")).unwrap();
     assert!(set.1.contains("HttpOnly"), "{}", set.1);
     assert!(set.1.contains("SameSite=Strict"), "{}", set.1);
     let first = c.session_cookie().unwrap();
@@ -156,23 +130,11 @@ fn session_cookie_is_httponly_strict_and_renewed_at_each_login() {
     let second = c.session_cookie().unwrap();
     assert_ne!(first, second, "a new session id at every login");
     let old = Client::new(&s.base);
-    old.cookies
-        .borrow_mut()
-        .insert("pingshen_sid".into(), first);
-    assert_eq!(
-        old.get("/desk").status,
-        303,
-        "the replaced session no longer works"
-    );
+    old.cookies.borrow_mut().insert("pingshen_sid".into(), first);
+    assert_eq!(old.get("/desk").status, 303, "the replaced session no longer works");
     // The database holds only hashes of session ids.
-    let stored: i64 = s
-        .db()
-        .query_row(
-            "SELECT count(*) FROM web_sessions WHERE token_hash = ?1",
-            [&second],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let stored: i64 =
+        s.db().query_row("SELECT count(*) FROM web_sessions WHERE token_hash = ?1", [&second], |r| r.get(0)).unwrap();
     assert_eq!(stored, 0);
 }
 
@@ -183,9 +145,7 @@ fn a_restart_logs_nobody_out() {
     let cookie = c.session_cookie().unwrap();
     let s = s.restart();
     let c2 = Client::new(&s.base);
-    c2.cookies
-        .borrow_mut()
-        .insert("pingshen_sid".into(), cookie);
+    c2.cookies.borrow_mut().insert("pingshen_sid".into(), cookie);
     let r = c2.get("/desk");
     assert_eq!(r.status, 200);
     assert!(r.body.contains("孙怡"));
@@ -226,22 +186,9 @@ fn the_log_holds_no_password_token_or_id_number() {
     let (_, _, new_pw) = crate::admin::slip_credentials(&slips.body).remove(0);
     let log = std::fs::read_to_string(s.data.join("pingshen.log")).unwrap();
     assert!(log.contains("login"), "the log is written");
-    for secret in [
-        "pingshen\"",
-        "a-wrong-secret-7",
-        "admin-demo",
-        token.as_str(),
-        new_pw.as_str(),
-    ] {
+    for secret in ["pingshen\"", "a-wrong-secret-7", "admin-demo", token.as_str(), new_pw.as_str()] {
         assert!(!log.contains(secret), "log contains a secret: {secret}");
     }
-    let id: String = s
-        .db()
-        .query_row(
-            "SELECT id_number FROM experts WHERE code = 'E001'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let id: String = s.db().query_row("SELECT id_number FROM experts WHERE code = 'E001'", [], |r| r.get(0)).unwrap();
     assert!(!log.contains(&id), "log contains a full ID number");
 }

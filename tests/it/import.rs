@@ -46,8 +46,7 @@ fn session_count(db: &Path) -> i64 {
         return 0;
     }
     let c = rusqlite::Connection::open(db).unwrap();
-    c.query_row("SELECT count(*) FROM session", [], |r| r.get(0))
-        .unwrap_or(0)
+    c.query_row("SELECT count(*) FROM session", [], |r| r.get(0)).unwrap_or(0)
 }
 
 fn cli_import(package: &Path, dir: &Path) -> (i32, String, String) {
@@ -79,10 +78,7 @@ fn example_json_and_xlsx_import_to_the_same_session() {
     assert!(da.contains("E006|A0004|unit|"), "{da}");
     assert!(da.contains("E005|A0003|list|师生关系"), "{da}");
     // Details keep their order.
-    assert!(
-        da.contains(r#"[["性别","女"],["出生年月","1986-05"],["现职称","中小学二级教师"]"#),
-        "{da}"
-    );
+    assert!(da.contains(r#"[["性别","女"],["出生年月","1986-05"],["现职称","中小学二级教师"]"#), "{da}");
 }
 
 fn pdf_bytes() -> Vec<u8> {
@@ -99,21 +95,14 @@ fn directory_and_zip_packages_bring_their_materials() {
     let t = tempfile::tempdir().unwrap();
     let pkg = t.path().join("pkg");
     std::fs::create_dir_all(pkg.join("materials/A0001")).unwrap();
-    std::fs::write(
-        pkg.join("package.json"),
-        serde_json::to_vec(&with_material(example_json())).unwrap(),
-    )
-    .unwrap();
+    std::fs::write(pkg.join("package.json"), serde_json::to_vec(&with_material(example_json())).unwrap()).unwrap();
     std::fs::write(pkg.join("materials/A0001/申报表.pdf"), pdf_bytes()).unwrap();
     let (code, out, err) = cli_import(&pkg, &t.path().join("d1"));
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("1 份材料"), "{out}");
 
     let zip = zip_of(&[
-        (
-            "会务包/package.json",
-            &serde_json::to_vec(&with_material(example_json())).unwrap(),
-        ),
+        ("会务包/package.json", &serde_json::to_vec(&with_material(example_json())).unwrap()),
         ("会务包/materials/A0001/申报表.pdf", &pdf_bytes()),
     ]);
     std::fs::write(t.path().join("p.zip"), &zip).unwrap();
@@ -122,10 +111,7 @@ fn directory_and_zip_packages_bring_their_materials() {
     assert!(out.contains("1 份材料"), "{out}");
 
     // A material named but missing is a problem with its place.
-    let zip = zip_of(&[(
-        "package.json",
-        &serde_json::to_vec(&with_material(example_json())).unwrap(),
-    )]);
+    let zip = zip_of(&[("package.json", &serde_json::to_vec(&with_material(example_json())).unwrap())]);
     std::fs::write(t.path().join("q.zip"), &zip).unwrap();
     let (code, _, err) = cli_import(&t.path().join("q.zip"), &t.path().join("d3"));
     assert_eq!(code, 2);
@@ -142,12 +128,7 @@ struct Bad {
 fn json_case(what: &'static str, f: impl Fn(&mut Value), expect: Vec<&'static str>) -> Bad {
     let mut p = example_json();
     f(&mut p);
-    Bad {
-        what,
-        filename: "package.json",
-        bytes: serde_json::to_vec_pretty(&p).unwrap(),
-        expect,
-    }
+    Bad { what, filename: "package.json", bytes: serde_json::to_vec_pretty(&p).unwrap(), expect }
 }
 
 fn bad_packages() -> Vec<Bad> {
@@ -156,11 +137,7 @@ fn bad_packages() -> Vec<Bad> {
     let mut xlsx_bad_group = example_json();
     xlsx_bad_group["applicants"][1]["group"] = json!("G09");
     vec![
-        json_case(
-            "unknown group",
-            |p| p["experts"][1]["group"] = json!("G09"),
-            vec!["experts[1].group", "G09"],
-        ),
+        json_case("unknown group", |p| p["experts"][1]["group"] = json!("G09"), vec!["experts[1].group", "G09"]),
         json_case(
             "duplicate code",
             |p| p["applicants"][1]["code"] = json!("A0001"),
@@ -171,16 +148,8 @@ fn bad_packages() -> Vec<Bad> {
             |p| p["groups"][0]["leader"] = json!("E004"),
             vec!["groups[0].leader", "E004"],
         ),
-        json_case(
-            "chair not a member",
-            |p| p["committee"]["chair"] = json!("E002"),
-            vec!["committee.chair", "E002"],
-        ),
-        json_case(
-            "bad mode",
-            |p| p["session"]["mode"] = json!("panel"),
-            vec!["session.mode", "panel"],
-        ),
+        json_case("chair not a member", |p| p["committee"]["chair"] = json!("E002"), vec!["committee.chair", "E002"]),
+        json_case("bad mode", |p| p["session"]["mode"] = json!("panel"), vec!["session.mode", "panel"]),
         json_case(
             "bad ratio",
             |p| p["session"]["committee_pass_ratio"] = json!("3/2"),
@@ -193,21 +162,10 @@ fn bad_packages() -> Vec<Bad> {
         ),
         json_case(
             "missing required field",
-            |p| {
-                p["experts"][2]
-                    .as_object_mut()
-                    .unwrap()
-                    .remove("code")
-                    .map(|_| ())
-                    .unwrap()
-            },
+            |p| p["experts"][2].as_object_mut().unwrap().remove("code").map(|_| ()).unwrap(),
             vec!["experts[2].code"],
         ),
-        json_case(
-            "wrong format",
-            |p| p["format"] = json!("other/9"),
-            vec!["format"],
-        ),
+        json_case("wrong format", |p| p["format"] = json!("other/9"), vec!["format"]),
         Bad {
             what: "non-UTF-8 JSON",
             filename: "package.json",
@@ -230,30 +188,17 @@ fn bad_packages() -> Vec<Bad> {
             bytes: xlsx_from_json(&xlsx_bad_group, None),
             expect: vec!["申报人!H3", "G09"],
         },
-        Bad {
-            what: "corrupted xlsx",
-            filename: "package.xlsx",
-            bytes: truncated,
-            expect: vec!["Excel"],
-        },
+        Bad { what: "corrupted xlsx", filename: "package.xlsx", bytes: truncated, expect: vec!["Excel"] },
         Bad {
             what: "zip with path traversal",
             filename: "evil.zip",
             bytes: zip_of(&[
-                (
-                    "package.json",
-                    &std::fs::read(example_dir().join("package.json")).unwrap(),
-                ),
+                ("package.json", &std::fs::read(example_dir().join("package.json")).unwrap()),
                 ("../../evil.sh", b"rm -rf /"),
             ]),
             expect: vec!["evil.sh"],
         },
-        Bad {
-            what: "not a zip",
-            filename: "package.zip",
-            bytes: b"PK\x03\x04garbage".to_vec(),
-            expect: vec!["zip"],
-        },
+        Bad { what: "not a zip", filename: "package.zip", bytes: b"PK\x03\x04garbage".to_vec(), expect: vec!["zip"] },
     ]
 }
 
@@ -261,19 +206,12 @@ fn bad_packages() -> Vec<Bad> {
 fn xlsx_written_by_another_tool_imports_like_json() {
     // A workbook written by a different library (shared strings, not inline): same content.
     let t = tempfile::tempdir().unwrap();
-    std::fs::write(
-        t.path().join("package.xlsx"),
-        xlsx_from_json(&example_json(), None),
-    )
-    .unwrap();
+    std::fs::write(t.path().join("package.xlsx"), xlsx_from_json(&example_json(), None)).unwrap();
     let (code, out, err) = cli_import(&t.path().join("package.xlsx"), &t.path().join("x"));
     assert_eq!(code, 0, "{out}{err}");
     let (code, _, _) = cli_import(&example_dir().join("package.json"), &t.path().join("j"));
     assert_eq!(code, 0);
-    assert_eq!(
-        dump(&t.path().join("x/data/pingshen.db")),
-        dump(&t.path().join("j/data/pingshen.db"))
-    );
+    assert_eq!(dump(&t.path().join("x/data/pingshen.db")), dump(&t.path().join("j/data/pingshen.db")));
 }
 
 #[test]
@@ -283,20 +221,11 @@ fn cli_refuses_each_bad_package_naming_the_place_and_writes_nothing() {
         let file = t.path().join(bad.filename);
         std::fs::write(&file, &bad.bytes).unwrap();
         let (code, out, err) = cli_import(&file, t.path());
-        assert_eq!(
-            code, 2,
-            "{}: expected refusal, got {code}\n{out}{err}",
-            bad.what
-        );
+        assert_eq!(code, 2, "{}: expected refusal, got {code}\n{out}{err}", bad.what);
         for e in &bad.expect {
             assert!(err.contains(e), "{}: stderr lacks {e:?}:\n{err}", bad.what);
         }
-        assert_eq!(
-            session_count(&t.path().join("data/pingshen.db")),
-            0,
-            "{}: something was written",
-            bad.what
-        );
+        assert_eq!(session_count(&t.path().join("data/pingshen.db")), 0, "{}: something was written", bad.what);
     }
 }
 
@@ -313,14 +242,8 @@ fn upload_refuses_each_bad_package_and_keeps_the_database_as_it_was() {
         }
     }
     assert_eq!(session_count(&s.data.join("pingshen.db")), 0);
-    let audit: i64 = s
-        .db()
-        .query_row(
-            "SELECT count(*) FROM audit WHERE action = 'package.import'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let audit: i64 =
+        s.db().query_row("SELECT count(*) FROM audit WHERE action = 'package.import'", [], |r| r.get(0)).unwrap();
     assert_eq!(audit, 0);
     assert!(admin.get("/admin").body.contains("尚未导入会务包"));
 
@@ -331,12 +254,7 @@ fn upload_refuses_each_bad_package_and_keeps_the_database_as_it_was() {
     assert!(r.body.contains("已导入"), "{}", r.body);
     let before = dump(&s.data.join("pingshen.db"));
     let bad = &bad_packages()[0];
-    assert_eq!(
-        admin
-            .upload("/admin/import", "package", bad.filename, &bad.bytes)
-            .status,
-        422
-    );
+    assert_eq!(admin.upload("/admin/import", "package", bad.filename, &bad.bytes).status, 422);
     assert_eq!(dump(&s.data.join("pingshen.db")), before);
 }
 
@@ -345,10 +263,7 @@ fn uploaded_zip_materials_are_viewable_inline_by_the_right_people_only() {
     let s = Server::start(&[]);
     let admin = s.admin();
     let zip = zip_of(&[
-        (
-            "package.json",
-            &serde_json::to_vec(&with_material(example_json())).unwrap(),
-        ),
+        ("package.json", &serde_json::to_vec(&with_material(example_json())).unwrap()),
         ("materials/A0001/申报表.pdf", &pdf_bytes()),
     ]);
     let r = admin.upload("/admin/import", "package", "会务包.zip", &zip);
@@ -356,35 +271,18 @@ fn uploaded_zip_materials_are_viewable_inline_by_the_right_people_only() {
     assert!(r.body.contains("1 份材料"), "{}", r.body);
     let page = admin.get("/applicants/A0001");
     assert_eq!(page.status, 200);
-    let id = page
-        .body
-        .split("/materials/")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let id = page.body.split("/materials/").nth(1).unwrap().split('"').next().unwrap().to_string();
     let m = admin.get(&format!("/materials/{id}"));
     assert_eq!(m.status, 200);
     assert_eq!(m.header("Content-Type"), Some("application/pdf"));
-    assert!(m
-        .header("Content-Disposition")
-        .unwrap()
-        .starts_with("inline"));
+    assert!(m.header("Content-Disposition").unwrap().starts_with("inline"));
     assert_eq!(m.bytes, pdf_bytes());
 
     // Issue passwords, then: a G01 expert may read it, a G02 expert may not.
     let slips = admin.post_form("/admin/accounts/issue", &[]);
     assert_eq!(slips.status, 200);
     let creds = crate::admin::slip_credentials(&slips.body);
-    let cred = |code_name: &str| {
-        creds
-            .iter()
-            .find(|(n, _, _)| n == code_name)
-            .cloned()
-            .unwrap()
-    };
+    let cred = |code_name: &str| creds.iter().find(|(n, _, _)| n == code_name).cloned().unwrap();
     let (_, u, p) = cred("王健华"); // G01
     let g01 = s.login(&u, &p);
     assert_eq!(g01.get(&format!("/materials/{id}")).status, 200);
@@ -406,22 +304,12 @@ fn reimport_is_refused_once_a_vote_is_drafted() {
     let s = Server::start(&[]);
     let admin = s.admin();
     let pkg = std::fs::read(example_dir().join("package.json")).unwrap();
-    assert_eq!(
-        admin
-            .upload("/admin/import", "package", "package.json", &pkg)
-            .status,
-        200
-    );
+    assert_eq!(admin.upload("/admin/import", "package", "package.json", &pkg).status, 200);
     // Before any vote, re-import is allowed (a corrected package).
-    assert_eq!(
-        admin
-            .upload("/admin/import", "package", "package.json", &pkg)
-            .status,
-        200
-    );
+    assert_eq!(admin.upload("/admin/import", "package", "package.json", &pkg).status, 200);
     s.db()
         .execute(
-            "INSERT INTO vote_drafts (stage, round, voter_code, applicant_code, choice, opinion) VALUES ('group', 1, 'E001', 'A0002', 'agree', '')",
+            "INSERT INTO drafts (vote_id, voter_code, applicant_code, choice, opinion) VALUES (1, 'E001', 'A0002', 'agree', '')",
             [],
         )
         .unwrap();

@@ -6,4 +6,5 @@ mod auth;
 mod browser;
 mod common;
 mod import;
+mod review;
 mod roles;

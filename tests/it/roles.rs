@@ -25,13 +25,7 @@ const ALL_PAGES: &[&str] = &[
 ];
 
 fn menu_links(body: &str) -> Vec<String> {
-    let menu = body
-        .split("id=\"menu\"")
-        .nth(1)
-        .unwrap()
-        .split("</nav>")
-        .next()
-        .unwrap();
+    let menu = body.split("id=\"menu\"").nth(1).unwrap().split("</nav>").next().unwrap();
     menu.split("href=\"")
         .skip(1)
         .map(|s| s.split('"').next().unwrap().replace("&#x2f;", "/"))
@@ -40,11 +34,7 @@ fn menu_links(body: &str) -> Vec<String> {
 }
 
 fn check(s: &Server, c: &Client, who: &str, allowed: &[&str]) {
-    let desk = c.get(if allowed.contains(&"/admin") {
-        "/admin"
-    } else {
-        "/desk"
-    });
+    let desk = c.get(if allowed.contains(&"/admin") { "/admin" } else { "/desk" });
     assert_eq!(desk.status, 200, "{who}");
     let mut links = menu_links(&desk.body);
     links.sort();
@@ -66,55 +56,21 @@ fn check(s: &Server, c: &Client, who: &str, allowed: &[&str]) {
 #[test]
 fn expert_review_roles() {
     let s = Server::demo("expert_review");
-    let leader_pages = [
-        "/review/assign",
-        "/review/draft",
-        "/review/ops",
-        "/review/deliberate",
-    ];
+    let leader_pages = ["/review/assign", "/review/draft", "/review/ops", "/review/deliberate"];
     let committee = ["/committee/draft"];
     // 孙怡: leader of 小学语文组 and committee member.
     let sunyi = s.login("sunyi", "pingshen");
-    check(
-        &s,
-        &sunyi,
-        "leader+member",
-        &[&leader_pages[..], &committee[..]].concat(),
-    );
+    check(&s, &sunyi, "leader+member", &[&leader_pages[..], &committee[..]].concat());
     // 王健华: plain group expert.
-    check(
-        &s,
-        &s.login("wangjianhua", "pingshen"),
-        "expert",
-        &["/review/draft"],
-    );
+    check(&s, &s.login("wangjianhua", "pingshen"), "expert", &["/review/draft"]);
     // 王东: chair, not in a group.
-    check(
-        &s,
-        &s.login("wangdong", "pingshen"),
-        "chair",
-        &["/committee/draft", "/committee/ops", "/committee/report"],
-    );
+    check(&s, &s.login("wangdong", "pingshen"), "chair", &["/committee/draft", "/committee/ops", "/committee/report"]);
     // 孙莉: member and reporter.
-    check(
-        &s,
-        &s.login("sunli", "pingshen"),
-        "reporter",
-        &["/committee/draft", "/committee/report"],
-    );
+    check(&s, &s.login("sunli", "pingshen"), "reporter", &["/committee/draft", "/committee/report"]);
     // 王公博: group expert and member.
-    check(
-        &s,
-        &s.login("wanggongbo", "pingshen"),
-        "expert+member",
-        &["/review/draft", "/committee/draft"],
-    );
+    check(&s, &s.login("wanggongbo", "pingshen"), "expert+member", &["/review/draft", "/committee/draft"]);
     // The admin: only the console.
-    let admin_pages: Vec<&str> = ALL_PAGES
-        .iter()
-        .copied()
-        .filter(|p| p.starts_with("/admin"))
-        .collect();
+    let admin_pages: Vec<&str> = ALL_PAGES.iter().copied().filter(|p| p.starts_with("/admin")).collect();
     check(&s, &s.admin(), "admin", &admin_pages);
     // The desk itself is not for the admin, and people cannot reach the console.
     assert_eq!(s.admin().get("/desk").status, 303);
@@ -123,18 +79,8 @@ fn expert_review_roles() {
 #[test]
 fn lecture_defense_adds_the_lecture_page_for_group_experts() {
     let s = Server::demo("lecture_defense");
-    check(
-        &s,
-        &s.login("wangjianhua", "pingshen"),
-        "expert",
-        &["/lecture", "/review/draft"],
-    );
-    check(
-        &s,
-        &s.login("majun", "pingshen"),
-        "member",
-        &["/committee/draft"],
-    );
+    check(&s, &s.login("wangjianhua", "pingshen"), "expert", &["/lecture", "/review/draft"]);
+    check(&s, &s.login("majun", "pingshen"), "member", &["/committee/draft"]);
 }
 
 #[test]
@@ -146,10 +92,6 @@ fn interview_defense_adds_materials_and_interview_pages() {
         &s,
         &s.login("wangjianhua", "pingshen"),
         "expert",
-        &[
-            "/interview/materials",
-            "/interview/defense",
-            "/review/draft",
-        ],
+        &["/interview/materials", "/interview/defense", "/review/draft"],
     );
 }

@@ -31,11 +31,7 @@ pub fn write_config(dir: &Path, extra: &str) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
     let cfg = dir.join("test-config.toml");
     let mut text = String::new();
-    for (key, value) in [
-        ("bcrypt_cost", "4"),
-        ("log_level", "\"warn\""),
-        ("threads", "8"),
-    ] {
+    for (key, value) in [("bcrypt_cost", "4"), ("log_level", "\"warn\""), ("threads", "8")] {
         if !extra.contains(key) {
             text.push_str(&format!("{key} = {value}\n"));
         }
@@ -89,12 +85,10 @@ impl Server {
                 }
             });
         }
-        let addr = rx
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| {
-                let _ = child.kill();
-                panic!("server did not start; stdout: {:?}", lines.lock().unwrap());
-            });
+        let addr = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
+            let _ = child.kill();
+            panic!("server did not start; stdout: {:?}", lines.lock().unwrap());
+        });
         Server {
             child: Some(child),
             base: format!("http://{addr}"),
@@ -128,10 +122,7 @@ impl Server {
     /// The admin password printed once at first start.
     pub fn admin_password(&self) -> String {
         let text = self.stdout_text();
-        let line = text
-            .lines()
-            .find(|l| l.contains("用户名: admin"))
-            .expect("admin password line");
+        let line = text.lines().find(|l| l.contains("用户名: admin")).expect("admin password line");
         line.rsplit("密码: ").next().unwrap().trim().to_string()
     }
 
@@ -147,11 +138,8 @@ impl Server {
     }
 
     pub fn admin(&self) -> Client {
-        let pw = if self.stdout_text().contains("admin-demo") {
-            "admin-demo".to_string()
-        } else {
-            self.admin_password()
-        };
+        let pw =
+            if self.stdout_text().contains("admin-demo") { "admin-demo".to_string() } else { self.admin_password() };
         self.login("admin", &pw)
     }
 
@@ -176,10 +164,7 @@ pub struct Resp {
 
 impl Resp {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
     pub fn location(&self) -> Option<&str> {
         self.header("Location")
@@ -220,10 +205,7 @@ pub fn extract_csrf(body: &str) -> Option<String> {
 impl Client {
     pub fn new(base: &str) -> Client {
         Client {
-            agent: ureq::AgentBuilder::new()
-                .redirects(0)
-                .timeout(Duration::from_secs(60))
-                .build(),
+            agent: ureq::AgentBuilder::new().redirects(0).timeout(Duration::from_secs(60)).build(),
             base: base.to_string(),
             cookies: RefCell::new(HashMap::new()),
             csrf: RefCell::new(None),
@@ -231,12 +213,7 @@ impl Client {
     }
 
     fn cookie_header(&self) -> String {
-        self.cookies
-            .borrow()
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
+        self.cookies.borrow().iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
     }
 
     fn finish(&self, result: Result<ureq::Response, ureq::Error>) -> Resp {
@@ -259,38 +236,25 @@ impl Client {
                     if value.is_empty() || v.contains("Max-Age=0") {
                         self.cookies.borrow_mut().remove(name);
                     } else {
-                        self.cookies
-                            .borrow_mut()
-                            .insert(name.to_string(), value.to_string());
+                        self.cookies.borrow_mut().insert(name.to_string(), value.to_string());
                     }
                 }
             }
         }
         let mut bytes = Vec::new();
         use std::io::Read;
-        resp.into_reader()
-            .take(64 << 20)
-            .read_to_end(&mut bytes)
-            .unwrap();
+        resp.into_reader().take(64 << 20).read_to_end(&mut bytes).unwrap();
         let body = String::from_utf8_lossy(&bytes).into_owned();
         if let Some(t) = extract_csrf(&body) {
             if !body.contains("action=\"/login\"") {
                 *self.csrf.borrow_mut() = Some(t);
             }
         }
-        Resp {
-            status,
-            body,
-            bytes,
-            headers,
-        }
+        Resp { status, body, bytes, headers }
     }
 
     pub fn get(&self, path: &str) -> Resp {
-        let req = self
-            .agent
-            .get(&format!("{}{path}", self.base))
-            .set("Cookie", &self.cookie_header());
+        let req = self.agent.get(&format!("{}{path}", self.base)).set("Cookie", &self.cookie_header());
         self.finish(req.call())
     }
 
@@ -323,10 +287,7 @@ impl Client {
 
     /// Posts exactly these fields (no CSRF token added).
     pub fn post_form_raw(&self, path: &str, fields: &[(&str, &str)]) -> Resp {
-        let req = self
-            .agent
-            .post(&format!("{}{path}", self.base))
-            .set("Cookie", &self.cookie_header());
+        let req = self.agent.post(&format!("{}{path}", self.base)).set("Cookie", &self.cookie_header());
         self.finish(req.send_form(fields))
     }
 
@@ -345,10 +306,7 @@ impl Client {
         let boundary = "----pingshenTestBoundary7MA4YWxkTrZu0gW";
         let mut body = Vec::new();
         body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{token}\r\n"
-            )
-            .as_bytes(),
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{token}\r\n").as_bytes(),
         );
         body.extend_from_slice(
             format!(
@@ -358,24 +316,13 @@ impl Client {
         );
         body.extend_from_slice(data);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        self.post_bytes(
-            path,
-            &format!("multipart/form-data; boundary={boundary}"),
-            &body,
-        )
+        self.post_bytes(path, &format!("multipart/form-data; boundary={boundary}"), &body)
     }
 
     pub fn login(&self, user: &str, password: &str) -> Resp {
         let page = self.get("/login");
         let token = extract_csrf(&page.body).expect("login csrf");
-        self.post_form_raw(
-            "/login",
-            &[
-                ("_csrf", &token),
-                ("username", user),
-                ("password", password),
-            ],
-        )
+        self.post_form_raw("/login", &[("_csrf", &token), ("username", user), ("password", password)])
     }
 
     pub fn session_cookie(&self) -> Option<String> {
@@ -385,11 +332,7 @@ impl Client {
 
 /// Runs the binary with arguments and returns (exit code, stdout, stderr).
 pub fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run pingshen");
+    let out = Command::new(BIN).args(args).stdin(Stdio::null()).output().expect("run pingshen");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -425,9 +368,7 @@ pub fn xlsx_from_json(p: &serde_json::Value, drop_column: Option<(&str, &str)>) 
     let mut sheet = |name: &str, header: Vec<String>, rows: Vec<Vec<String>>| {
         let ws = wb.add_worksheet();
         ws.set_name(name).unwrap();
-        let skip = drop_column
-            .filter(|(sh, _)| *sh == name)
-            .and_then(|(_, col)| header.iter().position(|h| h == col));
+        let skip = drop_column.filter(|(sh, _)| *sh == name).and_then(|(_, col)| header.iter().position(|h| h == col));
         let mut c = 0;
         for (i, h) in header.iter().enumerate() {
             if Some(i) == skip {
@@ -450,14 +391,7 @@ pub fn xlsx_from_json(p: &serde_json::Value, drop_column: Option<(&str, &str)>) 
         other => other,
     }
     .to_string();
-    let yn = |b: &serde_json::Value| {
-        if b.as_bool().unwrap_or(false) {
-            "是"
-        } else {
-            "否"
-        }
-        .to_string()
-    };
+    let yn = |b: &serde_json::Value| if b.as_bool().unwrap_or(false) { "是" } else { "否" }.to_string();
     sheet(
         "评审会",
         vec!["项目".into(), "值".into()],
@@ -470,19 +404,11 @@ pub fn xlsx_from_json(p: &serde_json::Value, drop_column: Option<(&str, &str)>) 
             vec!["出席比例".into(), s(&se["quorum_ratio"])],
             vec![
                 "专业组通过规则".into(),
-                if se["group_pass_rule"] == "more_than_half" {
-                    "过半数".into()
-                } else {
-                    s(&se["group_pass_rule"])
-                },
+                if se["group_pass_rule"] == "more_than_half" { "过半数".into() } else { s(&se["group_pass_rule"]) },
             ],
             vec![
                 "计分规则".into(),
-                if se["score_rule"] == "trimmed_mean" {
-                    "去掉最高最低分".into()
-                } else {
-                    "平均分".into()
-                },
+                if se["score_rule"] == "trimmed_mean" { "去掉最高最低分".into() } else { "平均分".into() },
             ],
             vec!["回避者计入出席".into(), yn(&se["recused_count_as_present"])],
             vec!["盲评".into(), yn(&se["blind"])],
@@ -491,14 +417,8 @@ pub fn xlsx_from_json(p: &serde_json::Value, drop_column: Option<(&str, &str)>) 
     let groups = p["groups"].as_array().cloned().unwrap_or_default();
     sheet(
         "专业组",
-        ["组编号", "组名", "组长编号"]
-            .iter()
-            .map(|x| x.to_string())
-            .collect(),
-        groups
-            .iter()
-            .map(|g| vec![s(&g["code"]), s(&g["name"]), s(&g["leader"])])
-            .collect(),
+        ["组编号", "组名", "组长编号"].iter().map(|x| x.to_string()).collect(),
+        groups.iter().map(|g| vec![s(&g["code"]), s(&g["name"]), s(&g["leader"])]).collect(),
     );
     let c = &p["committee"];
     let members: Vec<String> = c["members"].as_array().unwrap().iter().map(s).collect();
@@ -613,14 +533,8 @@ pub fn xlsx_from_json(p: &serde_json::Value, drop_column: Option<(&str, &str)>) 
     let recusals = p["recusals"].as_array().cloned().unwrap_or_default();
     sheet(
         "回避",
-        ["专家编号", "申报人编号", "原因"]
-            .iter()
-            .map(|x| x.to_string())
-            .collect(),
-        recusals
-            .iter()
-            .map(|r| vec![s(&r["expert"]), s(&r["applicant"]), s(&r["reason"])])
-            .collect(),
+        ["专家编号", "申报人编号", "原因"].iter().map(|x| x.to_string()).collect(),
+        recusals.iter().map(|r| vec![s(&r["expert"]), s(&r["applicant"]), s(&r["reason"])]).collect(),
     );
     wb.save_to_buffer().unwrap()
 }

@@ -1,0 +1,552 @@
+//! The voting protocol, written once for both stages (专业组 and 评委会):
+//! draft (拟投票) → the switch opens (开启投票, voters frozen) → each voter submits all their
+//! ballots at once → the round closes (everyone submitted, or the leader/chair closes it) →
+//! only then a tally exists, over all of the round's ballots.
+//!
+//! Secrecy: `vote_voters` says who submitted; `ballots` holds choices under a random id with no
+//! voter and no time, in a WITHOUT ROWID table ordered by that id. Drafts are deleted at
+//! submission (secure_delete is on) and the WAL is truncated when a round closes.
+
+use crate::error::{Error, Result};
+use crate::store::{self, Db};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use serde::Serialize;
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Group,
+    Committee,
+}
+
+impl Stage {
+    pub fn code(self) -> &'static str {
+        match self {
+            Stage::Group => "group",
+            Stage::Committee => "committee",
+        }
+    }
+    fn parse(s: &str) -> Stage {
+        if s == "committee" {
+            Stage::Committee
+        } else {
+            Stage::Group
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Choice {
+    Agree,
+    Oppose,
+    Abstain,
+}
+
+impl Choice {
+    pub fn parse(s: &str) -> Option<Choice> {
+        match s {
+            "agree" => Some(Choice::Agree),
+            "oppose" => Some(Choice::Oppose),
+            "abstain" => Some(Choice::Abstain),
+            _ => None,
+        }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            Choice::Agree => "agree",
+            Choice::Oppose => "oppose",
+            Choice::Abstain => "abstain",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Drafting,
+    Open,
+    Closed,
+}
+
+impl Status {
+    fn parse(s: &str) -> Status {
+        match s {
+            "open" => Status::Open,
+            "closed" => Status::Closed,
+            _ => Status::Drafting,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Drafting => "拟投票中（投票未开启）",
+            Status::Open => "投票进行中",
+            Status::Closed => "投票已结束",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Vote {
+    pub id: i64,
+    pub stage: Stage,
+    pub scope: String,
+    pub round: i64,
+    pub status: Status,
+    pub status_label: &'static str,
+    pub reason: String,
+    pub created_at: String,
+    pub opened_at: Option<String>,
+    pub closed_at: Option<String>,
+}
+
+const VOTE_SQL: &str = "SELECT id, stage, scope, round, status, reason, created_at, opened_at, closed_at FROM votes";
+
+fn vote_row(r: &rusqlite::Row) -> rusqlite::Result<Vote> {
+    let status = Status::parse(&r.get::<_, String>(4)?);
+    Ok(Vote {
+        id: r.get(0)?,
+        stage: Stage::parse(&r.get::<_, String>(1)?),
+        scope: r.get(2)?,
+        round: r.get(3)?,
+        status,
+        status_label: status.label(),
+        reason: r.get(5)?,
+        created_at: store::display_time(&r.get::<_, String>(6)?),
+        opened_at: r.get::<_, Option<String>>(7)?.map(|s| store::display_time(&s)),
+        closed_at: r.get::<_, Option<String>>(8)?.map(|s| store::display_time(&s)),
+    })
+}
+
+pub fn vote(conn: &Connection, id: i64) -> Result<Option<Vote>> {
+    Ok(conn.query_row(&format!("{VOTE_SQL} WHERE id = ?1"), [id], vote_row).optional()?)
+}
+
+/// Every round of a scope, oldest first.
+pub fn rounds(conn: &Connection, stage: Stage, scope: &str) -> Result<Vec<Vote>> {
+    let mut st = conn.prepare(&format!("{VOTE_SQL} WHERE stage = ?1 AND scope = ?2 ORDER BY round"))?;
+    let rows = st.query_map(params![stage.code(), scope], vote_row)?.collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+pub fn latest(conn: &Connection, stage: Stage, scope: &str) -> Result<Option<Vote>> {
+    Ok(conn
+        .query_row(
+            &format!("{VOTE_SQL} WHERE stage = ?1 AND scope = ?2 ORDER BY round DESC LIMIT 1"),
+            params![stage.code(), scope],
+            vote_row,
+        )
+        .optional()?)
+}
+
+pub fn applicants_of(conn: &Connection, vote_id: i64) -> Result<Vec<String>> {
+    let mut st = conn.prepare(
+        "SELECT v.applicant_code FROM vote_applicants v JOIN applicants a ON a.code = v.applicant_code
+         WHERE v.vote_id = ?1 ORDER BY a.ord",
+    )?;
+    let rows = st.query_map([vote_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// Creates the next round of a scope (round 1 at import; later rounds are re-votes).
+pub fn create_round(
+    tx: &Transaction,
+    stage: Stage,
+    scope: &str,
+    applicants: &[String],
+    reason: &str,
+    at: &str,
+) -> Result<i64> {
+    let next: i64 = tx.query_row(
+        "SELECT coalesce(max(round), 0) + 1 FROM votes WHERE stage = ?1 AND scope = ?2",
+        params![stage.code(), scope],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "INSERT INTO votes (stage, scope, round, status, reason, created_at) VALUES (?1, ?2, ?3, 'drafting', ?4, ?5)",
+        params![stage.code(), scope, next, reason, at],
+    )?;
+    let id = tx.last_insert_rowid();
+    for a in applicants {
+        tx.execute("INSERT INTO vote_applicants (vote_id, applicant_code) VALUES (?1, ?2)", params![id, a])?;
+    }
+    Ok(id)
+}
+
+/// Who may vote in a scope before its switch opens: the group's experts, or the committee.
+pub fn prospective_voters(conn: &Connection, stage: Stage, scope: &str) -> Result<Vec<String>> {
+    let mut st = match stage {
+        Stage::Group => conn.prepare("SELECT code FROM experts WHERE group_code = ?1 ORDER BY ord")?,
+        Stage::Committee => conn.prepare(
+            "SELECT c.expert_code FROM committee c JOIN experts e ON e.code = c.expert_code WHERE ?1 = ?1 ORDER BY c.ord",
+        )?,
+    };
+    let rows = st.query_map([scope], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// Voters of a round: the frozen list once open, the prospective list while drafting.
+pub fn voters(conn: &Connection, v: &Vote) -> Result<Vec<String>> {
+    if v.status == Status::Drafting {
+        return prospective_voters(conn, v.stage, &v.scope);
+    }
+    let mut st = conn.prepare(
+        "SELECT vv.voter_code FROM vote_voters vv JOIN experts e ON e.code = vv.voter_code WHERE vv.vote_id = ?1 ORDER BY e.ord",
+    )?;
+    let rows = st.query_map([v.id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+pub fn recused_pairs(conn: &Connection, vote_id: i64) -> Result<HashSet<(String, String)>> {
+    let mut st = conn.prepare(
+        "SELECT r.expert_code, r.applicant_code FROM recusals r
+         JOIN vote_applicants v ON v.applicant_code = r.applicant_code WHERE v.vote_id = ?1",
+    )?;
+    let rows = st.query_map([vote_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Draft {
+    pub applicant_code: String,
+    pub choice: Option<Choice>,
+    pub opinion: String,
+}
+
+/// One voter's own drafts of a round (nobody else's: drafts are private).
+pub fn my_drafts(conn: &Connection, vote_id: i64, voter: &str) -> Result<HashMap<String, Draft>> {
+    let mut st =
+        conn.prepare("SELECT applicant_code, choice, opinion FROM drafts WHERE vote_id = ?1 AND voter_code = ?2")?;
+    let rows = st
+        .query_map(params![vote_id, voter], |r| {
+            let code: String = r.get(0)?;
+            Ok((
+                code.clone(),
+                Draft { applicant_code: code, choice: Choice::parse(&r.get::<_, String>(1)?), opinion: r.get(2)? },
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+pub fn has_submitted(conn: &Connection, vote_id: i64, voter: &str) -> Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT submitted FROM vote_voters WHERE vote_id = ?1 AND voter_code = ?2",
+            params![vote_id, voter],
+            |r| r.get::<_, bool>(0),
+        )
+        .optional()?
+        .unwrap_or(false))
+}
+
+fn load_vote_tx(tx: &Transaction, vote_id: i64) -> Result<Vote> {
+    tx.query_row(&format!("{VOTE_SQL} WHERE id = ?1"), [vote_id], vote_row)
+        .optional()?
+        .ok_or_else(|| Error::not_found())
+}
+
+const MAX_OPINION: usize = 500;
+
+/// Saves (replaces) a voter's drafts for the given applicants. Only while drafting, only for
+/// applicants of the round the voter is not recused from.
+pub fn save_drafts(db: &Db, vote_id: i64, voter: &str, entries: &[Draft]) -> Result<()> {
+    let at = db.now();
+    db.write(|tx| {
+        let v = load_vote_tx(tx, vote_id)?;
+        if v.status != Status::Drafting {
+            return Err(Error::conflict("投票开关已开启，拟投票不能再修改。"));
+        }
+        if !prospective_voters(tx, v.stage, &v.scope)?.iter().any(|c| c == voter) {
+            return Err(Error::forbidden());
+        }
+        let in_round: HashSet<String> = applicants_of(tx, vote_id)?.into_iter().collect();
+        let recused = recused_pairs(tx, vote_id)?;
+        for d in entries {
+            if !in_round.contains(&d.applicant_code) {
+                return Err(Error::bad_request(format!("申报人「{}」不在本轮投票中。", d.applicant_code)));
+            }
+            if recused.contains(&(voter.to_string(), d.applicant_code.clone())) {
+                return Err(Error::forbidden_msg(format!("您需回避申报人「{}」，不能投票。", d.applicant_code)));
+            }
+            if d.opinion.chars().count() > MAX_OPINION {
+                return Err(Error::bad_request(format!("意见不能超过 {MAX_OPINION} 字。")));
+            }
+            match d.choice {
+                Some(c) => {
+                    tx.execute(
+                        "INSERT INTO drafts (vote_id, voter_code, applicant_code, choice, opinion) VALUES (?1, ?2, ?3, ?4, ?5)
+                         ON CONFLICT (vote_id, voter_code, applicant_code) DO UPDATE SET choice = excluded.choice, opinion = excluded.opinion",
+                        params![vote_id, voter, d.applicant_code, c.code(), d.opinion],
+                    )?;
+                }
+                None => {
+                    tx.execute(
+                        "DELETE FROM drafts WHERE vote_id = ?1 AND voter_code = ?2 AND applicant_code = ?3",
+                        params![vote_id, voter, d.applicant_code],
+                    )?;
+                }
+            }
+        }
+        // The audit records that a voter drafted, never what.
+        store::audit(tx, &at, voter, "vote.draft", &vote_id.to_string(), json!({ "count": entries.len() }))
+    })
+}
+
+/// Opens the switch: freezes the voters (prospective voters who are signed in) and ends
+/// drafting for everyone else. `check` lets a stage add its own condition (the quorum).
+pub fn open(
+    db: &Db,
+    vote_id: i64,
+    actor: &str,
+    check: impl FnOnce(&Transaction, &[String]) -> Result<()>,
+) -> Result<()> {
+    let at = db.now();
+    db.write(|tx| {
+        let v = load_vote_tx(tx, vote_id)?;
+        if v.status != Status::Drafting {
+            return Err(Error::conflict("投票已经开启过了。"));
+        }
+        let present: Vec<String> = prospective_voters(tx, v.stage, &v.scope)?
+            .into_iter()
+            .filter(|c| {
+                tx.query_row("SELECT EXISTS (SELECT 1 FROM attendance WHERE person_code = ?1)", [c], |r| r.get(0))
+                    .unwrap_or(false)
+            })
+            .collect();
+        if present.is_empty() {
+            return Err(Error::conflict("还没有任何投票人签到，不能开启投票。"));
+        }
+        check(tx, &present)?;
+        for c in &present {
+            tx.execute("INSERT INTO vote_voters (vote_id, voter_code) VALUES (?1, ?2)", params![vote_id, c])?;
+        }
+        // Drafts of people not admitted (not signed in) are void.
+        tx.execute(
+            "DELETE FROM drafts WHERE vote_id = ?1 AND voter_code NOT IN (SELECT voter_code FROM vote_voters WHERE vote_id = ?1)",
+            [vote_id],
+        )?;
+        tx.execute("UPDATE votes SET status = 'open', opened_at = ?1 WHERE id = ?2", params![at, vote_id])?;
+        store::audit(
+            tx,
+            &at,
+            actor,
+            "vote.open",
+            &vote_id.to_string(),
+            json!({ "stage": v.stage.code(), "scope": v.scope, "round": v.round, "voters": present }),
+        )
+    })
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Submitted {
+    Now,
+    Already,
+}
+
+/// Submits all of a voter's ballots at once. A second submit changes nothing (`Already`).
+/// The last voter's submission closes the round.
+pub fn submit(db: &Db, vote_id: i64, voter: &str) -> Result<Submitted> {
+    let at = db.now();
+    let outcome = db.write(|tx| {
+        let v = load_vote_tx(tx, vote_id)?;
+        let admitted: Option<bool> = tx
+            .query_row(
+                "SELECT submitted FROM vote_voters WHERE vote_id = ?1 AND voter_code = ?2",
+                params![vote_id, voter],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if admitted == Some(true) {
+            return Ok((Submitted::Already, false));
+        }
+        match v.status {
+            Status::Drafting => return Err(Error::conflict("投票尚未开启，请等待组长（主任）开启投票。")),
+            Status::Closed => return Err(Error::conflict("本轮投票已经结束，不能再提交。")),
+            Status::Open => {}
+        }
+        if admitted.is_none() {
+            return Err(Error::forbidden_msg("开启投票时您未签到，不在本轮投票名单中，不能投票。"));
+        }
+        let recused = recused_pairs(tx, vote_id)?;
+        let mine = my_drafts(tx, vote_id, voter)?;
+        let mut missing = Vec::new();
+        let mut ballots = Vec::new();
+        for a in applicants_of(tx, vote_id)? {
+            if recused.contains(&(voter.to_string(), a.clone())) {
+                continue;
+            }
+            match mine.get(&a).and_then(|d| d.choice.map(|c| (c, d.opinion.clone()))) {
+                Some((c, op)) => ballots.push((a, c, op)),
+                None => missing.push(a),
+            }
+        }
+        if !missing.is_empty() {
+            return Err(Error::bad_request(format!(
+                "还有 {} 名申报人未选择投票意见：{}。",
+                missing.len(),
+                missing.join("、")
+            )));
+        }
+        for (a, c, op) in &ballots {
+            tx.execute(
+                "INSERT INTO ballots (id, vote_id, applicant_code, choice, opinion) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![crate::accounts::random_token(), vote_id, a, c.code(), op],
+            )?;
+        }
+        tx.execute("DELETE FROM drafts WHERE vote_id = ?1 AND voter_code = ?2", params![vote_id, voter])?;
+        tx.execute(
+            "UPDATE vote_voters SET submitted = 1 WHERE vote_id = ?1 AND voter_code = ?2",
+            params![vote_id, voter],
+        )?;
+        store::audit(tx, &at, voter, "vote.submit", &vote_id.to_string(), json!({ "ballots": ballots.len() }))?;
+        let left: i64 =
+            tx.query_row("SELECT count(*) FROM vote_voters WHERE vote_id = ?1 AND submitted = 0", [vote_id], |r| {
+                r.get(0)
+            })?;
+        let closed = left == 0;
+        if closed {
+            close_tx(tx, vote_id, "system", &at, "all submitted")?;
+        }
+        Ok((Submitted::Now, closed))
+    })?;
+    if outcome.1 {
+        db.truncate_wal();
+    }
+    Ok(outcome.0)
+}
+
+fn close_tx(tx: &Transaction, vote_id: i64, actor: &str, at: &str, why: &str) -> Result<()> {
+    // Whoever has not submitted cannot vote in this round any more; their drafts go.
+    tx.execute("DELETE FROM drafts WHERE vote_id = ?1", [vote_id])?;
+    tx.execute("UPDATE votes SET status = 'closed', closed_at = ?1 WHERE id = ?2", params![at, vote_id])?;
+    let missing: Vec<String> = {
+        let mut st = tx.prepare("SELECT voter_code FROM vote_voters WHERE vote_id = ?1 AND submitted = 0")?;
+        let rows = st.query_map([vote_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        rows
+    };
+    store::audit(tx, at, actor, "vote.close", &vote_id.to_string(), json!({ "reason": why, "not_submitted": missing }))
+}
+
+/// The leader/chair closes the vote early; those who have not submitted cannot any more.
+pub fn close(db: &Db, vote_id: i64, actor: &str) -> Result<()> {
+    let at = db.now();
+    db.write(|tx| {
+        let v = load_vote_tx(tx, vote_id)?;
+        if v.status != Status::Open {
+            return Err(Error::conflict("投票未在进行中。"));
+        }
+        close_tx(tx, vote_id, actor, &at, "closed by leader")
+    })?;
+    db.truncate_wal();
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VoterProgress {
+    pub code: String,
+    pub name: String,
+    pub done: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Progress {
+    pub vote_id: i64,
+    pub round: i64,
+    pub status: Status,
+    pub status_label: &'static str,
+    pub done: usize,
+    pub not_done: usize,
+    pub voters: Vec<VoterProgress>,
+}
+
+/// 已投票 / 未投票: while drafting, who has a draft for every applicant they may vote on;
+/// once open, who has submitted. Names only, never choices.
+pub fn progress(conn: &Connection, v: &Vote) -> Result<Progress> {
+    let codes = voters(conn, v)?;
+    let recused = recused_pairs(conn, v.id)?;
+    let apps = applicants_of(conn, v.id)?;
+    let mut list = Vec::new();
+    for code in codes {
+        let name: String = conn.query_row("SELECT name FROM experts WHERE code = ?1", [&code], |r| r.get(0))?;
+        let done = if v.status == Status::Drafting {
+            let need = apps.iter().filter(|a| !recused.contains(&(code.clone(), (*a).clone()))).count() as i64;
+            let have: i64 = conn.query_row(
+                "SELECT count(*) FROM drafts WHERE vote_id = ?1 AND voter_code = ?2",
+                params![v.id, code],
+                |r| r.get(0),
+            )?;
+            have >= need
+        } else {
+            has_submitted(conn, v.id, &code)?
+        };
+        list.push(VoterProgress { code, name, done });
+    }
+    let done = list.iter().filter(|p| p.done).count();
+    Ok(Progress {
+        vote_id: v.id,
+        round: v.round,
+        status: v.status,
+        status_label: v.status.label(),
+        done,
+        not_done: list.len() - done,
+        voters: list,
+    })
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Tally {
+    pub applicant_code: String,
+    pub agree: u64,
+    pub oppose: u64,
+    pub abstain: u64,
+    /// Voters present for this applicant: the round's voters, less those recused from it
+    /// unless the session counts recused members as present.
+    pub present: u64,
+    pub recused: u64,
+    pub opinions: Vec<String>,
+}
+
+/// Counts of a closed round, over all of its ballots. Refused while the round is not closed:
+/// a tally that moves as ballots arrive would reveal each vote to whoever watches it.
+pub fn tally(conn: &Connection, vote_id: i64, recused_count_as_present: bool) -> Result<Vec<Tally>> {
+    let v = vote(conn, vote_id)?.ok_or_else(Error::not_found)?;
+    if v.status != Status::Closed {
+        return Err(Error::conflict("本轮投票尚未结束，没有计票结果。"));
+    }
+    let voters = voters(conn, &v)?;
+    let recused = recused_pairs(conn, vote_id)?;
+    let mut out = Vec::new();
+    for a in applicants_of(conn, vote_id)? {
+        let mut t = Tally {
+            applicant_code: a.clone(),
+            agree: 0,
+            oppose: 0,
+            abstain: 0,
+            present: 0,
+            recused: 0,
+            opinions: vec![],
+        };
+        let mut st =
+            conn.prepare("SELECT choice, opinion FROM ballots WHERE vote_id = ?1 AND applicant_code = ?2 ORDER BY id")?;
+        let rows = st.query_map(params![vote_id, a], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (c, op) = row?;
+            match Choice::parse(&c) {
+                Some(Choice::Agree) => t.agree += 1,
+                Some(Choice::Oppose) => t.oppose += 1,
+                Some(Choice::Abstain) => t.abstain += 1,
+                None => {}
+            }
+            if !op.trim().is_empty() {
+                t.opinions.push(op);
+            }
+        }
+        t.recused = voters.iter().filter(|c| recused.contains(&((*c).clone(), a.clone()))).count() as u64;
+        t.present = voters.len() as u64 - if recused_count_as_present { 0 } else { t.recused };
+        out.push(t);
+    }
+    Ok(out)
+}

@@ -1,0 +1,678 @@
+//! The professional-group stage (专业组): lead reviewers and their opinions, interview
+//! questions, defense scores, and the group's deliberation (专业组评议). Voting itself is
+//! `ballot`'s protocol; this module adds what only the group stage has.
+
+use crate::ballot::{self, Stage, Status, Tally};
+use crate::error::{Error, Result};
+use crate::package::model::{GroupRule, ScoreRule};
+use crate::package::Mode;
+use crate::store::{self, Db};
+use crate::venue::{self, ApplicantRow, SessionView};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use serde::Serialize;
+use serde_json::json;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupExpert {
+    pub code: String,
+    pub name: String,
+    pub phone: String,
+    pub title: String,
+    pub title_level: String,
+    pub specialty: String,
+    pub id_number: String,
+    pub gender: String,
+}
+
+pub fn group_experts(conn: &Connection, group: &str) -> Result<Vec<GroupExpert>> {
+    let mut st = conn.prepare(
+        "SELECT code, name, phone, title, title_level, specialty, id_number, gender FROM experts WHERE group_code = ?1 ORDER BY ord",
+    )?;
+    let rows = st
+        .query_map([group], |r| {
+            Ok(GroupExpert {
+                code: r.get(0)?,
+                name: r.get(1)?,
+                phone: r.get(2)?,
+                title: r.get(3)?,
+                title_level: r.get(4)?,
+                specialty: r.get(5)?,
+                id_number: venue::mask_id(&r.get::<_, String>(6)?),
+                gender: r.get(7)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+pub fn group_applicants(conn: &Connection, group: &str) -> Result<Vec<ApplicantRow>> {
+    Ok(venue::search_applicants(conn, None, Some(group), 1, 100_000)?.rows)
+}
+
+pub fn submitted(conn: &Connection, group: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT submitted_at FROM group_submissions WHERE group_code = ?1", [group], |r| {
+            r.get::<_, String>(0)
+        })
+        .optional()?
+        .map(|s| store::display_time(&s)))
+}
+
+fn ensure_open_for_work(tx: &Transaction, group: &str) -> Result<()> {
+    let done: bool =
+        tx.query_row("SELECT EXISTS (SELECT 1 FROM group_submissions WHERE group_code = ?1)", [group], |r| r.get(0))?;
+    if done {
+        return Err(Error::conflict("本组评议结果已提交，不能再修改。"));
+    }
+    Ok(())
+}
+
+fn applicant_group(tx: &Connection, applicant: &str) -> Result<Option<String>> {
+    tx.query_row("SELECT group_code FROM applicants WHERE code = ?1", [applicant], |r| r.get::<_, Option<String>>(0))
+        .optional()?
+        .ok_or_else(Error::not_found)
+}
+
+/// Lead reviewers of every applicant of the group: applicant → [(code, name)].
+pub fn lead_reviewers(conn: &Connection, group: &str) -> Result<HashMap<String, Vec<(String, String)>>> {
+    let mut st = conn.prepare(
+        "SELECT l.applicant_code, e.code, e.name FROM lead_reviewers l JOIN experts e ON e.code = l.expert_code
+         JOIN applicants a ON a.code = l.applicant_code WHERE a.group_code = ?1 ORDER BY e.ord",
+    )?;
+    let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for row in
+        st.query_map([group], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
+    {
+        let (a, c, n) = row?;
+        out.entry(a).or_default().push((c, n));
+    }
+    Ok(out)
+}
+
+pub fn is_lead(conn: &Connection, applicant: &str, expert: &str) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM lead_reviewers WHERE applicant_code = ?1 AND expert_code = ?2)",
+        [applicant, expert],
+        |r| r.get(0),
+    )?)
+}
+
+fn set_leads_tx(
+    tx: &Transaction,
+    group: &str,
+    applicant: &str,
+    experts: &[String],
+    actor: &str,
+    at: &str,
+) -> Result<()> {
+    if applicant_group(tx, applicant)?.as_deref() != Some(group) {
+        return Err(Error::forbidden_msg("该申报人不属于本组。"));
+    }
+    let members: Vec<String> = group_experts(tx, group)?.into_iter().map(|e| e.code).collect();
+    for e in experts {
+        if !members.contains(e) {
+            return Err(Error::bad_request(format!("专家「{e}」不是本组成员。")));
+        }
+        if venue::is_recused(tx, e, applicant)? {
+            return Err(Error::bad_request(format!("专家「{e}」需回避该申报人，不能担任主审专家。")));
+        }
+    }
+    let before: Vec<String> = {
+        let mut st =
+            tx.prepare("SELECT expert_code FROM lead_reviewers WHERE applicant_code = ?1 ORDER BY expert_code")?;
+        let rows = st.query_map([applicant], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        rows
+    };
+    tx.execute("DELETE FROM lead_reviewers WHERE applicant_code = ?1", [applicant])?;
+    for e in experts {
+        tx.execute(
+            "INSERT OR IGNORE INTO lead_reviewers (applicant_code, expert_code) VALUES (?1, ?2)",
+            [applicant, e],
+        )?;
+    }
+    store::audit(tx, at, actor, "lead.assign", applicant, json!({ "before": before, "after": experts }))
+}
+
+/// Sets the lead reviewers of one applicant (one or more; recused experts refused).
+pub fn set_leads(db: &Db, group: &str, applicant: &str, experts: &[String], actor: &str) -> Result<()> {
+    let at = db.now();
+    db.write(|tx| {
+        ensure_open_for_work(tx, group)?;
+        set_leads_tx(tx, group, applicant, experts, actor, &at)
+    })
+}
+
+/// Applies a whole assignment (the confirmed suggestion) in one transaction.
+pub fn set_all_leads(db: &Db, group: &str, pairs: &[(String, String)], actor: &str) -> Result<()> {
+    let at = db.now();
+    let mut by_app: Vec<(String, Vec<String>)> = Vec::new();
+    for (a, e) in pairs {
+        match by_app.iter_mut().find(|(x, _)| x == a) {
+            Some((_, v)) => v.push(e.clone()),
+            None => by_app.push((a.clone(), vec![e.clone()])),
+        }
+    }
+    db.write(|tx| {
+        ensure_open_for_work(tx, group)?;
+        for (a, es) in &by_app {
+            set_leads_tx(tx, group, a, es, actor, &at)?;
+        }
+        Ok(())
+    })
+}
+
+/// A balanced proposal: each applicant gets the non-recused expert with the fewest
+/// assignments so far (ties by package order). The leader reviews it before confirming.
+pub fn suggest_leads(conn: &Connection, group: &str) -> Result<Vec<(String, String)>> {
+    let experts = group_experts(conn, group)?;
+    let mut load: Vec<usize> = vec![0; experts.len()];
+    let mut out = Vec::new();
+    for a in group_applicants(conn, group)? {
+        let mut best: Option<usize> = None;
+        for (i, e) in experts.iter().enumerate() {
+            if venue::is_recused(conn, &e.code, &a.code)? {
+                continue;
+            }
+            if best.is_none_or(|b| load[i] < load[b]) {
+                best = Some(i);
+            }
+        }
+        if let Some(i) = best {
+            load[i] += 1;
+            out.push((a.code.clone(), experts[i].code.clone()));
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Note {
+    pub expert_code: String,
+    pub expert_name: String,
+    pub text: String,
+    pub updated_at: String,
+}
+
+fn notes(conn: &Connection, table: &str, applicant: &str) -> Result<Vec<Note>> {
+    let mut st = conn.prepare(&format!(
+        "SELECT n.expert_code, e.name, n.text, n.updated_at FROM {table} n JOIN experts e ON e.code = n.expert_code
+         WHERE n.applicant_code = ?1 ORDER BY e.ord"
+    ))?;
+    let rows = st
+        .query_map([applicant], |r| {
+            Ok(Note {
+                expert_code: r.get(0)?,
+                expert_name: r.get(1)?,
+                text: r.get(2)?,
+                updated_at: store::display_time(&r.get::<_, String>(3)?),
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+pub fn lead_opinions(conn: &Connection, applicant: &str) -> Result<Vec<Note>> {
+    notes(conn, "lead_opinions", applicant)
+}
+
+pub fn questions(conn: &Connection, applicant: &str) -> Result<Vec<Note>> {
+    notes(conn, "interview_questions", applicant)
+}
+
+const MAX_NOTE: usize = 2000;
+
+/// The lead reviewer writes (or rewrites) their 主审意见 / 面试题 for an applicant.
+pub fn write_note(db: &Db, kind: NoteKind, applicant: &str, expert: &str, text: &str) -> Result<()> {
+    {
+        if text.chars().count() > MAX_NOTE {
+            return Err(Error::bad_request(format!("内容不能超过 {MAX_NOTE} 字。")));
+        }
+        let at = db.now();
+        db.write(|tx| {
+            let group = applicant_group(tx, applicant)?.ok_or_else(Error::forbidden)?;
+            ensure_open_for_work(tx, &group)?;
+            if !is_lead(tx, applicant, expert)? {
+                return Err(Error::forbidden_msg("只有该申报人的主审专家可以填写。"));
+            }
+            if kind == NoteKind::Question && !scoring_open(tx, &group)? {
+                return Err(Error::conflict("投票已开启，面试题不能再修改。"));
+            }
+            let table = kind.table();
+            if text.trim().is_empty() {
+                tx.execute(&format!("DELETE FROM {table} WHERE applicant_code = ?1 AND expert_code = ?2"), [applicant, expert])?;
+            } else {
+                tx.execute(
+                    &format!(
+                        "INSERT INTO {table} (applicant_code, expert_code, text, updated_at) VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT (applicant_code, expert_code) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at"
+                    ),
+                    params![applicant, expert, text.trim(), at],
+                )?;
+            }
+            store::audit(tx, &at, expert, kind.action(), applicant, json!({}))
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteKind {
+    LeadOpinion,
+    Question,
+}
+
+impl NoteKind {
+    fn table(self) -> &'static str {
+        match self {
+            NoteKind::LeadOpinion => "lead_opinions",
+            NoteKind::Question => "interview_questions",
+        }
+    }
+    fn action(self) -> &'static str {
+        match self {
+            NoteKind::LeadOpinion => "lead.opinion",
+            NoteKind::Question => "interview.question",
+        }
+    }
+}
+
+/// Scoring (and setting questions) is possible until the group's first vote opens.
+pub fn scoring_open(conn: &Connection, group: &str) -> Result<bool> {
+    let first: Option<String> = conn
+        .query_row("SELECT status FROM votes WHERE stage = 'group' AND scope = ?1 AND round = 1", [group], |r| r.get(0))
+        .optional()?;
+    Ok(first.as_deref() == Some("drafting"))
+}
+
+/// "85.5" → 855 tenths; 0–100 with at most one decimal.
+pub fn parse_score(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (whole, frac) = match s.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (s, ""),
+    };
+    if whole.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 1
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let tenths = whole.parse::<i64>().ok()? * 10 + frac.parse::<i64>().unwrap_or(0);
+    (0..=1000).contains(&tenths).then_some(tenths)
+}
+
+pub fn format_tenths(t: i64) -> String {
+    format!("{}.{}", t / 10, t % 10)
+}
+
+/// The applicant's 得分 in tenths, rounded half up: the mean, or with `trimmed_mean` the mean
+/// after dropping one highest and one lowest score when five or more experts scored.
+pub fn aggregate(scores: &[i64], rule: ScoreRule) -> Option<i64> {
+    if scores.is_empty() {
+        return None;
+    }
+    let mut v = scores.to_vec();
+    v.sort_unstable();
+    let used: &[i64] = if rule == ScoreRule::TrimmedMean && v.len() >= 5 { &v[1..v.len() - 1] } else { &v };
+    let sum: i64 = used.iter().sum();
+    let n = used.len() as i64;
+    Some((2 * sum + n) / (2 * n))
+}
+
+pub fn score_rule(s: &SessionView) -> ScoreRule {
+    ScoreRule::parse(&s.score_rule).unwrap_or(ScoreRule::Mean)
+}
+
+/// 得分 of every scored applicant (all groups), as "87.2".
+pub fn scores_display(conn: &Connection, rule: ScoreRule) -> Result<HashMap<String, String>> {
+    let mut st = conn.prepare("SELECT applicant_code, tenths FROM scores")?;
+    let mut by: HashMap<String, Vec<i64>> = HashMap::new();
+    for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+        let (a, t) = row?;
+        by.entry(a).or_default().push(t);
+    }
+    Ok(by.into_iter().filter_map(|(a, v)| aggregate(&v, rule).map(|t| (a, format_tenths(t)))).collect())
+}
+
+pub fn my_scores(conn: &Connection, expert: &str) -> Result<HashMap<String, String>> {
+    let mut st = conn.prepare("SELECT applicant_code, tenths FROM scores WHERE expert_code = ?1")?;
+    let rows = st
+        .query_map([expert], |r| Ok((r.get::<_, String>(0)?, format_tenths(r.get::<_, i64>(1)?))))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// Saves an expert's scores (empty clears one). Only in a defense mode, only for their own
+/// group's non-recused applicants, only until the group's vote opens.
+pub fn save_scores(db: &Db, mode: Mode, group: &str, expert: &str, entries: &[(String, Option<i64>)]) -> Result<()> {
+    if mode == Mode::ExpertReview {
+        return Err(Error::forbidden_msg("本次评审不含答辩打分。"));
+    }
+    let at = db.now();
+    db.write(|tx| {
+        ensure_open_for_work(tx, group)?;
+        if !scoring_open(tx, group)? {
+            return Err(Error::conflict("本组投票已开启，评分不能再修改。"));
+        }
+        for (a, t) in entries {
+            if applicant_group(tx, a)?.as_deref() != Some(group) {
+                return Err(Error::forbidden_msg("该申报人不属于本组。"));
+            }
+            if venue::is_recused(tx, expert, a)? {
+                return Err(Error::forbidden_msg(format!("您需回避申报人「{a}」，不能打分。")));
+            }
+            match t {
+                Some(t) => tx.execute(
+                    "INSERT INTO scores (applicant_code, expert_code, tenths, updated_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (applicant_code, expert_code) DO UPDATE SET tenths = excluded.tenths, updated_at = excluded.updated_at",
+                    params![a, expert, t, at],
+                )?,
+                None => tx.execute("DELETE FROM scores WHERE applicant_code = ?1 AND expert_code = ?2", [a, expert])?,
+            };
+        }
+        store::audit(tx, &at, expert, "score.save", group, json!({ "count": entries.len() }))
+    })
+}
+
+pub fn group_rule(s: &SessionView) -> GroupRule {
+    GroupRule::parse(&s.group_pass_rule).unwrap_or(GroupRule::MoreThanHalf)
+}
+
+/// `session.group_pass_rule` in integer math: more than half (agree × 2 > present), or at
+/// least p/q (agree × q ≥ present × p).
+pub fn group_passes(rule: GroupRule, agree: u64, present: u64) -> bool {
+    match rule {
+        GroupRule::MoreThanHalf => agree * 2 > present,
+        GroupRule::AtLeast(r) => r.reached(agree, present),
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RoundResult {
+    pub round: i64,
+    pub reason: String,
+    pub status_label: &'static str,
+    pub opened_at: Option<String>,
+    pub closed_at: Option<String>,
+    pub tally: Option<Tally>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DelibRow {
+    pub applicant: ApplicantRow,
+    pub score: Option<String>,
+    pub tally: Option<Tally>,
+    pub computed_pass: Option<bool>,
+    pub passed: Option<bool>,
+    pub override_reason: String,
+    pub evaluation: String,
+    pub opinion: String,
+    pub rounds: Vec<RoundResult>,
+    pub pending: bool,
+}
+
+/// Everything the leader needs for 专业组评议: per applicant the latest closed round's tally,
+/// the pass pre-filled by the rule, the saved decision, and every round kept.
+pub fn deliberation(conn: &Connection, group: &str, session: &SessionView) -> Result<Vec<DelibRow>> {
+    let rule = group_rule(session);
+    let scores = scores_display(conn, score_rule(session))?;
+    let rounds = ballot::rounds(conn, Stage::Group, group)?;
+    let mut tallies: HashMap<i64, HashMap<String, Tally>> = HashMap::new();
+    let mut members: HashMap<i64, Vec<String>> = HashMap::new();
+    for r in &rounds {
+        members.insert(r.id, ballot::applicants_of(conn, r.id)?);
+        if r.status == Status::Closed {
+            let t = ballot::tally(conn, r.id, session.recused_count_as_present)?;
+            tallies.insert(r.id, t.into_iter().map(|t| (t.applicant_code.clone(), t)).collect());
+        }
+    }
+    let mut out = Vec::new();
+    for a in group_applicants(conn, group)? {
+        let mut history = Vec::new();
+        let mut latest: Option<Tally> = None;
+        let mut pending = false;
+        for r in &rounds {
+            if !members.get(&r.id).is_some_and(|m| m.contains(&a.code)) {
+                continue;
+            }
+            let t = tallies.get(&r.id).and_then(|m| m.get(&a.code)).cloned();
+            if r.status == Status::Closed {
+                latest = t.clone();
+                pending = false;
+            } else {
+                pending = true;
+            }
+            history.push(RoundResult {
+                round: r.round,
+                reason: r.reason.clone(),
+                status_label: r.status_label,
+                opened_at: r.opened_at.clone(),
+                closed_at: r.closed_at.clone(),
+                tally: t,
+            });
+        }
+        let computed = latest.as_ref().map(|t| group_passes(rule, t.agree, t.present));
+        let saved: Option<(bool, String, String, String)> = conn
+            .query_row(
+                "SELECT passed, override_reason, evaluation, opinion FROM group_decisions WHERE applicant_code = ?1",
+                [&a.code],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let (passed, override_reason, evaluation, opinion) = match saved {
+            Some((p, r, e, o)) => (Some(p), r, e, o),
+            None => (computed, String::new(), String::new(), String::new()),
+        };
+        out.push(DelibRow {
+            score: scores.get(&a.code).cloned(),
+            applicant: a,
+            tally: latest,
+            computed_pass: computed,
+            passed,
+            override_reason,
+            evaluation,
+            opinion,
+            rounds: history,
+            pending,
+        });
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone)]
+pub struct DecisionInput {
+    pub applicant: String,
+    pub passed: bool,
+    pub override_reason: String,
+    pub evaluation: String,
+    pub opinion: String,
+}
+
+/// Saves the leader's decisions; with `submit`, also submits the group's result (one-way).
+/// A decision differing from the rule needs a written reason.
+pub fn save_decisions(
+    db: &Db,
+    session: &SessionView,
+    group: &str,
+    inputs: &[DecisionInput],
+    submit: bool,
+    actor: &str,
+) -> Result<()> {
+    let at = db.now();
+    db.write(|tx| {
+        ensure_open_for_work(tx, group)?;
+        let rows = deliberation(tx, group, session)?;
+        for i in inputs {
+            let row = rows
+                .iter()
+                .find(|r| r.applicant.code == i.applicant)
+                .ok_or_else(|| Error::forbidden_msg("该申报人不属于本组。"))?;
+            let Some(computed) = row.computed_pass else {
+                return Err(Error::conflict(format!("申报人「{}」还没有结束的投票，不能评议。", row.applicant.name)));
+            };
+            if row.pending {
+                return Err(Error::conflict(format!("申报人「{}」的复议投票尚未结束。", row.applicant.name)));
+            }
+            if i.passed != computed && i.override_reason.trim().is_empty() {
+                return Err(Error::bad_request(format!(
+                    "申报人「{}」的「是否通过」与投票规则的结果不同，请填写改动理由。",
+                    row.applicant.name
+                )));
+            }
+            for (label, text) in [("评价", &i.evaluation), ("专业组评议", &i.opinion), ("改动理由", &i.override_reason)] {
+                if text.chars().count() > MAX_NOTE {
+                    return Err(Error::bad_request(format!("{label}不能超过 {MAX_NOTE} 字。")));
+                }
+            }
+            let reason = if i.passed == computed { String::new() } else { i.override_reason.trim().to_string() };
+            let before: Option<bool> = tx
+                .query_row("SELECT passed FROM group_decisions WHERE applicant_code = ?1", [&i.applicant], |r| r.get(0))
+                .optional()?;
+            tx.execute(
+                "INSERT INTO group_decisions (applicant_code, passed, override_reason, evaluation, opinion, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (applicant_code) DO UPDATE SET passed = excluded.passed, override_reason = excluded.override_reason,
+                   evaluation = excluded.evaluation, opinion = excluded.opinion, updated_at = excluded.updated_at",
+                params![i.applicant, i.passed, reason, i.evaluation.trim(), i.opinion.trim(), at],
+            )?;
+            if i.passed != computed && before != Some(i.passed) {
+                store::audit(
+                    tx,
+                    &at,
+                    actor,
+                    "group.override",
+                    &i.applicant,
+                    json!({ "computed": computed, "passed": i.passed, "reason": reason }),
+                )?;
+            }
+        }
+        store::audit(tx, &at, actor, "group.decisions", group, json!({ "count": inputs.len() }))?;
+        if submit {
+            let decided: i64 = tx.query_row(
+                "SELECT count(*) FROM group_decisions d JOIN applicants a ON a.code = d.applicant_code WHERE a.group_code = ?1",
+                [group],
+                |r| r.get(0),
+            )?;
+            if decided as usize != rows.len() {
+                return Err(Error::bad_request("还有申报人没有评议结果，不能提交。"));
+            }
+            tx.execute(
+                "INSERT INTO group_submissions (group_code, submitted_at, submitted_by) VALUES (?1, ?2, ?3)",
+                params![group, at, actor],
+            )?;
+            store::audit(tx, &at, actor, "group.submit", group, json!({}))?;
+        }
+        Ok(())
+    })
+}
+
+/// A repeated vote (复议) for chosen applicants, as a new round beside the old ones.
+pub fn revote(db: &Db, group: &str, applicants: &[String], reason: &str, actor: &str) -> Result<i64> {
+    if reason.trim().is_empty() {
+        return Err(Error::bad_request("请填写重新投票的理由。"));
+    }
+    if applicants.is_empty() {
+        return Err(Error::bad_request("请选择需要重新投票的申报人。"));
+    }
+    let at = db.now();
+    db.write(|tx| {
+        ensure_open_for_work(tx, group)?;
+        let latest = ballot::latest(tx, Stage::Group, group)?.ok_or_else(Error::not_found)?;
+        if latest.status != Status::Closed {
+            return Err(Error::conflict("当前一轮投票尚未结束，不能发起新一轮投票。"));
+        }
+        for a in applicants {
+            if applicant_group(tx, a)?.as_deref() != Some(group) {
+                return Err(Error::forbidden_msg("该申报人不属于本组。"));
+            }
+        }
+        // Decisions of re-voted applicants are redone after the new round.
+        for a in applicants {
+            tx.execute("DELETE FROM group_decisions WHERE applicant_code = ?1", [a])?;
+        }
+        let id = ballot::create_round(tx, Stage::Group, group, applicants, reason.trim(), &at)?;
+        store::audit(
+            tx,
+            &at,
+            actor,
+            "vote.revote",
+            group,
+            json!({ "vote": id, "applicants": applicants, "reason": reason.trim() }),
+        )?;
+        Ok(id)
+    })
+}
+
+/// 按专业统计: per specialty, applicants, and (after a closed vote) passed / not passed.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpecialtyStat {
+    pub specialty: String,
+    pub applicants: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub undecided: usize,
+}
+
+pub fn specialty_stats(rows: &[DelibRow]) -> Vec<SpecialtyStat> {
+    let mut out: Vec<SpecialtyStat> = Vec::new();
+    for r in rows {
+        let idx = match out.iter().position(|s| s.specialty == r.applicant.specialty) {
+            Some(i) => i,
+            None => {
+                out.push(SpecialtyStat {
+                    specialty: r.applicant.specialty.clone(),
+                    applicants: 0,
+                    passed: 0,
+                    failed: 0,
+                    undecided: 0,
+                });
+                out.len() - 1
+            }
+        };
+        let s = &mut out[idx];
+        s.applicants += 1;
+        match r.passed {
+            Some(true) if !r.pending => s.passed += 1,
+            Some(false) if !r.pending => s.failed += 1,
+            _ => s.undecided += 1,
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_parse_and_aggregate() {
+        assert_eq!(parse_score("85.5"), Some(855));
+        assert_eq!(parse_score("100"), Some(1000));
+        assert_eq!(parse_score("0"), Some(0));
+        assert_eq!(parse_score("100.1"), None);
+        assert_eq!(parse_score("85.55"), None);
+        assert_eq!(parse_score("-1"), None);
+        assert_eq!(parse_score("abc"), None);
+        assert_eq!(aggregate(&[850, 865, 900], ScoreRule::Mean), Some(872)); // 87.1666 → 87.2
+                                                                             // Five scorers: drop 60.0 and 99.0 → (80 + 85 + 90) / 3 = 85.0
+        assert_eq!(aggregate(&[600, 800, 850, 900, 990], ScoreRule::TrimmedMean), Some(850));
+        assert_eq!(aggregate(&[600, 800, 850, 900, 990], ScoreRule::Mean), Some(828));
+        // Four scorers: nothing dropped even under trimmed_mean.
+        assert_eq!(aggregate(&[600, 800, 850, 900], ScoreRule::TrimmedMean), Some(788));
+        assert_eq!(aggregate(&[], ScoreRule::Mean), None);
+        assert_eq!(format_tenths(872), "87.2");
+    }
+
+    #[test]
+    fn group_rule_boundaries() {
+        assert!(!group_passes(GroupRule::MoreThanHalf, 2, 4), "2 of 4 is not more than half");
+        assert!(group_passes(GroupRule::MoreThanHalf, 3, 4));
+        assert!(group_passes(GroupRule::MoreThanHalf, 2, 3));
+        assert!(!group_passes(GroupRule::MoreThanHalf, 0, 0));
+        let two_thirds = GroupRule::AtLeast(crate::package::model::Ratio { p: 2, q: 3 });
+        assert!(group_passes(two_thirds, 2, 3));
+        assert!(!group_passes(two_thirds, 3, 5));
+        assert!(group_passes(two_thirds, 4, 6));
+    }
+}

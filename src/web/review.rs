@@ -1,0 +1,383 @@
+//! Pages of the group stage: 分配主审专家, 讲课答辩, 查看资料 / 面试答辩, 专业组拟投票 and its
+//! submission, 小组数据操作 (the switch and live counts), 专业组评议. Each handler resolves the
+//! person's own group and calls `review` / `ballot`; authorization per page comes from `menu`.
+
+use super::http::Form;
+use super::{layout, App, Ctx, Input};
+use crate::accounts::Person;
+use crate::ballot::{self, Choice, Draft, Stage, Status};
+use crate::error::{Error, Result};
+use crate::review::{self, DecisionInput, NoteKind};
+use crate::venue::{self, SessionView};
+use rouille::{Request, Response};
+use serde_json::json;
+
+struct Here<'a> {
+    person: &'a Person,
+    group: String,
+    group_name: String,
+    session: SessionView,
+}
+
+fn here<'a>(app: &App, ctx: &'a Ctx) -> Result<Here<'a>> {
+    let person = ctx.person.as_ref().ok_or_else(Error::forbidden)?;
+    let group = person.group_code.clone().ok_or_else(Error::forbidden)?;
+    let session = app.db.read(venue::session)?.ok_or_else(Error::not_found)?;
+    Ok(Here { group_name: person.group_name.clone().unwrap_or_default(), person, group, session })
+}
+
+fn blind(h: &Here) -> bool {
+    h.session.blind
+}
+
+pub fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
+    let h = here(app, ctx)?;
+    match url {
+        "/review/assign" => assign_page(app, ctx, &h),
+        "/review/draft" => draft_page(app, ctx, &h, req.get_param("submitted").is_some()),
+        "/review/submit" => submit_confirm(app, ctx, &h),
+        "/review/ops" => ops_page(app, ctx, &h),
+        "/review/ops/status" => ops_status(app, req, &h),
+        "/review/deliberate" => deliberate_page(app, ctx, &h, None),
+        "/lecture" => scores_page(app, ctx, &h, "lecture.html", "/lecture", "讲课答辩"),
+        "/interview/defense" => scores_page(app, ctx, &h, "interview_defense.html", "/interview/defense", "面试答辩"),
+        "/interview/materials" => {
+            scores_page(app, ctx, &h, "interview_materials.html", "/interview/materials", "查看资料")
+        }
+        _ => match url.strip_prefix("/review/assign/") {
+            Some(code) => pick_page(app, ctx, &h, code),
+            None => Err(Error::not_found()),
+        },
+    }
+}
+
+pub fn post(app: &App, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
+    let h = here(app, ctx)?;
+    let f = &input.form;
+    let me = h.person.code.as_str();
+    match url {
+        "/review/assign/suggest" => {
+            let pairs = app.db.read(|c| review::suggest_leads(c, &h.group))?;
+            let apps = app.db.read(|c| review::group_applicants(c, &h.group))?;
+            let experts = app.db.read(|c| review::group_experts(c, &h.group))?;
+            let rows: Vec<_> = pairs
+                .iter()
+                .map(|(a, e)| {
+                    json!({
+                        "applicant": apps.iter().find(|x| &x.code == a),
+                        "expert": experts.iter().find(|x| &x.code == e),
+                        "pair": format!("{a}:{e}"),
+                    })
+                })
+                .collect();
+            layout(
+                app,
+                ctx,
+                "review_suggest.html",
+                "/review/assign",
+                "一键均衡分配",
+                json!({ "rows": rows, "blind": blind(&h) }),
+            )
+        }
+        "/review/assign/confirm" => {
+            let pairs: Vec<(String, String)> = f
+                .all("pairs")
+                .iter()
+                .filter_map(|p| p.split_once(':').map(|(a, e)| (a.to_string(), e.to_string())))
+                .collect();
+            review::set_all_leads(&app.db, &h.group, &pairs, me)?;
+            Ok(Response::redirect_303("/review/assign"))
+        }
+        "/review/draft" => {
+            let v = current(app, &h)?;
+            let drafts = drafts_from_form(app, v.id, f)?;
+            ballot::save_drafts(&app.db, v.id, me, &drafts)?;
+            Ok(Response::redirect_303("/review/draft?saved=1"))
+        }
+        "/review/submit" => {
+            let v = current(app, &h)?;
+            if f.get("vote").and_then(|x| x.parse::<i64>().ok()) != Some(v.id) {
+                return Err(Error::conflict("投票轮次已变化，请返回重新确认。"));
+            }
+            ballot::submit(&app.db, v.id, me)?;
+            Ok(Response::redirect_303("/review/draft?submitted=1"))
+        }
+        "/review/ops/open" => {
+            let v = current(app, &h)?;
+            ballot::open(&app.db, v.id, me, |_, _| Ok(()))?;
+            Ok(Response::redirect_303("/review/ops"))
+        }
+        "/review/ops/close" => {
+            let v = current(app, &h)?;
+            ballot::close(&app.db, v.id, me)?;
+            Ok(Response::redirect_303("/review/ops"))
+        }
+        "/review/deliberate" => {
+            let rows = app.db.read(|c| review::deliberation(c, &h.group, &h.session))?;
+            let inputs: Vec<DecisionInput> = rows
+                .iter()
+                .filter(|r| f.get(&format!("passed_{}", r.applicant.code)).is_some())
+                .map(|r| {
+                    let c = &r.applicant.code;
+                    DecisionInput {
+                        applicant: c.clone(),
+                        passed: f.get(&format!("passed_{c}")) == Some("yes"),
+                        override_reason: f.text(&format!("reason_{c}")),
+                        evaluation: f.text(&format!("eval_{c}")),
+                        opinion: f.text(&format!("opinion_{c}")),
+                    }
+                })
+                .collect();
+            let submit = f.get("action") == Some("submit");
+            match review::save_decisions(&app.db, &h.session, &h.group, &inputs, submit, me) {
+                Ok(()) => Ok(Response::redirect_303("/review/deliberate")),
+                Err(e) if e.status == 400 || e.status == 409 => {
+                    deliberate_page(app, ctx, &h, Some(e.message)).map(|r| r.with_status_code(e.status))
+                }
+                Err(e) => Err(e),
+            }
+        }
+        "/review/revote" => {
+            review::revote(&app.db, &h.group, &f.all("applicants"), &f.text("reason"), me)?;
+            Ok(Response::redirect_303("/review/ops"))
+        }
+        "/lecture" | "/interview/defense" => {
+            let apps = app.db.read(|c| review::group_applicants(c, &h.group))?;
+            let mut entries = Vec::new();
+            for a in &apps {
+                if let Some(raw) = f.get(&format!("score_{}", a.code)) {
+                    let raw = raw.trim();
+                    let t = if raw.is_empty() {
+                        None
+                    } else {
+                        Some(review::parse_score(raw).ok_or_else(|| {
+                            Error::bad_request(format!("「{}」的分数「{raw}」无效：应为 0–100，最多一位小数。", a.code))
+                        })?)
+                    };
+                    entries.push((a.code.clone(), t));
+                }
+            }
+            review::save_scores(&app.db, h.session.mode(), &h.group, me, &entries)?;
+            Ok(Response::redirect_303(format!("{url}?saved=1")))
+        }
+        _ => match url.strip_prefix("/review/assign/") {
+            Some(code) => {
+                review::set_leads(&app.db, &h.group, code, &f.all("experts"), me)?;
+                Ok(Response::redirect_303("/review/assign"))
+            }
+            None => Err(Error::not_found()),
+        },
+    }
+}
+
+fn current(app: &App, h: &Here) -> Result<ballot::Vote> {
+    app.db.read(|c| ballot::latest(c, Stage::Group, &h.group))?.ok_or_else(Error::not_found)
+}
+
+fn drafts_from_form(app: &App, vote_id: i64, f: &Form) -> Result<Vec<Draft>> {
+    let apps = app.db.read(|c| ballot::applicants_of(c, vote_id))?;
+    let mut out = Vec::new();
+    for a in apps {
+        let Some(choice) = f.get(&format!("choice_{a}")) else { continue };
+        let choice = if choice.is_empty() {
+            None
+        } else {
+            Some(Choice::parse(choice).ok_or_else(|| Error::bad_request("投票选项无效。"))?)
+        };
+        out.push(Draft { opinion: f.text(&format!("opinion_{a}")), applicant_code: a, choice });
+    }
+    Ok(out)
+}
+
+fn assign_page(app: &App, ctx: &Ctx, h: &Here) -> Result<Response> {
+    let (apps, leads, submitted) = app.db.read(|c| {
+        Ok((
+            review::group_applicants(c, &h.group)?,
+            review::lead_reviewers(c, &h.group)?,
+            review::submitted(c, &h.group)?,
+        ))
+    })?;
+    let rows: Vec<_> = apps
+        .iter()
+        .map(|a| {
+            let names: Vec<&str> =
+                leads.get(&a.code).map(|v| v.iter().map(|(_, n)| n.as_str()).collect()).unwrap_or_default();
+            json!({ "a": a, "leads": names.join("、") })
+        })
+        .collect();
+    layout(
+        app,
+        ctx,
+        "review_assign.html",
+        "/review/assign",
+        "分配主审专家",
+        json!({ "rows": rows, "group_name": h.group_name, "blind": blind(h), "submitted": submitted }),
+    )
+}
+
+fn pick_page(app: &App, ctx: &Ctx, h: &Here, code: &str) -> Result<Response> {
+    let detail = app.db.read(|c| venue::applicant(c, code))?.ok_or_else(Error::not_found)?;
+    if detail.row.group_code.as_deref() != Some(h.group.as_str()) {
+        return Err(Error::forbidden());
+    }
+    let (experts, leads) =
+        app.db.read(|c| Ok((review::group_experts(c, &h.group)?, review::lead_reviewers(c, &h.group)?)))?;
+    let chosen: Vec<String> = leads.get(code).map(|v| v.iter().map(|(c, _)| c.clone()).collect()).unwrap_or_default();
+    let rows: Vec<_> = experts
+        .iter()
+        .map(|e| {
+            let recused = app.db.read(|c| venue::is_recused(c, &e.code, code)).unwrap_or(true);
+            json!({ "e": e, "phone": venue::mask_phone(&e.phone), "recused": recused, "chosen": chosen.contains(&e.code) })
+        })
+        .collect();
+    layout(
+        app,
+        ctx,
+        "review_pick.html",
+        "/review/assign",
+        "分配主审专家",
+        json!({ "a": detail.row, "rows": rows, "blind": blind(h) }),
+    )
+}
+
+/// Rows of the group's applicants with the score, the viewer's own draft and recusal.
+fn list_rows(app: &App, h: &Here, vote: Option<&ballot::Vote>) -> Result<Vec<serde_json::Value>> {
+    let me = &h.person.code;
+    app.db.read(|c| {
+        let apps = review::group_applicants(c, &h.group)?;
+        let scores = review::scores_display(c, review::score_rule(&h.session))?;
+        let mine = review::my_scores(c, me)?;
+        let in_round: Vec<String> = match vote {
+            Some(v) => ballot::applicants_of(c, v.id)?,
+            None => apps.iter().map(|a| a.code.clone()).collect(),
+        };
+        let drafts = match vote {
+            Some(v) => ballot::my_drafts(c, v.id, me)?,
+            None => Default::default(),
+        };
+        let mut out = Vec::new();
+        for a in apps {
+            let recused = venue::is_recused(c, me, &a.code)?;
+            let questions = review::questions(c, &a.code)?;
+            let lead = review::is_lead(c, &a.code, me)?;
+            out.push(json!({
+                "a": a,
+                "score": scores.get(&a.code),
+                "my_score": mine.get(&a.code),
+                "recused": recused,
+                "in_round": in_round.contains(&a.code),
+                "draft": drafts.get(&a.code),
+                "questions": questions,
+                "lead": lead,
+            }));
+        }
+        Ok(out)
+    })
+}
+
+fn scores_page(app: &App, ctx: &Ctx, h: &Here, template: &str, path: &str, title: &str) -> Result<Response> {
+    let rows = list_rows(app, h, None)?;
+    let open = app.db.read(|c| review::scoring_open(c, &h.group))?;
+    layout(
+        app,
+        ctx,
+        template,
+        path,
+        title,
+        json!({ "rows": rows, "scoring_open": open, "group_name": h.group_name, "blind": blind(h) }),
+    )
+}
+
+fn draft_page(app: &App, ctx: &Ctx, h: &Here, just_submitted: bool) -> Result<Response> {
+    let v = current(app, h)?;
+    let rows = list_rows(app, h, Some(&v))?;
+    let (submitted, admitted, group_done) = app.db.read(|c| {
+        let admitted: bool = c.query_row(
+            "SELECT EXISTS (SELECT 1 FROM vote_voters WHERE vote_id = ?1 AND voter_code = ?2)",
+            rusqlite::params![v.id, h.person.code],
+            |r| r.get(0),
+        )?;
+        Ok((ballot::has_submitted(c, v.id, &h.person.code)?, admitted, review::submitted(c, &h.group)?))
+    })?;
+    layout(
+        app,
+        ctx,
+        "review_draft.html",
+        "/review/draft",
+        "专业组拟投票",
+        json!({
+            "rows": rows, "vote": v, "submitted": submitted, "admitted": admitted, "group_name": h.group_name,
+            "blind": blind(h), "just_submitted": just_submitted, "group_done": group_done,
+        }),
+    )
+}
+
+fn submit_confirm(app: &App, ctx: &Ctx, h: &Here) -> Result<Response> {
+    let v = current(app, h)?;
+    if v.status != Status::Open {
+        return Err(Error::conflict("投票未开启，不能提交。"));
+    }
+    let rows = list_rows(app, h, Some(&v))?;
+    let missing =
+        rows.iter().filter(|r| r["in_round"] == true && r["recused"] == false && r["draft"].is_null()).count();
+    layout(
+        app,
+        ctx,
+        "review_submit.html",
+        "/review/draft",
+        "确认提交投票",
+        json!({ "rows": rows, "vote": v, "missing": missing, "blind": blind(h) }),
+    )
+}
+
+fn ops_page(app: &App, ctx: &Ctx, h: &Here) -> Result<Response> {
+    let v = current(app, h)?;
+    let (progress, rows, submitted) = app.db.read(|c| {
+        Ok((ballot::progress(c, &v)?, review::deliberation(c, &h.group, &h.session)?, review::submitted(c, &h.group)?))
+    })?;
+    let stats = review::specialty_stats(&rows);
+    layout(
+        app,
+        ctx,
+        "review_ops.html",
+        "/review/ops",
+        "小组数据操作",
+        json!({ "vote": v, "p": progress, "stats": stats, "group_name": h.group_name, "submitted": submitted }),
+    )
+}
+
+/// The live counter the ops page polls every 2 s: small JSON, ETag / 304 when unchanged.
+fn ops_status(app: &App, req: &Request, h: &Here) -> Result<Response> {
+    let v = current(app, h)?;
+    let p = app.db.read(|c| ballot::progress(c, &v))?;
+    super::live_json(req, &super::progress_json(&p))
+}
+
+fn deliberate_page(app: &App, ctx: &Ctx, h: &Here, error: Option<String>) -> Result<Response> {
+    let (rows, submitted, latest) = app.db.read(|c| {
+        Ok((
+            review::deliberation(c, &h.group, &h.session)?,
+            review::submitted(c, &h.group)?,
+            ballot::latest(c, Stage::Group, &h.group)?,
+        ))
+    })?;
+    let rounds = app.db.read(|c| ballot::rounds(c, Stage::Group, &h.group))?;
+    layout(
+        app,
+        ctx,
+        "review_deliberate.html",
+        "/review/deliberate",
+        "专业组评议",
+        json!({
+            "rows": rows, "submitted": submitted, "latest": latest, "rounds": rounds, "error": error,
+            "group_name": h.group_name, "rule": h.session.group_pass_label,
+        }),
+    )
+}
+
+/// POSTs on an applicant's page by its lead reviewer: 主审意见 and 面试题.
+pub fn note(app: &App, ctx: &Ctx, code: &str, kind: NoteKind, input: &Input) -> Result<Response> {
+    let person = ctx.person.as_ref().ok_or_else(Error::forbidden)?;
+    review::write_note(&app.db, kind, code, &person.code, &input.form.text("text"))?;
+    Ok(Response::redirect_303(format!("/applicants/{code}")))
+}
