@@ -243,9 +243,7 @@ pub fn has_submitted(conn: &Connection, vote_id: i64, voter: &str) -> Result<boo
 }
 
 fn load_vote_tx(tx: &Transaction, vote_id: i64) -> Result<Vote> {
-    tx.query_row(&format!("{VOTE_SQL} WHERE id = ?1"), [vote_id], vote_row)
-        .optional()?
-        .ok_or_else(|| Error::not_found())
+    tx.query_row(&format!("{VOTE_SQL} WHERE id = ?1"), [vote_id], vote_row).optional()?.ok_or_else(Error::not_found)
 }
 
 const MAX_OPINION: usize = 500;

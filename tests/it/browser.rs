@@ -180,3 +180,83 @@ fn screenshots() {
         .unwrap();
     std::fs::write(PathBuf::from(&dir).join("slips.pdf"), pdf).unwrap();
 }
+
+fn wait_text(tab: &Arc<Tab>, selector: &str, want: &str) -> bool {
+    wait_until(std::time::Duration::from_secs(15), || {
+        tab.find_element(selector).ok().and_then(|e| e.get_inner_text().ok()).is_some_and(|t| t.trim() == want)
+    })
+}
+
+fn go(tab: &Arc<Tab>, base: &str, path: &str) {
+    tab.navigate_to(&format!("{base}{path}")).unwrap().wait_until_navigated().unwrap();
+}
+
+/// Clicks something that submits a form, waits for the next document, then for `then`.
+fn click_and_wait(tab: &Arc<Tab>, selector: &str, then: &str) {
+    tab.evaluate("window.confirm = () => true; window.__oldPage = true;", false).unwrap();
+    tab.wait_for_element(selector).unwrap().click().unwrap();
+    let replaced = wait_until(std::time::Duration::from_secs(15), || {
+        tab.evaluate("window.__oldPage === true", false).ok().and_then(|r| r.value) == Some(serde_json::json!(false))
+    });
+    assert!(replaced, "clicking {selector} did not load a new page");
+    tab.wait_for_element(then).unwrap();
+}
+
+/// One group through the vote in three separate browser sessions: the leader watches the live
+/// 已投票 / 未投票 counter change without reloading while two experts draft and submit.
+#[test]
+fn a_group_votes_while_the_leader_watches_the_live_counter() {
+    let Some(browser) = browser(1366, 900) else { return };
+    let s = Server::demo("expert_review");
+    // 小学英语组: 陈静 leads; 黄丽 and 吴刚 vote; 杨光 never signs in.
+    let leader = browser.new_context().unwrap().new_tab().unwrap();
+    let huang = browser.new_context().unwrap().new_tab().unwrap();
+    let wu = browser.new_context().unwrap().new_tab().unwrap();
+    login(&leader, &s.base, "chenjing", "pingshen");
+    login(&huang, &s.base, "huangli", "pingshen");
+    login(&wu, &s.base, "wugang", "pingshen");
+    go(&leader, &s.base, "/review/ops");
+    leader.evaluate("window.__noReload = 'still here';", false).unwrap();
+    assert_eq!(text(&leader, "#voted"), "0");
+    assert_eq!(text(&leader, "#not-voted"), "4");
+    snap(&leader, "ops-before");
+
+    for (tab, choice) in [(&huang, "agree"), (&wu, "oppose")] {
+        go(tab, &s.base, "/review/draft");
+        tab.evaluate(
+            &format!("document.querySelectorAll('#drafts select').forEach(s => s.value = '{choice}');"),
+            false,
+        )
+        .unwrap();
+        click_and_wait(tab, "#save-drafts", "#drafts");
+    }
+    assert!(wait_text(&leader, "#voted", "2"), "the counter follows the drafts without a reload");
+    assert!(text(&leader, "#pending").contains("杨光"));
+    // The leader drafts too, then opens the switch (the page reloads itself on the change).
+    go(&leader, &s.base, "/review/draft");
+    leader.evaluate("document.querySelectorAll('#drafts select').forEach(s => s.value = 'agree');", false).unwrap();
+    click_and_wait(&leader, "#save-drafts", "#drafts");
+    go(&leader, &s.base, "/review/ops");
+    click_and_wait(&leader, "#open-vote", "#close-vote");
+    // Three signed-in voters were admitted; 杨光 was not.
+    assert_eq!(text(&leader, "#not-voted"), "3");
+    leader.evaluate("window.__noReload = 'still here';", false).unwrap();
+
+    for tab in [&huang, &wu] {
+        go(tab, &s.base, "/review/draft");
+        click_and_wait(tab, "#go-submit", "#confirm-submit");
+        assert!(text(tab, "#confirm-table").contains("同意") || text(tab, "#confirm-table").contains("反对"));
+        click_and_wait(tab, "#confirm-submit", "#submitted");
+    }
+    assert!(wait_text(&leader, "#voted", "2"), "submissions show up live");
+    assert_eq!(text(&leader, "#not-voted"), "1");
+    let marker = leader.evaluate("window.__noReload", false).unwrap().value;
+    assert_eq!(marker, Some(serde_json::json!("still here")), "the counter changed without a reload");
+    snap(&leader, "ops-open");
+    // The leader closes the vote; the deliberation shows the counts.
+    click_and_wait(&leader, "#close-vote", "#open-vote, .switch");
+    go(&leader, &s.base, "/review/deliberate");
+    let table = text(&leader, "#deliberation");
+    assert!(table.contains("冯婷"), "{table}");
+    snap(&leader, "deliberate");
+}

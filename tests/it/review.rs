@@ -110,7 +110,12 @@ fn a_whole_group_session_in_expert_review_mode() {
     assert_eq!(draft(&wang, &[("A0001", "agree"), ("A0002", "agree")]).status, 303);
     // Changed mind before the switch: drafts are editable.
     assert_eq!(draft(&wang, &[("A0002", "oppose")]).status, 303);
-    assert!(!leader.get("/review/draft").body.contains("意见A0002\" ") || true);
+    // Drafts are private: the leader's page never shows another expert's draft.
+    let r = wang.post_form("/review/draft", &[("choice_A0002", "oppose"), ("opinion_A0002", "王的私人意见")]);
+    assert_eq!(r.status, 303);
+    assert!(wang.get("/review/draft").text().contains("王的私人意见"));
+    assert!(!leader.get("/review/draft").text().contains("王的私人意见"));
+    assert!(!leader.get("/review/ops").text().contains("王的私人意见"));
     let st = status(&leader, "/review/ops/status");
     assert_eq!((st["done"].as_u64(), st["not_done"].as_u64()), (Some(2), Some(1)));
     assert_eq!(st["pending"], json!(["李红梅"]));
