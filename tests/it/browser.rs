@@ -62,8 +62,10 @@ pub fn text(tab: &Arc<Tab>, selector: &str) -> String {
 pub fn snap(tab: &Arc<Tab>, name: &str) {
     if let Ok(dir) = std::env::var("PINGSHEN_SCREENSHOTS") {
         std::fs::create_dir_all(&dir).unwrap();
-        let png = tab.capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true).unwrap();
-        std::fs::write(PathBuf::from(dir).join(format!("{name}.png")), png).unwrap();
+        match tab.capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true) {
+            Ok(png) => std::fs::write(PathBuf::from(dir).join(format!("{name}.png")), png).unwrap(),
+            Err(e) => eprintln!("screenshot {name} failed: {e}"),
+        }
     }
 }
 
@@ -156,8 +158,12 @@ fn screenshots() {
         let tab = browser.new_tab().unwrap();
         login(&tab, &s.base, "sunyi", "pingshen");
         snap(&tab, &format!("{label}-desk-sunyi"));
-        tab.navigate_to(&format!("{}/review/assign", s.base)).unwrap().wait_until_navigated().unwrap();
-        snap(&tab, &format!("{label}-review-assign"));
+        for page in
+            ["/review/assign", "/review/assign/A0001", "/lecture", "/review/draft", "/review/ops", "/review/deliberate"]
+        {
+            tab.navigate_to(&format!("{}{page}", s.base)).unwrap().wait_until_navigated().unwrap();
+            snap(&tab, &format!("{label}-{}", page.trim_matches('/').replace('/', "-")));
+        }
     }
     // The slips page printed to PDF, as the admin would print it.
     let Some(browser) = browser(1366, 900) else {

@@ -506,3 +506,53 @@ fn the_live_counter_answers_304_when_nothing_changed() {
     assert_ne!(r.header("ETag").unwrap(), etag);
     assert_eq!(serde_json::from_str::<Value>(&r.body).unwrap()["done"], 1);
 }
+
+/// The same group played through to its submitted result in each of the three modes.
+#[test]
+fn every_mode_plays_through_to_the_groups_submitted_result() {
+    for mode in ["expert_review", "lecture_defense", "interview_defense"] {
+        let mut p = example_json();
+        p["session"]["mode"] = json!(mode);
+        let v = Venue::new(&p);
+        let (leader, wang, li) = (v.login("E001"), v.login("E002"), v.login("E003"));
+        assert_eq!(leader.post_form("/review/assign/A0001", &[("experts", "E002")]).status, 303);
+        assert_eq!(leader.post_form("/review/assign/A0002", &[("experts", "E003")]).status, 303);
+        let score_path = match mode {
+            "lecture_defense" => Some("/lecture"),
+            "interview_defense" => Some("/interview/defense"),
+            _ => None,
+        };
+        if mode == "interview_defense" {
+            assert_eq!(wang.post_form("/applicants/A0001/question", &[("text", "谈谈阅读教学")]).status, 303);
+            assert!(li.get("/interview/defense").text().contains("谈谈阅读教学"));
+        }
+        if let Some(path) = score_path {
+            assert_eq!(score(&leader, path, &[("A0001", "90"), ("A0002", "80")]).status, 303);
+            assert_eq!(score(&wang, path, &[("A0001", "91"), ("A0002", "81")]).status, 303);
+            assert_eq!(score(&li, path, &[("A0002", "82")]).status, 303);
+        } else {
+            assert_eq!(score(&leader, "/lecture", &[("A0001", "90")]).status, 403, "{mode}: no scoring page");
+        }
+        draft(&leader, &[("A0001", "agree"), ("A0002", "agree")]);
+        draft(&wang, &[("A0001", "agree"), ("A0002", "oppose")]);
+        draft(&li, &[("A0002", "agree")]);
+        assert_eq!(leader.post_form("/review/ops/open", &[]).status, 303);
+        for c in [&leader, &wang, &li] {
+            assert_eq!(submit(c).status, 303, "{mode}");
+        }
+        let page = leader.get("/review/deliberate");
+        assert_eq!(shown_tally(&page.body, "A0001"), Some((2, 0, 0)), "{mode}");
+        assert_eq!(shown_tally(&page.body, "A0002"), Some((2, 1, 0)), "{mode}");
+        if score_path.is_some() {
+            // 得分 in the later lists: (90 + 91) / 2 = 90.5 and (80 + 81 + 82) / 3 = 81.0
+            assert!(page.text().contains("90.5") && page.text().contains("81.0"), "{mode}");
+        }
+        let r = leader.post_form(
+            "/review/deliberate",
+            &[("passed_A0001", "yes"), ("passed_A0002", "yes"), ("opinion_A0001", "同意"), ("action", "submit")],
+        );
+        assert_eq!(r.status, 303, "{mode}: {}", r.text());
+        assert_eq!(v.count("SELECT count(*) FROM group_decisions WHERE passed = 1"), 2, "{mode}");
+        assert_eq!(v.count("SELECT count(*) FROM group_submissions"), 1, "{mode}");
+    }
+}
