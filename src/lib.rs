@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod ballot;
 pub mod cli;
+pub mod committee;
 pub mod config;
 pub mod demo;
 pub mod error;

@@ -562,6 +562,7 @@ pub fn save_decisions(
                 params![group, at, actor],
             )?;
             store::audit(tx, &at, actor, "group.submit", group, json!({}))?;
+            crate::committee::admit_from_group(tx, group)?;
         }
         Ok(())
     })

@@ -165,7 +165,7 @@ pub fn import(db: &Db, data_dir: &Path, loaded: &mut Loaded, actor: &str, is_dem
         // The session is replaced whole; attendance rows of people who stay are kept.
         tx.execute_batch("PRAGMA defer_foreign_keys = ON")?;
         tx.execute_batch(
-            "DELETE FROM ballots; DELETE FROM vote_voters; DELETE FROM drafts; DELETE FROM vote_applicants;
+            "DELETE FROM meta; DELETE FROM committee_opinions; DELETE FROM ballots; DELETE FROM vote_voters; DELETE FROM drafts; DELETE FROM vote_applicants;
              DELETE FROM votes; DELETE FROM lead_reviewers; DELETE FROM lead_opinions;
              DELETE FROM interview_questions; DELETE FROM scores; DELETE FROM group_decisions;
              DELETE FROM group_submissions;
@@ -290,6 +290,10 @@ pub fn import(db: &Db, data_dir: &Path, loaded: &mut Loaded, actor: &str, is_dem
                 p.applicants.iter().filter(|a| a.group.as_deref() == Some(g.code.as_str())).map(|a| a.code.clone()).collect();
             crate::ballot::create_round(tx, crate::ballot::Stage::Group, &g.code, &apps, "", &now)?;
         }
+        // The committee's round 1 starts with the applicants who skip the groups; each group
+        // adds the applicants it passes when it submits.
+        let direct: Vec<String> = p.applicants.iter().filter(|a| a.group.is_none()).map(|a| a.code.clone()).collect();
+        crate::ballot::create_round(tx, crate::ballot::Stage::Committee, crate::committee::SCOPE, &direct, "", &now)?;
         tx.execute(
             "DELETE FROM attendance WHERE person_code NOT IN (SELECT code FROM experts)",
             [],

@@ -202,6 +202,18 @@ CREATE TABLE group_submissions (
     submitted_by TEXT NOT NULL
 );
 "#,
+    // 3: the committee stage: the reporter's opinions and the session's state flags.
+    r#"
+CREATE TABLE committee_opinions (
+    applicant_code TEXT PRIMARY KEY REFERENCES applicants(code),
+    opinion TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

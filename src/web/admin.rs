@@ -56,6 +56,7 @@ pub fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
             layout(app, ctx, "admin_audit.html", url, "审计日志", json!({ "p": paged }))
         }
         "/admin/password" => layout(app, ctx, "admin_password.html", url, "修改密码", json!({})),
+        "/admin/display" => display_page(app, ctx, false),
         _ => Err(Error::not_found()),
     }
 }
@@ -64,6 +65,7 @@ pub fn post(app: &App, _req: &Request, ctx: &Ctx, url: &str, input: Input) -> Re
     let actor = ctx.actor();
     match url {
         "/admin/import" => import(app, ctx, input),
+        "/admin/display/rotate" => display_page(app, ctx, true),
         "/admin/experts/reveal" => {
             let code = input.form.text("code");
             venue::reveal_expert(&app.db, &code, &actor)?;
@@ -136,6 +138,20 @@ fn overview(app: &App, ctx: &Ctx) -> Result<Response> {
         "/admin",
         "会务概览",
         json!({ "counts": counts, "health": health, "voting_started": voting }),
+    )
+}
+
+fn display_page(app: &App, ctx: &Ctx, rotate: bool) -> Result<Response> {
+    let token = crate::committee::display_token(&app.db, rotate, &ctx.actor())?;
+    let links: Vec<String> = app.addresses().iter().map(|a| format!("{a}display?token={token}")).collect();
+    let released = app.db.read(crate::committee::released)?;
+    layout(
+        app,
+        ctx,
+        "admin_display.html",
+        "/admin/display",
+        "大屏显示",
+        json!({ "links": links, "released": released }),
     )
 }
 

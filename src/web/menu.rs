@@ -35,6 +35,9 @@ fn reporter_or_chair(c: &Ctx, _: Mode) -> bool {
 fn admin(c: &Ctx, _: Mode) -> bool {
     c.acc.is_admin
 }
+fn record_reader(c: &Ctx, m: Mode) -> bool {
+    admin(c, m) || reporter_or_chair(c, m)
+}
 
 pub const PAGES: &[Page] = &[
     Page { section: "讲课答辩", label: "讲课答辩", path: "/lecture", allowed: lecture },
@@ -49,6 +52,8 @@ pub const PAGES: &[Page] = &[
     Page {
         section: "评委会", label: "大评委上报评审结果", path: "/committee/report", allowed: reporter_or_chair
     },
+    Page { section: "评审结果", label: "会议记录", path: "/minutes", allowed: record_reader },
+    Page { section: "评审结果", label: "评委会评议情况汇总表", path: "/summary", allowed: record_reader },
     Page { section: "会务管理", label: "会务概览", path: "/admin", allowed: admin },
     Page { section: "会务管理", label: "导入会务包", path: "/admin/import", allowed: admin },
     Page { section: "会务管理", label: "专业组", path: "/admin/groups", allowed: admin },
@@ -56,6 +61,7 @@ pub const PAGES: &[Page] = &[
     Page { section: "会务管理", label: "申报人", path: "/admin/applicants", allowed: admin },
     Page { section: "会务管理", label: "账号与密码条", path: "/admin/accounts", allowed: admin },
     Page { section: "会务管理", label: "签到", path: "/admin/attendance", allowed: admin },
+    Page { section: "会务管理", label: "大屏显示", path: "/admin/display", allowed: admin },
     Page { section: "会务管理", label: "审计日志", path: "/admin/audit", allowed: admin },
     Page { section: "会务管理", label: "修改密码", path: "/admin/password", allowed: admin },
 ];
@@ -65,7 +71,11 @@ pub fn find(path: &str) -> Option<&'static Page> {
 }
 
 /// Sub-routes of a page that are not below its path.
-const ALIASES: &[(&str, &str)] = &[("/review/submit", "/review/draft"), ("/review/revote", "/review/deliberate")];
+const ALIASES: &[(&str, &str)] = &[
+    ("/review/submit", "/review/draft"),
+    ("/review/revote", "/review/deliberate"),
+    ("/committee/submit", "/committee/draft"),
+];
 
 /// The page a URL belongs to: the page itself, a route below it (`/review/ops/status`), or an
 /// alias; its predicate authorizes the route.

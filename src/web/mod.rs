@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod committee;
 pub mod http;
 pub mod menu;
 mod pages;
@@ -137,6 +138,8 @@ fn route(app: &App, req: &Request) -> Result<Response> {
         ("POST", "/login") => return auth::login_post(app, req),
         ("GET", "/healthz") => return Ok(Response::text("ok")),
         ("GET", "/favicon.ico") => return static_file("favicon.svg"),
+        ("GET", "/display") => return committee::display(app, req, false),
+        ("GET", "/display/status") => return committee::display(app, req, true),
         _ => {}
     }
     let Some(ctx) = auth::current(app, req)? else {
@@ -150,6 +153,10 @@ fn route(app: &App, req: &Request) -> Result<Response> {
         let limit =
             if url == "/admin/import" && ctx.acc.is_admin { app.cfg.upload_limit() } else { app.cfg.body_limit() };
         let input = auth::checked_input(req, &ctx, limit)?;
+        // After the report the session is read-only: one check here covers every route.
+        if url != "/logout" {
+            app.db.read(crate::committee::ensure_not_reported)?;
+        }
         return post(app, req, &ctx, &url, input);
     }
     if method != "GET" && method != "HEAD" {
@@ -179,10 +186,17 @@ fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
     if is_group_stage(page.path) {
         return review::get(app, req, ctx, url);
     }
+    if is_committee_stage(page.path) {
+        return committee::get(app, req, ctx, url);
+    }
     if page.path == url {
         return pages::not_yet(app, ctx, page);
     }
     Err(Error::not_found())
+}
+
+fn is_committee_stage(path: &str) -> bool {
+    path.starts_with("/committee/") || path == "/minutes" || path == "/summary"
 }
 
 fn is_group_stage(path: &str) -> bool {
@@ -235,6 +249,9 @@ fn post(app: &App, req: &Request, ctx: &Ctx, url: &str, input: Input) -> Result<
     let page = authorize(app, ctx, url)?;
     if is_group_stage(page.path) {
         return review::post(app, ctx, url, input);
+    }
+    if is_committee_stage(page.path) {
+        return committee::post(app, ctx, url, input);
     }
     // Pages of later issues accept no changes yet.
     Err(Error::forbidden())

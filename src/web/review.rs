@@ -174,7 +174,7 @@ fn current(app: &App, h: &Here) -> Result<ballot::Vote> {
     app.db.read(|c| ballot::latest(c, Stage::Group, &h.group))?.ok_or_else(Error::not_found)
 }
 
-fn drafts_from_form(app: &App, vote_id: i64, f: &Form) -> Result<Vec<Draft>> {
+pub(super) fn drafts_from_form(app: &App, vote_id: i64, f: &Form) -> Result<Vec<Draft>> {
     let apps = app.db.read(|c| ballot::applicants_of(c, vote_id))?;
     let mut out = Vec::new();
     for a in apps {

@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod browser;
+mod committee;
 mod common;
 mod import;
 mod review;

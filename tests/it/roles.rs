@@ -13,6 +13,8 @@ const ALL_PAGES: &[&str] = &[
     "/committee/draft",
     "/committee/ops",
     "/committee/report",
+    "/minutes",
+    "/summary",
     "/admin",
     "/admin/import",
     "/admin/groups",
@@ -20,6 +22,7 @@ const ALL_PAGES: &[&str] = &[
     "/admin/applicants",
     "/admin/accounts",
     "/admin/attendance",
+    "/admin/display",
     "/admin/audit",
     "/admin/password",
 ];
@@ -64,13 +67,24 @@ fn expert_review_roles() {
     // 王健华: plain group expert.
     check(&s, &s.login("wangjianhua", "pingshen"), "expert", &["/review/draft"]);
     // 王东: chair, not in a group.
-    check(&s, &s.login("wangdong", "pingshen"), "chair", &["/committee/draft", "/committee/ops", "/committee/report"]);
+    check(
+        &s,
+        &s.login("wangdong", "pingshen"),
+        "chair",
+        &["/committee/draft", "/committee/ops", "/committee/report", "/minutes", "/summary"],
+    );
     // 孙莉: member and reporter.
-    check(&s, &s.login("sunli", "pingshen"), "reporter", &["/committee/draft", "/committee/report"]);
+    check(
+        &s,
+        &s.login("sunli", "pingshen"),
+        "reporter",
+        &["/committee/draft", "/committee/report", "/minutes", "/summary"],
+    );
     // 王公博: group expert and member.
     check(&s, &s.login("wanggongbo", "pingshen"), "expert+member", &["/review/draft", "/committee/draft"]);
     // The admin: only the console.
-    let admin_pages: Vec<&str> = ALL_PAGES.iter().copied().filter(|p| p.starts_with("/admin")).collect();
+    let admin_pages: Vec<&str> =
+        ALL_PAGES.iter().copied().filter(|p| p.starts_with("/admin") || *p == "/minutes" || *p == "/summary").collect();
     check(&s, &s.admin(), "admin", &admin_pages);
     // The desk itself is not for the admin, and people cannot reach the console.
     assert_eq!(s.admin().get("/desk").status, 303);

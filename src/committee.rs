@@ -1,0 +1,478 @@
+//! The full committee (大评委 / 评委会): attendance and quorum, the committee vote (the same
+//! `ballot` protocol as the groups), results by `committee_pass_ratio`, the reporter's one-way
+//! report that makes the session read-only, and the room display's release.
+
+use crate::ballot::{self, Stage, Status, Tally};
+use crate::error::{Error, Result};
+use crate::package::model::Ratio;
+use crate::review;
+use crate::store::{self, Db};
+use crate::venue::{self, ApplicantRow, SessionView};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use serde::Serialize;
+use serde_json::json;
+use std::collections::HashMap;
+
+pub const SCOPE: &str = "committee";
+
+pub fn meta(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+}
+
+fn set_meta(tx: &Transaction, key: &str, value: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )?;
+    Ok(())
+}
+
+/// When the reporter submitted, if they have: from then on the session is read-only.
+pub fn reported(conn: &Connection) -> Result<Option<String>> {
+    Ok(meta(conn, "reported_at")?.map(|s| store::display_time(&s)))
+}
+
+pub fn ensure_not_reported(conn: &Connection) -> Result<()> {
+    if meta(conn, "reported_at")?.is_some() {
+        return Err(Error::conflict("评审结果已上报，评审工作已结束，不能再做任何修改。"));
+    }
+    Ok(())
+}
+
+/// A group's submission admits the applicants it passed to the committee's first round.
+pub fn admit_from_group(tx: &Transaction, group: &str) -> Result<()> {
+    let first = ballot::rounds(tx, Stage::Committee, SCOPE)?.into_iter().next().ok_or_else(Error::not_found)?;
+    if first.status != Status::Drafting {
+        return Err(Error::conflict("评委会投票已开启，不能再提交专业组结果。"));
+    }
+    tx.execute(
+        "INSERT OR IGNORE INTO vote_applicants (vote_id, applicant_code)
+         SELECT ?1, d.applicant_code FROM group_decisions d JOIN applicants a ON a.code = d.applicant_code
+         WHERE a.group_code = ?2 AND d.passed = 1",
+        params![first.id, group],
+    )?;
+    Ok(())
+}
+
+pub fn current(conn: &Connection) -> Result<ballot::Vote> {
+    ballot::latest(conn, Stage::Committee, SCOPE)?.ok_or_else(Error::not_found)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Quorum {
+    pub members: u64,
+    pub present: u64,
+    pub needed: u64,
+    pub ratio: String,
+    pub reached: bool,
+}
+
+/// present × q ≥ members × p, with "present" the members signed in now.
+pub fn quorum(conn: &Connection, session: &SessionView) -> Result<Quorum> {
+    let ratio = Ratio::parse(&session.quorum_ratio).unwrap_or(Ratio { p: 2, q: 3 });
+    let members: i64 = conn.query_row("SELECT count(*) FROM committee", [], |r| r.get(0))?;
+    let present: i64 = conn.query_row(
+        "SELECT count(*) FROM committee c JOIN attendance a ON a.person_code = c.expert_code",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(quorum_of(ratio, members as u64, present as u64))
+}
+
+pub fn quorum_of(ratio: Ratio, members: u64, present: u64) -> Quorum {
+    Quorum {
+        members,
+        present,
+        needed: (members * ratio.p as u64).div_ceil(ratio.q as u64),
+        ratio: ratio.to_string(),
+        reached: ratio.reached(present, members),
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupsPending {
+    pub code: String,
+    pub name: String,
+}
+
+pub fn groups_not_submitted(conn: &Connection) -> Result<Vec<GroupsPending>> {
+    let mut st = conn.prepare(
+        "SELECT code, name FROM groups WHERE code NOT IN (SELECT group_code FROM group_submissions) ORDER BY ord",
+    )?;
+    let rows = st
+        .query_map([], |r| Ok(GroupsPending { code: r.get(0)?, name: r.get(1)? }))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// The chair opens the committee vote: every group must have submitted, and the quorum must
+/// hold among the members signed in, who are frozen as this round's voters.
+pub fn open(db: &Db, session: &SessionView, actor: &str) -> Result<()> {
+    let v = db.read(current)?;
+    let ratio = Ratio::parse(&session.quorum_ratio).unwrap_or(Ratio { p: 2, q: 3 });
+    ballot::open(db, v.id, actor, |tx, present| {
+        ensure_not_reported(tx)?;
+        let pending = groups_not_submitted(tx)?;
+        if !pending.is_empty() {
+            let names: Vec<String> = pending.into_iter().map(|g| g.name).collect();
+            return Err(Error::conflict(format!("以下专业组尚未提交评议结果：{}。", names.join("、"))));
+        }
+        if ballot::applicants_of(tx, v.id)?.is_empty() {
+            return Err(Error::conflict("没有需要评委会表决的申报人。"));
+        }
+        let members: i64 = tx.query_row("SELECT count(*) FROM committee", [], |r| r.get(0))?;
+        let q = quorum_of(ratio, members as u64, present.len() as u64);
+        if !q.reached {
+            return Err(Error::conflict(format!(
+                "出席评委 {} 人，不足评委总数 {} 人的 {}（至少需要 {} 人），不能开启投票。",
+                q.present, q.members, q.ratio, q.needed
+            )));
+        }
+        Ok(())
+    })
+}
+
+pub fn close(db: &Db, actor: &str) -> Result<()> {
+    db.read(ensure_not_reported)?;
+    let v = db.read(current)?;
+    ballot::close(db, v.id, actor)
+}
+
+/// The chair repeats the vote for chosen applicants as a new round (reason required).
+pub fn revote(db: &Db, applicants: &[String], reason: &str, actor: &str) -> Result<i64> {
+    if reason.trim().is_empty() {
+        return Err(Error::bad_request("请填写重新投票的理由。"));
+    }
+    if applicants.is_empty() {
+        return Err(Error::bad_request("请选择需要重新投票的申报人。"));
+    }
+    let at = db.now();
+    db.write(|tx| {
+        ensure_not_reported(tx)?;
+        let latest = current(tx)?;
+        if latest.status != Status::Closed {
+            return Err(Error::conflict("当前一轮投票尚未结束，不能发起新一轮投票。"));
+        }
+        let in_committee = committee_applicants(tx)?;
+        for a in applicants {
+            if !in_committee.contains(a) {
+                return Err(Error::bad_request(format!("申报人「{a}」不在评委会表决范围内。")));
+            }
+        }
+        let id = ballot::create_round(tx, Stage::Committee, SCOPE, applicants, reason.trim(), &at)?;
+        store::audit(
+            tx,
+            &at,
+            actor,
+            "vote.revote",
+            SCOPE,
+            json!({ "vote": id, "applicants": applicants, "reason": reason.trim() }),
+        )?;
+        Ok(id)
+    })
+}
+
+/// Applicants the committee votes on: everyone in its first round (direct ones and those the
+/// groups passed).
+pub fn committee_applicants(conn: &Connection) -> Result<Vec<String>> {
+    let first = ballot::rounds(conn, Stage::Committee, SCOPE)?.into_iter().next().ok_or_else(Error::not_found)?;
+    ballot::applicants_of(conn, first.id)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupResult {
+    pub agree: u64,
+    pub oppose: u64,
+    pub abstain: u64,
+    pub present: u64,
+    pub passed: bool,
+    pub evaluation: String,
+    pub opinion: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub applicant: ApplicantRow,
+    pub score: Option<String>,
+    pub group: Option<GroupResult>,
+    pub tally: Option<Tally>,
+    pub needed: Option<u64>,
+    pub passed: Option<bool>,
+    pub pending: bool,
+    pub opinion: String,
+    pub rounds: Vec<review::RoundResult>,
+}
+
+/// The group's final tally and decision of an applicant (latest closed group round).
+fn group_results(conn: &Connection, session: &SessionView) -> Result<HashMap<String, GroupResult>> {
+    let mut out = HashMap::new();
+    for g in venue::groups(conn)? {
+        for r in review::deliberation(conn, &g.code, session)? {
+            if let (Some(t), Some(passed)) = (&r.tally, r.passed) {
+                out.insert(
+                    r.applicant.code.clone(),
+                    GroupResult {
+                        agree: t.agree,
+                        oppose: t.oppose,
+                        abstain: t.abstain,
+                        present: t.present,
+                        passed,
+                        evaluation: r.evaluation.clone(),
+                        opinion: r.opinion.clone(),
+                    },
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Everything the committee pages show, per applicant before the committee: the group's
+/// result, the committee's latest closed tally, votes needed and the computed outcome.
+pub fn rows(conn: &Connection, session: &SessionView) -> Result<Vec<Row>> {
+    let ratio = Ratio::parse(&session.committee_pass_ratio).unwrap_or(Ratio { p: 2, q: 3 });
+    let scores = review::scores_display(conn, review::score_rule(session))?;
+    let groups = group_results(conn, session)?;
+    let rounds = ballot::rounds(conn, Stage::Committee, SCOPE)?;
+    let mut tallies: HashMap<i64, HashMap<String, Tally>> = HashMap::new();
+    let mut members: HashMap<i64, Vec<String>> = HashMap::new();
+    for r in &rounds {
+        members.insert(r.id, ballot::applicants_of(conn, r.id)?);
+        if r.status == Status::Closed {
+            let t = ballot::tally(conn, r.id, session.recused_count_as_present)?;
+            tallies.insert(r.id, t.into_iter().map(|t| (t.applicant_code.clone(), t)).collect());
+        }
+    }
+    let opinions: HashMap<String, String> = {
+        let mut st = conn.prepare("SELECT applicant_code, opinion FROM committee_opinions")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+        rows
+    };
+    let codes = committee_applicants(conn)?;
+    let mut out = Vec::new();
+    for code in codes {
+        let Some(detail) = venue::applicant(conn, &code)? else { continue };
+        let mut history = Vec::new();
+        let mut latest = None;
+        let mut pending = false;
+        for r in &rounds {
+            if !members.get(&r.id).is_some_and(|m| m.contains(&code)) {
+                continue;
+            }
+            let t = tallies.get(&r.id).and_then(|m| m.get(&code)).cloned();
+            if r.status == Status::Closed {
+                latest = t.clone();
+                pending = false;
+            } else {
+                pending = true;
+            }
+            history.push(review::RoundResult {
+                round: r.round,
+                reason: r.reason.clone(),
+                status_label: r.status_label,
+                opened_at: r.opened_at.clone(),
+                closed_at: r.closed_at.clone(),
+                tally: t,
+            });
+        }
+        let needed = latest.as_ref().map(|t| (t.present * ratio.p as u64).div_ceil(ratio.q as u64));
+        let passed = latest.as_ref().map(|t| ratio.reached(t.agree, t.present));
+        out.push(Row {
+            score: scores.get(&code).cloned(),
+            group: groups.get(&code).cloned(),
+            applicant: detail.row,
+            tally: latest,
+            needed,
+            passed: if pending { None } else { passed },
+            pending,
+            opinion: opinions.get(&code).cloned().unwrap_or_default(),
+            rounds: history,
+        });
+    }
+    Ok(out)
+}
+
+/// The reporter's 评委会评议 texts, saved before (or with) the report.
+pub fn save_opinions(db: &Db, opinions: &[(String, String)], actor: &str) -> Result<()> {
+    let at = db.now();
+    db.write(|tx| {
+        ensure_not_reported(tx)?;
+        let codes = committee_applicants(tx)?;
+        for (a, text) in opinions {
+            if !codes.contains(a) {
+                return Err(Error::bad_request(format!("申报人「{a}」不在评委会表决范围内。")));
+            }
+            if text.chars().count() > 2000 {
+                return Err(Error::bad_request("评委会评议不能超过 2000 字。"));
+            }
+            tx.execute(
+                "INSERT INTO committee_opinions (applicant_code, opinion, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (applicant_code) DO UPDATE SET opinion = excluded.opinion, updated_at = excluded.updated_at",
+                params![a, text.trim(), at],
+            )?;
+        }
+        store::audit(tx, &at, actor, "committee.opinions", SCOPE, json!({ "count": opinions.len() }))
+    })
+}
+
+/// 确定提交 by the reporter: one-way. Every applicant needs a closed committee result.
+pub fn report(db: &Db, session: &SessionView, actor: &str) -> Result<()> {
+    let at = db.now();
+    db.write(|tx| {
+        ensure_not_reported(tx)?;
+        let rows = rows(tx, session)?;
+        if rows.is_empty() {
+            return Err(Error::conflict("没有评委会表决结果，不能上报。"));
+        }
+        if let Some(r) = rows.iter().find(|r| r.passed.is_none()) {
+            return Err(Error::conflict(format!("申报人「{}」还没有结束的评委会投票，不能上报。", r.applicant.name)));
+        }
+        set_meta(tx, "reported_at", &at)?;
+        set_meta(tx, "reported_by", actor)?;
+        let passed = rows.iter().filter(|r| r.passed == Some(true)).count();
+        store::audit(tx, &at, actor, "committee.report", SCOPE, json!({ "applicants": rows.len(), "passed": passed }))
+    })
+}
+
+/// The chair releases (or hides) the results on the room display.
+pub fn set_released(db: &Db, released: bool, actor: &str) -> Result<()> {
+    let at = db.now();
+    db.write(|tx| {
+        set_meta(tx, "results_released", if released { "1" } else { "0" })?;
+        store::audit(tx, &at, actor, "display.release", SCOPE, json!({ "released": released }))
+    })
+}
+
+pub fn released(conn: &Connection) -> Result<bool> {
+    Ok(meta(conn, "results_released")?.as_deref() == Some("1"))
+}
+
+/// The room display's secret link token, made on first use; rotating it revokes old links.
+pub fn display_token(db: &Db, rotate: bool, actor: &str) -> Result<String> {
+    if !rotate {
+        if let Some(t) = db.read(|c| meta(c, "display_token"))? {
+            return Ok(t);
+        }
+    }
+    let token = crate::accounts::random_token();
+    let at = db.now();
+    db.write(|tx| {
+        set_meta(tx, "display_token", &token)?;
+        store::audit(tx, &at, actor, "display.token", SCOPE, json!({}))
+    })?;
+    Ok(token)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberPresence {
+    pub code: String,
+    pub name: String,
+    pub is_chair: bool,
+    pub is_reporter: bool,
+    pub signed_in_at: Option<String>,
+}
+
+pub fn attendance(conn: &Connection) -> Result<Vec<MemberPresence>> {
+    let mut st = conn.prepare(
+        "SELECT c.expert_code, e.name, c.is_chair, c.is_reporter, a.signed_in_at FROM committee c
+         JOIN experts e ON e.code = c.expert_code LEFT JOIN attendance a ON a.person_code = c.expert_code ORDER BY c.ord",
+    )?;
+    let rows = st
+        .query_map([], |r| {
+            Ok(MemberPresence {
+                code: r.get(0)?,
+                name: r.get(1)?,
+                is_chair: r.get(2)?,
+                is_reporter: r.get(3)?,
+                signed_in_at: r.get::<_, Option<String>>(4)?.map(|s| store::display_time(&s)),
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Bar {
+    pub specialty: String,
+    pub passed: u64,
+    pub failed: u64,
+}
+
+/// 按专业统计 of the committee's outcomes.
+pub fn bars(rows: &[Row]) -> Vec<Bar> {
+    let mut out: Vec<Bar> = Vec::new();
+    for r in rows {
+        let i = match out.iter().position(|b| b.specialty == r.applicant.specialty) {
+            Some(i) => i,
+            None => {
+                out.push(Bar { specialty: r.applicant.specialty.clone(), passed: 0, failed: 0 });
+                out.len() - 1
+            }
+        };
+        match r.passed {
+            Some(true) => out[i].passed += 1,
+            Some(false) => out[i].failed += 1,
+            None => {}
+        }
+    }
+    out
+}
+
+/// The chart as inline SVG drawn here: no JavaScript library, prints cleanly.
+pub fn bars_svg(bars: &[Bar]) -> String {
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let max = bars.iter().map(|b| b.passed + b.failed).max().unwrap_or(0).max(1);
+    let (label_w, bar_w, row_h) = (140.0, 420.0, 34.0);
+    let height = 40.0 + row_h * bars.len() as f64;
+    let mut s = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {height}" width="100%" role="img" aria-label="按专业统计" class="chart">"##,
+        w = label_w + bar_w + 80.0
+    );
+    s.push_str(r##"<g font-size="13" fill="#1f2933">"##);
+    s.push_str(&format!(
+        r##"<rect x="{label_w}" y="6" width="12" height="12" fill="#1e7b34"/><text x="{}" y="17">通过</text><rect x="{}" y="6" width="12" height="12" fill="#c4ccd6"/><text x="{}" y="17">未通过</text>"##,
+        label_w + 16.0,
+        label_w + 70.0,
+        label_w + 86.0
+    ));
+    for (i, b) in bars.iter().enumerate() {
+        let y = 30.0 + row_h * i as f64;
+        let pw = bar_w * b.passed as f64 / max as f64;
+        let fw = bar_w * b.failed as f64 / max as f64;
+        s.push_str(&format!(
+            r##"<text x="{}" y="{}" text-anchor="end">{}</text><rect x="{label_w}" y="{y}" width="{pw:.1}" height="22" fill="#1e7b34"/><rect x="{}" y="{y}" width="{fw:.1}" height="22" fill="#c4ccd6"/><text x="{}" y="{}">{} / {}</text>"##,
+            label_w - 8.0,
+            y + 16.0,
+            esc(&b.specialty),
+            label_w + pw,
+            label_w + pw + fw + 6.0,
+            y + 16.0,
+            b.passed,
+            b.failed
+        ));
+    }
+    s.push_str("</g></svg>");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quorum_boundaries() {
+        let r = Ratio { p: 2, q: 3 };
+        assert!(!quorum_of(r, 25, 16).reached);
+        assert!(quorum_of(r, 25, 17).reached);
+        assert_eq!(quorum_of(r, 25, 0).needed, 17);
+        assert_eq!(quorum_of(r, 9, 6).needed, 6);
+        assert!(quorum_of(r, 9, 6).reached);
+    }
+
+    #[test]
+    fn chart_escapes_labels() {
+        let svg = bars_svg(&[Bar { specialty: "<b>x".into(), passed: 2, failed: 1 }]);
+        assert!(svg.contains("&lt;b&gt;x") && !svg.contains("<b>x"));
+        assert!(svg.starts_with("<svg"));
+    }
+}

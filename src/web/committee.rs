@@ -1,0 +1,344 @@
+//! Pages of the committee stage: 大评委拟投票 and its submission, 评委会数据操作 (attendance,
+//! quorum, the switch, live counts, chart, re-vote, releasing results to the room display),
+//! 大评委上报评审结果, the minutes and summary printouts, and the room display itself.
+
+use super::{layout, App, Ctx, Input};
+use crate::accounts::Person;
+use crate::ballot::{self, Status};
+use crate::committee;
+use crate::error::{Error, Result};
+use crate::venue::{self, SessionView};
+use rouille::{Request, Response};
+use serde_json::json;
+
+fn session(app: &App) -> Result<SessionView> {
+    app.db.read(venue::session)?.ok_or_else(Error::not_found)
+}
+
+fn person(ctx: &Ctx) -> Result<&Person> {
+    ctx.person.as_ref().ok_or_else(Error::forbidden)
+}
+
+pub fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
+    match url {
+        "/committee/draft" => draft_page(app, req, ctx),
+        "/committee/submit" => submit_confirm(app, ctx),
+        "/committee/ops" => ops_page(app, ctx, None),
+        "/committee/ops/status" => {
+            let v = app.db.read(committee::current)?;
+            let p = app.db.read(|c| ballot::progress(c, &v))?;
+            super::live_json(req, &super::progress_json(&p))
+        }
+        "/committee/report" => report_page(app, ctx, None),
+        "/minutes" => printout(app, ctx, "minutes.html", "会议记录", req),
+        "/summary" => printout(app, ctx, "summary.html", "评委会评议情况汇总表", req),
+        _ => Err(Error::not_found()),
+    }
+}
+
+pub fn post(app: &App, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
+    let f = &input.form;
+    let me = person(ctx)?.code.clone();
+    match url {
+        "/committee/draft" => {
+            let v = app.db.read(committee::current)?;
+            let drafts = super::review::drafts_from_form(app, v.id, f)?;
+            ballot::save_drafts(&app.db, v.id, &me, &drafts)?;
+            let group = f.text("group");
+            Ok(Response::redirect_303(if group.is_empty() {
+                "/committee/draft?saved=1".to_string()
+            } else {
+                format!(
+                    "/committee/draft?saved=1&group={}",
+                    form_urlencoded::byte_serialize(group.as_bytes()).collect::<String>()
+                )
+            }))
+        }
+        "/committee/submit" => {
+            let v = app.db.read(committee::current)?;
+            if f.get("vote").and_then(|x| x.parse::<i64>().ok()) != Some(v.id) {
+                return Err(Error::conflict("投票轮次已变化，请返回重新确认。"));
+            }
+            ballot::submit(&app.db, v.id, &me)?;
+            Ok(Response::redirect_303("/committee/draft?submitted=1"))
+        }
+        "/committee/ops/open" => match committee::open(&app.db, &session(app)?, &me) {
+            Ok(()) => Ok(Response::redirect_303("/committee/ops")),
+            Err(e) if e.status == 409 => ops_page(app, ctx, Some(e.message)).map(|r| r.with_status_code(409)),
+            Err(e) => Err(e),
+        },
+        "/committee/ops/close" => {
+            committee::close(&app.db, &me)?;
+            Ok(Response::redirect_303("/committee/ops"))
+        }
+        "/committee/ops/release" => {
+            committee::set_released(&app.db, f.get("released") == Some("yes"), &me)?;
+            Ok(Response::redirect_303("/committee/ops"))
+        }
+        "/committee/ops/revote" => {
+            committee::revote(&app.db, &f.all("applicants"), &f.text("reason"), &me)?;
+            Ok(Response::redirect_303("/committee/ops"))
+        }
+        "/committee/report" => {
+            if !person(ctx)?.is_reporter {
+                return Err(Error::forbidden_msg("只有上报人可以提交评审结果。"));
+            }
+            let s = session(app)?;
+            let rows = app.db.read(|c| committee::rows(c, &s))?;
+            let opinions: Vec<(String, String)> = rows
+                .iter()
+                .filter_map(|r| {
+                    f.get(&format!("opinion_{}", r.applicant.code)).map(|o| (r.applicant.code.clone(), o.to_string()))
+                })
+                .collect();
+            committee::save_opinions(&app.db, &opinions, &me)?;
+            if f.get("action") == Some("submit") {
+                if let Err(e) = committee::report(&app.db, &s, &me) {
+                    return report_page(app, ctx, Some(e.message)).map(|r| r.with_status_code(e.status));
+                }
+            }
+            Ok(Response::redirect_303("/committee/report"))
+        }
+        _ => Err(Error::not_found()),
+    }
+}
+
+fn draft_page(app: &App, req: &Request, ctx: &Ctx) -> Result<Response> {
+    let s = session(app)?;
+    let me = person(ctx)?;
+    let filter = super::http::query(req, "group");
+    let v = app.db.read(committee::current)?;
+    let (rows, drafts, submitted, admitted, groups, reported) = app.db.read(|c| {
+        let admitted: bool = c.query_row(
+            "SELECT EXISTS (SELECT 1 FROM vote_voters WHERE vote_id = ?1 AND voter_code = ?2)",
+            rusqlite::params![v.id, me.code],
+            |r| r.get(0),
+        )?;
+        Ok((
+            committee::rows(c, &s)?,
+            ballot::my_drafts(c, v.id, &me.code)?,
+            ballot::has_submitted(c, v.id, &me.code)?,
+            admitted,
+            venue::groups(c)?,
+            committee::reported(c)?,
+        ))
+    })?;
+    let in_round: Vec<String> = app.db.read(|c| ballot::applicants_of(c, v.id))?;
+    let list: Vec<_> = rows
+        .iter()
+        .filter(|r| in_round.contains(&r.applicant.code))
+        .filter(|r| match &filter {
+            None => true,
+            Some(g) if g == "direct" => r.applicant.group_code.is_none(),
+            Some(g) => r.applicant.group_code.as_deref() == Some(g.as_str()),
+        })
+        .map(|r| {
+            let recused = app.db.read(|c| venue::is_recused(c, &me.code, &r.applicant.code)).unwrap_or(true);
+            json!({ "r": r, "draft": drafts.get(&r.applicant.code), "recused": recused })
+        })
+        .collect();
+    layout(
+        app,
+        ctx,
+        "committee_draft.html",
+        "/committee/draft",
+        "大评委拟投票",
+        json!({
+            "rows": list, "vote": v, "submitted": submitted, "admitted": admitted, "groups": groups,
+            "filter": filter, "blind": s.blind, "reported": reported,
+            "just_submitted": req.get_param("submitted").is_some(),
+        }),
+    )
+}
+
+fn submit_confirm(app: &App, ctx: &Ctx) -> Result<Response> {
+    let s = session(app)?;
+    let me = person(ctx)?;
+    let v = app.db.read(committee::current)?;
+    if v.status != Status::Open {
+        return Err(Error::conflict("投票未开启，不能提交。"));
+    }
+    let (rows, drafts) = app.db.read(|c| Ok((committee::rows(c, &s)?, ballot::my_drafts(c, v.id, &me.code)?)))?;
+    let in_round: Vec<String> = app.db.read(|c| ballot::applicants_of(c, v.id))?;
+    let mut missing = 0;
+    let list: Vec<_> = rows
+        .iter()
+        .filter(|r| in_round.contains(&r.applicant.code))
+        .map(|r| {
+            let recused = app.db.read(|c| venue::is_recused(c, &me.code, &r.applicant.code)).unwrap_or(true);
+            let d = drafts.get(&r.applicant.code);
+            if !recused && d.is_none() {
+                missing += 1;
+            }
+            json!({ "a": r.applicant, "draft": d, "recused": recused })
+        })
+        .collect();
+    layout(
+        app,
+        ctx,
+        "committee_submit.html",
+        "/committee/draft",
+        "确认提交投票",
+        json!({ "rows": list, "vote": v, "missing": missing, "blind": s.blind }),
+    )
+}
+
+fn ops_page(app: &App, ctx: &Ctx, error: Option<String>) -> Result<Response> {
+    let s = session(app)?;
+    let v = app.db.read(committee::current)?;
+    let (progress, quorum, attendance, pending_groups, rows, released, reported) = app.db.read(|c| {
+        Ok((
+            ballot::progress(c, &v)?,
+            committee::quorum(c, &s)?,
+            committee::attendance(c)?,
+            committee::groups_not_submitted(c)?,
+            committee::rows(c, &s)?,
+            committee::released(c)?,
+            committee::reported(c)?,
+        ))
+    })?;
+    let chart = committee::bars_svg(&committee::bars(&rows));
+    layout(
+        app,
+        ctx,
+        "committee_ops.html",
+        "/committee/ops",
+        "评委会数据操作",
+        json!({
+            "vote": v, "p": progress, "quorum": quorum, "attendance": attendance, "pending_groups": pending_groups,
+            "rows": rows, "chart": chart, "released": released, "reported": reported, "error": error,
+            "frozen": v.status != Status::Drafting,
+        }),
+    )
+}
+
+fn report_page(app: &App, ctx: &Ctx, error: Option<String>) -> Result<Response> {
+    let s = session(app)?;
+    let (rows, reported, latest) =
+        app.db.read(|c| Ok((committee::rows(c, &s)?, committee::reported(c)?, committee::current(c)?)))?;
+    let all_decided = !rows.is_empty() && rows.iter().all(|r| r.passed.is_some());
+    layout(
+        app,
+        ctx,
+        "committee_report.html",
+        "/committee/report",
+        "大评委上报评审结果",
+        json!({
+            "rows": rows, "reported": reported, "latest": latest, "error": error, "all_decided": all_decided,
+            "is_reporter": person(ctx)?.is_reporter, "ratio": s.committee_pass_ratio,
+        }),
+    )
+}
+
+/// The data of the minutes (会议记录) and the summary table (评委会评议情况汇总表).
+pub fn record(app: &App) -> Result<serde_json::Value> {
+    let s = session(app)?;
+    app.db.read(|c| {
+        let rows = committee::rows(c, &s)?;
+        let groups = venue::groups(c)?;
+        let mut group_rows = Vec::new();
+        for g in &groups {
+            group_rows.push(json!({
+                "group": g,
+                "rows": crate::review::deliberation(c, &g.code, &s)?,
+                "rounds": ballot::rounds(c, ballot::Stage::Group, &g.code)?,
+                "submitted": crate::review::submitted(c, &g.code)?,
+            }));
+        }
+        let committee_rounds = ballot::rounds(c, ballot::Stage::Committee, committee::SCOPE)?;
+        let mut round_voters = Vec::new();
+        for v in &committee_rounds {
+            let voters = ballot::voters(c, v)?;
+            let names: Vec<String> = voters
+                .iter()
+                .map(|code| c.query_row("SELECT name FROM experts WHERE code = ?1", [code], |r| r.get(0)))
+                .collect::<rusqlite::Result<_>>()?;
+            round_voters.push(json!({ "round": v, "present": names }));
+        }
+        let all_applicants = venue::search_applicants(c, None, None, 1, 1_000_000)?.rows;
+        let in_committee: Vec<String> = rows.iter().map(|r| r.applicant.code.clone()).collect();
+        let summary: Vec<_> = all_applicants
+            .iter()
+            .map(|a| {
+                let g = group_rows
+                    .iter()
+                    .flat_map(|gr| gr["rows"].as_array().cloned().unwrap_or_default())
+                    .find(|r| r["applicant"]["code"] == a.code.as_str());
+                let cm = rows.iter().find(|r| r.applicant.code == a.code);
+                json!({ "a": a, "group": g, "committee": cm, "reached_committee": in_committee.contains(&a.code) })
+            })
+            .collect();
+        Ok(json!({
+            "rows": rows,
+            "groups": group_rows,
+            "committee_rounds": round_voters,
+            "attendance": committee::attendance(c)?,
+            "quorum": committee::quorum(c, &s)?,
+            "reported": committee::reported(c)?,
+            "summary": summary,
+            "chart": committee::bars_svg(&committee::bars(&rows)),
+            "s": s,
+        }))
+    })
+}
+
+fn printout(app: &App, ctx: &Ctx, template: &str, title: &str, req: &Request) -> Result<Response> {
+    let mut data = record(app)?;
+    data["filter"] = json!(super::http::query(req, "filter").unwrap_or_else(|| "all".into()));
+    let active = if template == "minutes.html" { "/minutes" } else { "/summary" };
+    layout(app, ctx, template, active, title, data)
+}
+
+/// The room display (大屏): no login, a secret token in the link; progress without names, and
+/// results only once the chair releases them.
+pub fn display(app: &App, req: &Request, json_only: bool) -> Result<Response> {
+    let token = super::http::query(req, "token").unwrap_or_default();
+    let expected = app.db.read(|c| committee::meta(c, "display_token"))?;
+    if expected.as_deref().is_none_or(|t| !super::http::constant_eq(t, &token)) {
+        return Err(Error::forbidden_msg("大屏链接无效或已更换，请向会务人员索取新的链接。"));
+    }
+    let s = session(app)?;
+    let data = app.db.read(|c| {
+        let v = committee::current(c)?;
+        let p = ballot::progress(c, &v)?;
+        let mut groups = Vec::new();
+        for g in venue::groups(c)? {
+            let gv = ballot::latest(c, ballot::Stage::Group, &g.code)?.ok_or_else(Error::not_found)?;
+            let gp = ballot::progress(c, &gv)?;
+            groups.push(json!({
+                "name": g.name, "round": gv.round, "status_label": gv.status_label, "done": gp.done, "not_done": gp.not_done,
+                "submitted": crate::review::submitted(c, &g.code)?.is_some(),
+            }));
+        }
+        let released = committee::released(c)?;
+        let results: Vec<_> = if released {
+            committee::rows(c, &s)?
+                .into_iter()
+                .map(|r| {
+                    json!({
+                        "code": r.applicant.code,
+                        "name": if s.blind { r.applicant.code.clone() } else { r.applicant.name.clone() },
+                        "group": r.applicant.group_name,
+                        "tally": r.tally, "passed": r.passed,
+                    })
+                })
+                .collect()
+        } else {
+            vec![]
+        };
+        Ok(json!({
+            "session": s.name,
+            "committee": { "round": v.round, "status": v.status, "status_label": v.status_label, "done": p.done, "not_done": p.not_done },
+            "groups": groups,
+            "released": released,
+            "results": results,
+            "reported": committee::reported(c)?,
+        }))
+    })?;
+    if json_only {
+        return super::live_json(req, &data);
+    }
+    let mut page = data.clone();
+    page["token"] = json!(token);
+    Ok(Response::html(app.t.render("display.html", page)?))
+}
