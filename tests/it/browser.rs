@@ -54,6 +54,20 @@ pub fn login(tab: &Arc<Tab>, base: &str, user: &str, password: &str) {
     tab.wait_for_element("#user-name, #login-error").unwrap();
 }
 
+/// Signs in by filling the form from script (typing is slow in headless Chromium); the
+/// typed path is covered by the first browser test.
+pub fn login_fast(tab: &Arc<Tab>, base: &str, user: &str, password: &str) {
+    tab.navigate_to(&format!("{base}/login")).unwrap().wait_until_navigated().unwrap();
+    tab.wait_for_element("#login-submit").unwrap();
+    let js = format!(
+        "document.getElementById('username').value = {}; document.getElementById('password').value = {};",
+        serde_json::json!(user),
+        serde_json::json!(password)
+    );
+    tab.evaluate(&js, false).unwrap();
+    click_and_wait(tab, "#login-submit", "#user-name, #login-error");
+}
+
 pub fn text(tab: &Arc<Tab>, selector: &str) -> String {
     tab.wait_for_element(selector).unwrap().get_inner_text().unwrap()
 }
@@ -218,9 +232,9 @@ fn a_group_votes_while_the_leader_watches_the_live_counter() {
     let leader = browser.new_context().unwrap().new_tab().unwrap();
     let huang = browser.new_context().unwrap().new_tab().unwrap();
     let wu = browser.new_context().unwrap().new_tab().unwrap();
-    login(&leader, &s.base, "chenjing", "pingshen");
-    login(&huang, &s.base, "huangli", "pingshen");
-    login(&wu, &s.base, "wugang", "pingshen");
+    login_fast(&leader, &s.base, "chenjing", "pingshen");
+    login_fast(&huang, &s.base, "huangli", "pingshen");
+    login_fast(&wu, &s.base, "wugang", "pingshen");
     go(&leader, &s.base, "/review/ops");
     leader.evaluate("window.__noReload = 'still here';", false).unwrap();
     assert_eq!(text(&leader, "#voted"), "0");
@@ -265,4 +279,82 @@ fn a_group_votes_while_the_leader_watches_the_live_counter() {
     let table = text(&leader, "#deliberation");
     assert!(table.contains("冯婷"), "{table}");
     snap(&leader, "deliberate");
+}
+
+/// The chair and members through the whole committee stage, the reporter's submission, then
+/// the minutes printed to PDF by Chromium.
+#[test]
+fn the_committee_votes_the_reporter_reports_and_the_minutes_print() {
+    let Some(browser) = browser(1366, 900) else { return };
+    let p = crate::committee::committee_package(5, &[("A1", "某小学"), ("A2", "某中学")], false);
+    let v = crate::review::Venue::new(&p);
+    let creds = |code: &str| v.credentials(code);
+    let tabs: Vec<Arc<Tab>> = ["E01", "E02", "E03", "E04"]
+        .iter()
+        .map(|code| {
+            let tab = browser.new_context().unwrap().new_tab().unwrap();
+            let (u, pw) = creds(code);
+            login_fast(&tab, &v.s.base, &u, &pw);
+            tab
+        })
+        .collect();
+    let (chair, reporter) = (&tabs[0], &tabs[1]);
+    for (i, tab) in tabs.iter().enumerate() {
+        go(tab, &v.s.base, "/committee/draft");
+        let a2 = if i == 0 { "oppose" } else { "agree" };
+        tab.evaluate(
+            &format!(
+                "document.querySelector('select[name=choice_A1]').value = 'agree';
+                 document.querySelector('select[name=choice_A2]').value = '{a2}';"
+            ),
+            false,
+        )
+        .unwrap();
+        click_and_wait(tab, "#save-drafts", "#drafts");
+    }
+    go(chair, &v.s.base, "/committee/ops");
+    assert!(text(chair, "#quorum").contains("已达到"));
+    click_and_wait(chair, "#open-vote", "#close-vote");
+    for tab in &tabs {
+        go(tab, &v.s.base, "/committee/draft");
+        click_and_wait(tab, "#go-submit", "#confirm-submit");
+        click_and_wait(tab, "#confirm-submit", "#submitted");
+    }
+    go(chair, &v.s.base, "/committee/ops");
+    assert!(chair.find_element("svg.chart").is_ok(), "the chart is drawn after the vote");
+    snap(chair, "committee-ops-closed");
+    // 4 present: A1 4 agree (needs 3) passes; A2 3 agree passes too.
+    go(reporter, &v.s.base, "/committee/report");
+    let table = text(reporter, "#results");
+    assert!(table.contains("通过") && table.contains("4 / 3"), "{table}");
+    reporter.wait_for_element("input[name=opinion_A1]").unwrap().click().unwrap();
+    reporter.type_str("同意晋升中小学一级教师").unwrap();
+    click_and_wait(reporter, "#submit-report", "#reported");
+    snap(reporter, "committee-reported");
+    go(reporter, &v.s.base, "/minutes");
+    assert!(text(reporter, "#minutes-results").contains("同意晋升中小学一级教师"));
+    let pdf = reporter
+        .print_to_pdf(Some(headless_chrome::types::PrintToPdfOptions {
+            prefer_css_page_size: Some(true),
+            ..Default::default()
+        }))
+        .unwrap();
+    assert!(pdf.starts_with(b"%PDF") && pdf.len() > 10_000, "a real PDF ({} bytes)", pdf.len());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("minutes.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    if let Ok(dir) = std::env::var("PINGSHEN_SCREENSHOTS") {
+        std::fs::write(PathBuf::from(dir).join("minutes.pdf"), &pdf).unwrap();
+    }
+    match std::process::Command::new("pdftotext").arg(&file).arg("-").output() {
+        Ok(out) => {
+            let t: String = String::from_utf8_lossy(&out.stdout).chars().filter(|c| !c.is_whitespace()).collect();
+            for needle in ["会议记录", "申报人A1", "第1轮：4/0/0，出席4", "同意晋升", "主任委员（签字）", "第1页/共"]
+            {
+                assert!(t.contains(needle), "the PDF lacks {needle}: {t}");
+            }
+        }
+        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("pdftotext missing under CI"),
+        Err(_) => eprintln!("SKIP PDF text check: pdftotext not installed (apt-get install poppler-utils)"),
+    }
 }

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 /// A session with no groups: `n` committee members E01.. (E01 chair, E02 reporter) and the
 /// given applicants (code, unit), all straight to the committee.
-fn committee_package(n: usize, applicants: &[(&str, &str)], recused_present: bool) -> Value {
+pub fn committee_package(n: usize, applicants: &[(&str, &str)], recused_present: bool) -> Value {
     let mut p = example_json();
     p["session"]["recused_count_as_present"] = json!(recused_present);
     p["groups"] = json!([]);

@@ -31,6 +31,10 @@ impl Venue {
         Venue { s, admin, creds }
     }
 
+    pub fn credentials(&self, code: &str) -> (String, String) {
+        self.creds[code].clone()
+    }
+
     pub fn login(&self, code: &str) -> Client {
         let (u, p) = &self.creds[code];
         self.s.login(u, p)
