@@ -80,6 +80,35 @@ enum Command {
         #[arg(long)]
         reset_admin: bool,
     },
+    /// Print the appliance's signing key (public key, key id, fingerprint); --init makes it.
+    Key {
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+        /// Make the key pair if there is none yet.
+        #[arg(long)]
+        init: bool,
+    },
+    /// Write the signed result bundle of a reported session again (same content, new signature).
+    Bundle {
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+        /// Where to write the zip. Default: <data dir>/<session id>-result.zip
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Check a result bundle offline: signature, files, hashes, audit chain, recount, key.
+    /// Exit 0 only when every check passes.
+    Verify {
+        /// The bundle: the .zip, or a directory of its files.
+        bundle: PathBuf,
+        /// The appliance's public key as recorded by the office: the base64 key or a .pub file.
+        #[arg(long, value_name = "KEY|FILE")]
+        pubkey: Option<String>,
+    },
 }
 
 pub fn main() -> i32 {
@@ -90,6 +119,9 @@ pub fn main() -> i32 {
         Command::Accounts { config, data, out, only, reissue, reset_admin } => {
             accounts_cmd(config, data, out, only, reissue, reset_admin)
         }
+        Command::Key { config, data, init } => key_cmd(config, data, init),
+        Command::Bundle { config, data, out } => bundle_cmd(config, data, out),
+        Command::Verify { bundle, pubkey } => verify_cmd(&bundle, pubkey.as_deref()),
     };
     match result {
         Ok(()) => 0,
@@ -198,6 +230,10 @@ fn serve(config: Option<PathBuf>, listen: Option<String>, data: Option<PathBuf>,
         println!(" 用户名: admin    密码: {pw}");
         println!(" 忘记密码时: pingshen accounts --reset-admin --data {}", cfg.data_dir.display());
         println!("================================================================");
+    }
+    let (key, made) = crate::bundle::key::load_or_create(&cfg.data_dir).map_err(fail)?;
+    if made {
+        println!("已生成本机签名密钥 {}（请职改办记录公钥：pingshen key）", key.id());
     }
     let cfg_for_app = cfg.clone();
     let app = Arc::new(App::new(cfg_for_app, db, Vec::new()));
@@ -338,4 +374,57 @@ fn accounts_cmd(
     }
     println!("这些文件含有明文密码：打印、分发后请删除。");
     Ok(())
+}
+
+fn key_cmd(config: Option<PathBuf>, data: Option<PathBuf>, init: bool) -> CmdResult {
+    let cfg = load_config(config, data)?;
+    let key = if init {
+        let (k, made) = crate::bundle::key::load_or_create(&cfg.data_dir).map_err(fail)?;
+        if made {
+            println!("已生成新的签名密钥。");
+        }
+        k
+    } else {
+        crate::bundle::key::load(&cfg.data_dir)
+            .map_err(fail)?
+            .ok_or((1, format!("{} 中还没有签名密钥：运行 pingshen key --init", cfg.data_dir.display())))?
+    };
+    println!("public key:  {}", key.public_base64());
+    println!("key id:      {}", key.id());
+    println!("fingerprint: SHA256 {}", key.fingerprint());
+    println!("file:        {}", cfg.data_dir.join(crate::bundle::key::PUBLIC_FILE).display());
+    println!("check a bundle: pingshen verify <bundle.zip> --pubkey {}", key.public_base64());
+    Ok(())
+}
+
+fn bundle_cmd(config: Option<PathBuf>, data: Option<PathBuf>, out: Option<PathBuf>) -> CmdResult {
+    let cfg = load_config(config, data)?;
+    let db = Db::open(&cfg.data_dir, cfg.utc_offset_hours).map_err(fail)?;
+    let (key, _) = crate::bundle::key::load_or_create(&cfg.data_dir).map_err(fail)?;
+    let t = web::render::Templates::load();
+    let b = crate::bundle::build(&db, &t, &key).map_err(|e| (1, e.message))?;
+    let path = out.unwrap_or_else(|| crate::bundle::default_path(&cfg.data_dir, &b.session_id));
+    crate::bundle::write_zip(&b, &path).map_err(fail)?;
+    println!("{}", path.display());
+    println!("audit head: {}", b.audit_head);
+    Ok(())
+}
+
+fn verify_cmd(path: &Path, pubkey: Option<&str>) -> CmdResult {
+    let pinned = match pubkey {
+        Some(k) => Some(crate::bundle::key::parse_public(k).map_err(|e| (2, format!("--pubkey: {e}")))?),
+        None => None,
+    };
+    let files = crate::bundle::verify::read_bundle(path).map_err(|e| (1, e))?;
+    let checks = crate::bundle::verify::verify(&files, pinned.as_ref());
+    for c in &checks {
+        println!("{c}");
+    }
+    if crate::bundle::verify::passed(&checks) {
+        println!("{}: verified", path.display());
+        Ok(())
+    } else {
+        let failed = checks.last().map(|c| c.name).unwrap_or("?");
+        Err((1, format!("verification failed at check \"{failed}\"")))
+    }
 }

@@ -329,8 +329,14 @@ pub fn report(db: &Db, session: &SessionView, actor: &str) -> Result<()> {
         }
         set_meta(tx, "reported_at", &at)?;
         set_meta(tx, "reported_by", actor)?;
+        // The bundle's ballot order: fixed now, unrelated to the order ballots were cast.
+        set_meta(tx, "ballot_seed", &crate::accounts::random_token())?;
         let passed = rows.iter().filter(|r| r.passed == Some(true)).count();
-        store::audit(tx, &at, actor, "committee.report", SCOPE, json!({ "applicants": rows.len(), "passed": passed }))
+        store::audit(tx, &at, actor, "committee.report", SCOPE, json!({ "applicants": rows.len(), "passed": passed }))?;
+        // The final line closes the chain the bundle signs; later logins are not part of it.
+        store::audit(tx, &at, "system", "audit.close", SCOPE, json!({}))?;
+        let seq: i64 = tx.query_row("SELECT max(seq) FROM audit", [], |r| r.get(0))?;
+        set_meta(tx, "audit_close_seq", &seq.to_string())
     })
 }
 

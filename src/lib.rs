@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod ballot;
+pub mod bundle;
 pub mod cli;
 pub mod committee;
 pub mod config;

@@ -8,7 +8,7 @@
 mod schema;
 
 use crate::error::{Error, Result};
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -115,8 +115,12 @@ pub fn display_time(rfc3339: &str) -> String {
     s.get(..19).unwrap_or(&s).to_string()
 }
 
-/// Appends one audit event. Called inside the same transaction as the change it records,
-/// so an event exists exactly when its change does.
+/// The `prev` of the first line of the chain.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Appends one audit event, chained to the one before. Called inside the same transaction as
+/// the change it records, so an event exists exactly when its change does; the single writer
+/// makes the chain strictly sequential.
 pub fn audit(
     tx: &Transaction,
     at: &str,
@@ -125,11 +129,26 @@ pub fn audit(
     object: &str,
     details: serde_json::Value,
 ) -> Result<()> {
+    let (seq, prev): (i64, String) = tx
+        .query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .unwrap_or((0, GENESIS.to_string()));
+    let seq = seq + 1;
+    let line = serde_json::json!({
+        "seq": seq, "at": at, "actor": actor, "action": action, "object": object, "details": details, "prev": prev,
+    })
+    .to_string();
+    let hash = crate::package::sha256_hex(line.as_bytes());
     tx.execute(
-        "INSERT INTO audit (at, actor, action, object, details) VALUES (?1, ?2, ?3, ?4, ?5)",
-        rusqlite::params![at, actor, action, object, details.to_string()],
+        "INSERT INTO audit (seq, at, actor, action, object, details, line, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        rusqlite::params![seq, at, actor, action, object, details.to_string(), line, hash],
     )?;
     Ok(())
+}
+
+/// The hash of the newest audit line (the chain's head), if any.
+pub fn audit_head(conn: &rusqlite::Connection) -> Result<Option<String>> {
+    Ok(conn.query_row("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1", [], |r| r.get(0)).optional()?)
 }
 
 #[cfg(test)]

@@ -108,13 +108,17 @@ CREATE TABLE attendance (
     signed_in_at TEXT NOT NULL,
     method TEXT NOT NULL CHECK (method IN ('login','admin'))
 );
+-- The audit log is a hash chain: `line` is the canonical JSON of the event including the
+-- SHA-256 of the previous line (`prev`), and `hash` is the SHA-256 of `line`.
 CREATE TABLE audit (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,
     at TEXT NOT NULL,
     actor TEXT NOT NULL,
     action TEXT NOT NULL,
     object TEXT NOT NULL,
-    details TEXT NOT NULL
+    details TEXT NOT NULL,
+    line TEXT NOT NULL,
+    hash TEXT NOT NULL
 );
 "#,
     // 2: the voting protocol (both stages) and the group stage's work.

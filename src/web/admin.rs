@@ -57,6 +57,18 @@ pub fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
         }
         "/admin/password" => layout(app, ctx, "admin_password.html", url, "修改密码", json!({})),
         "/admin/display" => display_page(app, ctx, false),
+        "/admin/bundle" => {
+            let s = app.db.read(venue::session)?.ok_or_else(Error::not_found)?;
+            let path = crate::bundle::default_path(&app.data_dir, &s.session_id);
+            if !path.exists() {
+                crate::bundle::write_for_session(&app.db, &app.data_dir, &app.t)?;
+            }
+            let f = std::fs::File::open(&path)?;
+            Ok(Response::from_file("application/zip", f).with_unique_header(
+                "Content-Disposition",
+                super::http::disposition("attachment", &crate::bundle::zip_name(&s.session_id)),
+            ))
+        }
         _ => Err(Error::not_found()),
     }
 }
@@ -131,13 +143,21 @@ fn overview(app: &App, ctx: &Ctx) -> Result<Response> {
         "addresses": app.addresses(),
         "version": env!("CARGO_PKG_VERSION"),
     });
+    let key = crate::bundle::key::load(&app.data_dir)?;
+    let signing = json!({
+        "key_id": key.as_ref().map(|k| k.id()),
+        "fingerprint": key.as_ref().map(|k| k.fingerprint()),
+        "public_key": key.as_ref().map(|k| k.public_base64()),
+        "audit_head": app.db.read(crate::store::audit_head)?,
+        "reported": app.db.read(crate::committee::reported)?,
+    });
     layout(
         app,
         ctx,
         "admin_overview.html",
         "/admin",
         "会务概览",
-        json!({ "counts": counts, "health": health, "voting_started": voting }),
+        json!({ "counts": counts, "health": health, "voting_started": voting, "signing": signing }),
     )
 }
 

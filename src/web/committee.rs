@@ -96,6 +96,10 @@ pub fn post(app: &App, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
                 if let Err(e) = committee::report(&app.db, &s, &me) {
                     return report_page(app, ctx, Some(e.message)).map(|r| r.with_status_code(e.status));
                 }
+                // The report stands even if writing the file fails; `pingshen bundle` redoes it.
+                if let Err(e) = crate::bundle::write_for_session(&app.db, &app.data_dir, &app.t) {
+                    log::error!("writing the result bundle failed: {}", e.message);
+                }
             }
             Ok(Response::redirect_303("/committee/report"))
         }
@@ -217,6 +221,8 @@ fn report_page(app: &App, ctx: &Ctx, error: Option<String>) -> Result<Response> 
     let (rows, reported, latest) =
         app.db.read(|c| Ok((committee::rows(c, &s)?, committee::reported(c)?, committee::current(c)?)))?;
     let all_decided = !rows.is_empty() && rows.iter().all(|r| r.passed.is_some());
+    let bundle = crate::bundle::default_path(&app.data_dir, &s.session_id);
+    let bundle = bundle.exists().then(|| bundle.canonicalize().unwrap_or(bundle).display().to_string());
     layout(
         app,
         ctx,
@@ -225,15 +231,15 @@ fn report_page(app: &App, ctx: &Ctx, error: Option<String>) -> Result<Response> 
         "大评委上报评审结果",
         json!({
             "rows": rows, "reported": reported, "latest": latest, "error": error, "all_decided": all_decided,
-            "is_reporter": person(ctx)?.is_reporter, "ratio": s.committee_pass_ratio,
+            "is_reporter": person(ctx)?.is_reporter, "ratio": s.committee_pass_ratio, "bundle": bundle,
         }),
     )
 }
 
 /// The data of the minutes (会议记录) and the summary table (评委会评议情况汇总表).
-pub fn record(app: &App) -> Result<serde_json::Value> {
-    let s = session(app)?;
-    app.db.read(|c| {
+pub fn record(db: &crate::store::Db) -> Result<serde_json::Value> {
+    let s = db.read(venue::session)?.ok_or_else(Error::not_found)?;
+    db.read(|c| {
         let rows = committee::rows(c, &s)?;
         let groups = venue::groups(c)?;
         let mut group_rows = Vec::new();
@@ -283,7 +289,12 @@ pub fn record(app: &App) -> Result<serde_json::Value> {
 }
 
 fn printout(app: &App, ctx: &Ctx, template: &str, title: &str, req: &Request) -> Result<Response> {
-    let mut data = record(app)?;
+    let mut data = record(&app.db)?;
+    if let Some(k) = crate::bundle::key::load(&app.data_dir)? {
+        data["key_id"] = json!(k.id());
+        data["fingerprint"] = json!(k.fingerprint());
+    }
+    data["audit_head"] = json!(app.db.read(crate::store::audit_head)?);
     data["filter"] = json!(super::http::query(req, "filter").unwrap_or_else(|| "all".into()));
     let active = if template == "minutes.html" { "/minutes" } else { "/summary" };
     layout(app, ctx, template, active, title, data)

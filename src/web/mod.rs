@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod committee;
+pub use committee::record as minutes_data;
 pub mod http;
 pub mod menu;
 mod pages;

@@ -161,9 +161,9 @@ fn absent_and_late_members_cannot_vote_and_rounds_are_kept() {
 
 /// The whole pipeline with groups: the example package, both groups submit, only passed
 /// applicants reach the committee, the reporter reports, and then everything is read-only.
-#[test]
-fn groups_feed_the_committee_and_the_report_makes_everything_read_only() {
-    let v = Venue::new(&example_json());
+/// Plays the example package to the report: both groups vote and submit (G01 fails A0002),
+/// the committee votes on the rest, the reporter reports. Returns the logged-in clients.
+pub fn play_example_to_report(v: &Venue) -> Vec<(String, Client)> {
     let c = |code: &str| v.login(code);
     let (e1, e2, e3, e4, e5, e6) = (c("E001"), c("E002"), c("E003"), c("E004"), c("E005"), c("E006"));
     let (chair, reporter, e103) = (c("E101"), c("E102"), c("E103"));
@@ -207,12 +207,25 @@ fn groups_feed_the_committee_and_the_report_makes_everything_read_only() {
     for m in members {
         assert_eq!(submit(m).status, 303);
     }
-    // The reporter cannot submit before... actually can now: save opinions and report.
     assert_eq!(chair.post_form("/committee/report", &[("action", "submit")]).status, 403, "the chair views only");
     let r = reporter.post_form("/committee/report", &[("opinion_A0001", "同意晋升"), ("action", "submit")]);
     assert_eq!(r.status, 303, "{}", r.text());
     assert!(reporter.get("/committee/report").text().contains("评审结果已于"));
 
+    ["E001", "E002", "E004", "E101", "E102", "E103"]
+        .iter()
+        .map(|c| c.to_string())
+        .zip([e1, e2, e4, chair, reporter, e103])
+        .collect()
+}
+
+#[test]
+fn groups_feed_the_committee_and_the_report_makes_everything_read_only() {
+    let v = Venue::new(&example_json());
+    let clients = play_example_to_report(&v);
+    let get = |code: &str| &clients.iter().find(|(c, _)| c == code).unwrap().1;
+    let (e1, e2, e4, chair, reporter, e103) =
+        (get("E001"), get("E002"), get("E004"), get("E101"), get("E102"), get("E103"));
     // Read-only: every mutating route of every role is refused and nothing changes.
     let admin = &v.admin;
     let fingerprint = || -> String {
@@ -270,7 +283,7 @@ fn groups_feed_the_committee_and_the_report_makes_everything_read_only() {
         ("/admin/password", &[("current", "x"), ("new", "xxxxxxxxxxxx"), ("confirm", "xxxxxxxxxxxx")]),
         ("/admin/display/rotate", &[]),
     ];
-    for who in [&e1, &e2, &e4, &chair, &reporter, &e103, admin] {
+    for who in [e1, e2, e4, chair, reporter, e103, admin] {
         for (route, fields) in routes {
             let r = who.post_form(route, fields);
             assert!(r.status == 409 || r.status == 403, "{route} answered {} after the report", r.status);

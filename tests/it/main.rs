@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod browser;
+mod bundle;
 mod committee;
 mod common;
 mod import;

@@ -1,0 +1,442 @@
+//! The signed result bundle (评审结果包), `../shared/spec/BUNDLE.md`: content files built from
+//! the finished session, a manifest and `SHA256SUMS` over them, and a minisign signature of
+//! `SHA256SUMS` whose trusted comment pins the session id and the audit chain's head.
+//!
+//! Everything is a function of the database alone (times are the session's own, the ballot
+//! order is fixed by a seed drawn at the report), so rebuilding gives identical content files.
+
+pub mod key;
+pub mod verify;
+
+use crate::ballot::{self, Stage};
+use crate::committee;
+use crate::error::{Error, Result};
+use crate::package::model::Ratio;
+use crate::review;
+use crate::store::Db;
+use crate::venue;
+use crate::web::render::Templates;
+use key::Key;
+use rusqlite::Connection;
+use serde_json::{json, Value};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub const FORMAT: &str = "pingshen-bundle/1";
+pub const CONTENT_FILES: &[&str] =
+    &["attendance.json", "audit.jsonl", "ballots.json", "report.html", "results.json", "results.xlsx"];
+pub const MANIFEST: &str = "manifest.json";
+pub const SUMS: &str = "SHA256SUMS";
+pub const SIG: &str = "SHA256SUMS.minisig";
+
+pub struct Bundle {
+    pub session_id: String,
+    pub audit_head: String,
+    /// Every file of the bundle, in archive order.
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+pub fn zip_name(session_id: &str) -> String {
+    format!("{session_id}-result.zip")
+}
+
+pub fn default_path(data_dir: &Path, session_id: &str) -> PathBuf {
+    data_dir.join(zip_name(session_id))
+}
+
+fn pretty(v: &Value) -> Vec<u8> {
+    let mut s = serde_json::to_vec_pretty(v).unwrap_or_default();
+    s.push(b'\n');
+    s
+}
+
+/// Builds the whole bundle of a reported session.
+pub fn build(db: &Db, t: &Templates, key: &Key) -> Result<Bundle> {
+    let session = db.read(venue::session)?.ok_or_else(Error::not_found)?;
+    let (reported_at, close_seq, seed) = db.read(|c| {
+        Ok((
+            committee::meta(c, "reported_at")?,
+            committee::meta(c, "audit_close_seq")?,
+            committee::meta(c, "ballot_seed")?,
+        ))
+    })?;
+    let (Some(reported_at), Some(close_seq), Some(seed)) = (reported_at, close_seq, seed) else {
+        return Err(Error::conflict("评审结果尚未上报，不能生成结果包。"));
+    };
+    let close_seq: i64 = close_seq.parse().map_err(Error::internal)?;
+    let results = db.read(|c| results_json(c, &session))?;
+    let ballots = db.read(|c| ballots_json(c, &seed))?;
+    let attendance = db.read(|c| attendance_json(c, &session))?;
+    let (audit, head) = db.read(|c| audit_jsonl(c, close_seq))?;
+    let xlsx = results_xlsx(&results)?;
+    let report = report_html(db, t, key, &head)?;
+    let mut content: Vec<(String, Vec<u8>)> = vec![
+        ("attendance.json".into(), pretty(&attendance)),
+        ("audit.jsonl".into(), audit),
+        ("ballots.json".into(), pretty(&ballots)),
+        ("report.html".into(), report.into_bytes()),
+        ("results.json".into(), pretty(&results)),
+        ("results.xlsx".into(), xlsx),
+    ];
+    content.sort_by(|a, b| a.0.cmp(&b.0));
+    let files: Vec<Value> = content
+        .iter()
+        .map(|(n, b)| json!({ "path": n, "size": b.len(), "sha256": crate::package::sha256_hex(b) }))
+        .collect();
+    let manifest = json!({
+        "format": FORMAT,
+        "session_id": session.session_id,
+        "session_name": session.name,
+        "package_sha256": session.package_sha256,
+        "created_at": reported_at,
+        "appliance_version": env!("CARGO_PKG_VERSION"),
+        "key_id": key.id(),
+        "public_key": key.public_base64(),
+        "audit_head": head,
+        "files": files,
+    });
+    content.push((MANIFEST.into(), pretty(&manifest)));
+    let mut sums = String::new();
+    let mut listed: Vec<&(String, Vec<u8>)> = content.iter().collect();
+    listed.sort_by(|a, b| a.0.cmp(&b.0));
+    for (n, b) in listed {
+        sums.push_str(&format!("{}  {n}\n", crate::package::sha256_hex(b)));
+    }
+    let trusted = trusted_comment(&session.session_id, &head);
+    let sig = minisign::sign(
+        Some(&key.pk),
+        &key.sk,
+        std::io::Cursor::new(sums.as_bytes()),
+        Some(&trusted),
+        Some("signature from pingshen appliance key"),
+    )
+    .map_err(Error::internal)?;
+    content.push((SUMS.into(), sums.into_bytes()));
+    content.push((SIG.into(), sig.into_string().into_bytes()));
+    Ok(Bundle { session_id: session.session_id, audit_head: head, files: content })
+}
+
+pub fn trusted_comment(session_id: &str, head: &str) -> String {
+    format!("pingshen-bundle/1 session:{session_id} audit_head:{head}")
+}
+
+/// Writes the bundle as a zip with fixed timestamps (the same content gives the same entries).
+pub fn write_zip(b: &Bundle, path: &Path) -> Result<()> {
+    let tmp = path.with_extension("zip.tmp");
+    {
+        let f = std::fs::File::create(&tmp)?;
+        let mut w = zip::ZipWriter::new(f);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .last_modified_time(zip::DateTime::default())
+            .unix_permissions(0o644);
+        for (name, bytes) in &b.files {
+            w.start_file(name.as_str(), opts).map_err(Error::internal)?;
+            w.write_all(bytes)?;
+        }
+        let f = w.finish().map_err(Error::internal)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+/// Builds and writes `<session id>-result.zip` into the data directory; returns its path.
+pub fn write_for_session(db: &Db, data_dir: &Path, t: &Templates) -> Result<PathBuf> {
+    let (key, _) = key::load_or_create(data_dir)?;
+    let b = build(db, t, &key)?;
+    let path = default_path(data_dir, &b.session_id);
+    write_zip(&b, &path)?;
+    log::info!("result bundle written: {}", path.display());
+    Ok(path)
+}
+
+fn tally_json(t: &ballot::Tally) -> Value {
+    json!({ "agree": t.agree, "oppose": t.oppose, "abstain": t.abstain, "present": t.present })
+}
+
+fn rounds_json(conn: &Connection, session: &venue::SessionView) -> Result<Vec<Value>> {
+    let mut out = Vec::new();
+    let mut scopes: Vec<(Stage, String)> = venue::groups(conn)?.into_iter().map(|g| (Stage::Group, g.code)).collect();
+    scopes.push((Stage::Committee, committee::SCOPE.to_string()));
+    for (stage, scope) in scopes {
+        for v in ballot::rounds(conn, stage, &scope)? {
+            let tallies: Vec<Value> = if v.status == ballot::Status::Closed {
+                ballot::tally(conn, v.id, session.recused_count_as_present)?
+                    .iter()
+                    .map(|t| {
+                        let mut j = tally_json(t);
+                        j["applicant"] = json!(t.applicant_code);
+                        j
+                    })
+                    .collect()
+            } else {
+                vec![]
+            };
+            out.push(json!({
+                "stage": stage.code(), "scope": scope, "round": v.round, "status": v.status, "reason": v.reason,
+                "opened_at": v.opened_at, "closed_at": v.closed_at,
+                "applicants": ballot::applicants_of(conn, v.id)?, "tallies": tallies,
+            }));
+        }
+    }
+    Ok(out)
+}
+
+pub fn results_json(conn: &Connection, session: &venue::SessionView) -> Result<Value> {
+    let ratio = Ratio::parse(&session.committee_pass_ratio).unwrap_or(Ratio { p: 2, q: 3 });
+    let committee_rows = committee::rows(conn, session)?;
+    let mut group_rows = std::collections::HashMap::new();
+    for g in venue::groups(conn)? {
+        for r in review::deliberation(conn, &g.code, session)? {
+            group_rows.insert(r.applicant.code.clone(), r);
+        }
+    }
+    let scores = review::scores_display(conn, review::score_rule(session))?;
+    let mut applicants = Vec::new();
+    for a in venue::search_applicants(conn, None, None, 1, i64::MAX / 4)?.rows {
+        let g = group_rows.get(&a.code);
+        let group = g.and_then(|r| {
+            r.tally.as_ref().map(|t| {
+                json!({
+                    "round": r.rounds.iter().rev().find(|h| h.tally.is_some()).map(|h| h.round),
+                    "agree": t.agree, "oppose": t.oppose, "abstain": t.abstain, "present": t.present,
+                    "computed_passed": r.computed_pass, "passed": r.passed, "override_reason": r.override_reason,
+                    "evaluation": r.evaluation, "opinion": r.opinion,
+                })
+            })
+        });
+        let c = committee_rows.iter().find(|r| r.applicant.code == a.code);
+        let committee_result = c.and_then(|r| {
+            r.tally.as_ref().map(|t| {
+                json!({
+                    "round": r.rounds.iter().rev().find(|h| h.tally.is_some()).map(|h| h.round),
+                    "agree": t.agree, "oppose": t.oppose, "abstain": t.abstain, "present": t.present,
+                    "needed": (t.present * ratio.p as u64).div_ceil(ratio.q as u64), "passed": r.passed,
+                    "opinion": r.opinion,
+                })
+            })
+        });
+        let outcome = if a.group_code.is_some() && g.and_then(|r| r.passed) != Some(true) {
+            "failed_group"
+        } else if c.and_then(|r| r.passed) == Some(true) {
+            "passed"
+        } else {
+            "failed_committee"
+        };
+        applicants.push(json!({
+            "code": a.code, "name": a.name, "unit": a.unit, "group": a.group_code, "group_name": a.group_name,
+            "specialty": a.specialty, "score": scores.get(&a.code), "group_result": group,
+            "committee_result": committee_result, "outcome": outcome,
+        }));
+    }
+    let first = ballot::rounds(conn, Stage::Committee, committee::SCOPE)?.into_iter().next();
+    let frozen = match &first {
+        Some(v) if v.status != ballot::Status::Drafting => ballot::voters(conn, v)?.len() as u64,
+        _ => 0,
+    };
+    let members: i64 = conn.query_row("SELECT count(*) FROM committee", [], |r| r.get(0))?;
+    let qr = Ratio::parse(&session.quorum_ratio).unwrap_or(Ratio { p: 2, q: 3 });
+    let q = committee::quorum_of(qr, members as u64, frozen);
+    let attendance: Vec<Value> = committee::attendance(conn)?
+        .into_iter()
+        .map(|m| json!({ "code": m.code, "name": m.name, "chair": m.is_chair, "reporter": m.is_reporter, "signed_in": m.signed_in_at.is_some() }))
+        .collect();
+    Ok(json!({
+        "format": "pingshen-results/1",
+        "session": {
+            "id": session.session_id, "name": session.name, "committee": session.committee, "mode": session.mode,
+            "committee_pass_ratio": session.committee_pass_ratio, "quorum_ratio": session.quorum_ratio,
+            "group_pass_rule": session.group_pass_rule, "score_rule": session.score_rule,
+            "recused_count_as_present": session.recused_count_as_present,
+        },
+        "reported_at": committee::meta(conn, "reported_at")?,
+        "quorum": { "members": q.members, "present": q.present, "needed": q.needed, "reached": q.reached },
+        "attendance": attendance,
+        "applicants": applicants,
+        "rounds": rounds_json(conn, session)?,
+    }))
+}
+
+/// Every submitted ballot with no voter and no time, ordered by SHA-256(seed ‖ id): the seed is
+/// drawn once at the report, so the order is fixed but unrelated to submission.
+pub fn ballots_json(conn: &Connection, seed: &str) -> Result<Value> {
+    let mut st = conn.prepare(
+        "SELECT b.id, v.stage, v.scope, v.round, b.applicant_code, b.choice FROM ballots b JOIN votes v ON v.id = b.vote_id",
+    )?;
+    let mut rows: Vec<(String, Value)> = st
+        .query_map([], |r| {
+            let id: String = r.get(0)?;
+            Ok((
+                crate::package::sha256_hex(format!("{seed}{id}").as_bytes()),
+                json!({ "stage": r.get::<_, String>(1)?, "scope": r.get::<_, String>(2)?, "round": r.get::<_, i64>(3)?,
+                        "applicant": r.get::<_, String>(4)?, "choice": r.get::<_, String>(5)? }),
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(json!({ "format": "pingshen-ballots/1", "ballots": rows.into_iter().map(|(_, v)| v).collect::<Vec<_>>() }))
+}
+
+pub fn attendance_json(conn: &Connection, session: &venue::SessionView) -> Result<Value> {
+    let mut rounds = Vec::new();
+    let mut scopes: Vec<(Stage, String)> = venue::groups(conn)?.into_iter().map(|g| (Stage::Group, g.code)).collect();
+    scopes.push((Stage::Committee, committee::SCOPE.to_string()));
+    for (stage, scope) in scopes {
+        for v in ballot::rounds(conn, stage, &scope)? {
+            if v.status == ballot::Status::Drafting {
+                continue;
+            }
+            rounds.push(json!({
+                "stage": stage.code(), "scope": scope, "round": v.round, "opened_at": v.opened_at,
+                "present": ballot::voters(conn, &v)?,
+            }));
+        }
+    }
+    let mut st =
+        conn.prepare("SELECT expert_code, applicant_code, source FROM recusals ORDER BY applicant_code, expert_code")?;
+    let recusals: Vec<Value> = st
+        .query_map([], |r| {
+            Ok(json!({ "expert": r.get::<_, String>(0)?, "applicant": r.get::<_, String>(1)?, "source": r.get::<_, String>(2)? }))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(json!({
+        "format": "pingshen-attendance/1",
+        "recused_count_as_present": session.recused_count_as_present,
+        "rounds": rounds,
+        "recusals": recusals,
+    }))
+}
+
+/// The audit lines up to the one that closed the chain at the report, and that line's hash.
+pub fn audit_jsonl(conn: &Connection, close_seq: i64) -> Result<(Vec<u8>, String)> {
+    let mut st = conn.prepare("SELECT line, hash FROM audit WHERE seq <= ?1 ORDER BY seq")?;
+    let mut out = Vec::new();
+    let mut head = String::new();
+    for row in st.query_map([close_seq], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+        let (line, hash) = row?;
+        out.extend_from_slice(line.as_bytes());
+        out.push(b'\n');
+        head = hash;
+    }
+    Ok((out, head))
+}
+
+fn results_xlsx(results: &Value) -> Result<Vec<u8>> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let e = Error::internal;
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let s = |v: &Value| match v {
+        Value::Null => String::new(),
+        Value::String(x) => x.clone(),
+        Value::Bool(b) => if *b { "通过" } else { "未通过" }.to_string(),
+        other => other.to_string(),
+    };
+    let apps = results["applicants"].as_array().cloned().unwrap_or_default();
+    {
+        let ws = wb.add_worksheet();
+        ws.set_name("专业组评议").map_err(e)?;
+        let head = [
+            "编号",
+            "姓名",
+            "单位名称",
+            "专业组",
+            "得分",
+            "是否通过",
+            "同意票数",
+            "反对票数",
+            "弃权票数",
+            "出席人数",
+            "专业组评议",
+            "改动理由",
+        ];
+        for (c, h) in head.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, *h, &bold).map_err(e)?;
+        }
+        for (r, a) in (1u32..).zip(apps.iter().filter(|a| !a["group"].is_null())) {
+            let g = &a["group_result"];
+            let vals = [
+                s(&a["code"]),
+                s(&a["name"]),
+                s(&a["unit"]),
+                s(&a["group_name"]),
+                s(&a["score"]),
+                s(&g["passed"]),
+                s(&g["agree"]),
+                s(&g["oppose"]),
+                s(&g["abstain"]),
+                s(&g["present"]),
+                s(&g["opinion"]),
+                s(&g["override_reason"]),
+            ];
+            for (c, v) in vals.iter().enumerate() {
+                ws.write_string(r, c as u16, v).map_err(e)?;
+            }
+        }
+        ws.autofit();
+    }
+    {
+        let ws = wb.add_worksheet();
+        ws.set_name("评委会评议").map_err(e)?;
+        let head = [
+            "编号",
+            "姓名",
+            "单位名称",
+            "专业组",
+            "是否通过",
+            "同意票数",
+            "反对票数",
+            "弃权票数",
+            "出席人数",
+            "需同意票数",
+            "评委会评议",
+            "最终结果",
+        ];
+        for (c, h) in head.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, *h, &bold).map_err(e)?;
+        }
+        for (i, a) in apps.iter().enumerate() {
+            let c = &a["committee_result"];
+            let outcome = match a["outcome"].as_str() {
+                Some("passed") => "通过",
+                Some("failed_group") => "专业组未通过",
+                _ => "评委会未通过",
+            };
+            let vals = [
+                s(&a["code"]),
+                s(&a["name"]),
+                s(&a["unit"]),
+                s(&a["group_name"]),
+                s(&c["passed"]),
+                s(&c["agree"]),
+                s(&c["oppose"]),
+                s(&c["abstain"]),
+                s(&c["present"]),
+                s(&c["needed"]),
+                s(&c["opinion"]),
+                outcome.to_string(),
+            ];
+            for (col, v) in vals.iter().enumerate() {
+                ws.write_string(i as u32 + 1, col as u16, v).map_err(e)?;
+            }
+        }
+        ws.autofit();
+    }
+    // A fixed creation time keeps the file identical across rebuilds.
+    let props = rust_xlsxwriter::DocProperties::new()
+        .set_creation_datetime(&rust_xlsxwriter::ExcelDateTime::from_ymd(2000, 1, 1).map_err(e)?);
+    wb.set_properties(&props);
+    wb.save_to_buffer().map_err(e)
+}
+
+fn report_html(db: &Db, t: &Templates, key: &Key, head: &str) -> Result<String> {
+    let mut data = crate::web::minutes_data(db)?;
+    data["standalone"] = json!(true);
+    data["inline_css"] =
+        json!(crate::web::render::static_asset("app.css").map(|(b, _)| String::from_utf8_lossy(&b).into_owned()));
+    data["key_id"] = json!(key.id());
+    data["fingerprint"] = json!(key.fingerprint());
+    data["audit_head"] = json!(head);
+    t.render("report.html", data)
+}

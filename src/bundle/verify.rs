@@ -1,0 +1,389 @@
+//! `pingshen verify`: checks a result bundle offline, trusting nothing inside it, in the order
+//! of BUNDLE.md. Each check prints one line; the first failure stops the run.
+
+use super::{CONTENT_FILES, MANIFEST, SIG, SUMS};
+use crate::package::model::{GroupRule, Ratio};
+use minisign::{PublicKey, SignatureBox};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::io::Read;
+use std::path::Path;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    Warn,
+    Fail,
+}
+
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub name: &'static str,
+    pub outcome: Outcome,
+    pub detail: String,
+}
+
+impl std::fmt::Display for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tag = match self.outcome {
+            Outcome::Pass => "OK  ",
+            Outcome::Warn => "WARN",
+            Outcome::Fail => "FAIL",
+        };
+        write!(f, "[{tag}] {}: {}", self.name, self.detail)
+    }
+}
+
+pub const CHECKS: &[&str] = &["signature", "files", "hashes", "audit chain", "recount", "key"];
+
+type Files = BTreeMap<String, Vec<u8>>;
+type Step<'a> = (&'static str, &'a dyn Fn() -> Result<(Outcome, String), String>);
+
+/// Reads a bundle: the zip, or a directory of its files.
+pub fn read_bundle(path: &Path) -> Result<Files, String> {
+    let mut files = Files::new();
+    if path.is_dir() {
+        for e in std::fs::read_dir(path).map_err(|e| format!("cannot read {}: {e}", path.display()))? {
+            let e = e.map_err(|e| e.to_string())?;
+            if e.path().is_file() {
+                files.insert(
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).map_err(|e| e.to_string())?,
+                );
+            }
+        }
+        return Ok(files);
+    }
+    let f = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let mut z = zip::ZipArchive::new(f).map_err(|e| format!("{} is not a zip: {e}", path.display()))?;
+    for i in 0..z.len() {
+        let mut entry = z.by_index(i).map_err(|e| e.to_string())?;
+        if entry.is_dir() {
+            continue;
+        }
+        let name = entry.name().map_err(|e| e.to_string())?.to_string();
+        let mut buf = Vec::new();
+        entry.by_ref().take(1 << 31).read_to_end(&mut buf).map_err(|e| e.to_string())?;
+        files.insert(name, buf);
+    }
+    Ok(files)
+}
+
+fn json(files: &Files, name: &str) -> Result<Value, String> {
+    let b = files.get(name).ok_or(format!("{name} missing"))?;
+    serde_json::from_slice(b).map_err(|e| format!("{name} is not valid JSON: {e}"))
+}
+
+/// Runs every check in order; stops at the first failure.
+pub fn verify(files: &Files, pinned: Option<&PublicKey>) -> Vec<Check> {
+    let mut out = Vec::new();
+    let steps: [Step; 6] = [
+        ("signature", &|| signature(files)),
+        ("files", &|| completeness(files)),
+        ("hashes", &|| hashes(files)),
+        ("audit chain", &|| audit_chain(files)),
+        ("recount", &|| recount(files)),
+        ("key", &|| key_pin(files, pinned)),
+    ];
+    for (name, step) in steps {
+        match step() {
+            Ok((outcome, detail)) => out.push(Check { name, outcome, detail }),
+            Err(detail) => {
+                out.push(Check { name, outcome: Outcome::Fail, detail });
+                break;
+            }
+        }
+    }
+    out
+}
+
+pub fn passed(checks: &[Check]) -> bool {
+    checks.len() == CHECKS.len() && checks.iter().all(|c| c.outcome != Outcome::Fail)
+}
+
+fn manifest_key(files: &Files) -> Result<PublicKey, String> {
+    let m = json(files, MANIFEST)?;
+    let k = m["public_key"].as_str().ok_or("manifest.json has no public_key")?;
+    PublicKey::from_base64(k).map_err(|e| format!("manifest public_key is not a minisign key: {e}"))
+}
+
+/// (session id, audit head) from the trusted comment.
+fn trusted(files: &Files) -> Result<(String, String), String> {
+    let sig = SignatureBox::from_string(&String::from_utf8_lossy(files.get(SIG).ok_or("SHA256SUMS.minisig missing")?))
+        .map_err(|e| format!("SHA256SUMS.minisig unreadable: {e}"))?;
+    let c = sig.trusted_comment().map_err(|e| e.to_string())?;
+    let rest = c.strip_prefix("pingshen-bundle/1 session:").ok_or(format!("unexpected trusted comment: {c}"))?;
+    let (id, head) = rest.split_once(" audit_head:").ok_or(format!("unexpected trusted comment: {c}"))?;
+    Ok((id.to_string(), head.to_string()))
+}
+
+fn signature(files: &Files) -> Result<(Outcome, String), String> {
+    let sums = files.get(SUMS).ok_or("SHA256SUMS missing")?;
+    let sig_text = String::from_utf8_lossy(files.get(SIG).ok_or("SHA256SUMS.minisig missing")?).into_owned();
+    let sig = SignatureBox::from_string(&sig_text).map_err(|e| format!("SHA256SUMS.minisig unreadable: {e}"))?;
+    let pk = manifest_key(files)?;
+    minisign::verify(&pk, &sig, std::io::Cursor::new(sums), true, false, false)
+        .map_err(|e| format!("SHA256SUMS does not match its signature ({e})"))?;
+    let (id, head) = trusted(files)?;
+    Ok((
+        Outcome::Pass,
+        format!(
+            "SHA256SUMS signed by key {}; trusted comment: session {id}, audit head {head}",
+            super::key::key_id(&pk)
+        ),
+    ))
+}
+
+fn sums_entries(files: &Files) -> Result<Vec<(String, String)>, String> {
+    let text =
+        std::str::from_utf8(files.get(SUMS).ok_or("SHA256SUMS missing")?).map_err(|_| "SHA256SUMS is not text")?;
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (h, n) = l.split_once("  ").ok_or(format!("bad SHA256SUMS line: {l}"))?;
+            Ok((h.to_string(), n.to_string()))
+        })
+        .collect()
+}
+
+fn completeness(files: &Files) -> Result<(Outcome, String), String> {
+    let mut expected: BTreeSet<String> = CONTENT_FILES.iter().map(|s| s.to_string()).collect();
+    expected.insert(MANIFEST.into());
+    let listed: BTreeSet<String> = sums_entries(files)?.into_iter().map(|(_, n)| n).collect();
+    if listed != expected {
+        return Err(format!("SHA256SUMS lists {listed:?}, expected {expected:?}"));
+    }
+    expected.insert(SUMS.into());
+    expected.insert(SIG.into());
+    let actual: BTreeSet<String> = files.keys().cloned().collect();
+    let missing: Vec<_> = expected.difference(&actual).collect();
+    let extra: Vec<_> = actual.difference(&expected).collect();
+    if !missing.is_empty() || !extra.is_empty() {
+        return Err(format!("missing {missing:?}, extra {extra:?}"));
+    }
+    Ok((Outcome::Pass, format!("{} files, none missing, none extra", actual.len())))
+}
+
+fn hashes(files: &Files) -> Result<(Outcome, String), String> {
+    for (h, n) in sums_entries(files)? {
+        let got = crate::package::sha256_hex(&files[&n]);
+        if got != h {
+            return Err(format!("{n}: SHA-256 {got} but SHA256SUMS says {h}"));
+        }
+    }
+    let m = json(files, MANIFEST)?;
+    let listed = m["files"].as_array().ok_or("manifest.json has no files")?;
+    let mut seen = HashSet::new();
+    for f in listed {
+        let n = f["path"].as_str().ok_or("manifest file without path")?;
+        let b = files.get(n).ok_or(format!("manifest lists {n}, which is missing"))?;
+        if f["size"].as_u64() != Some(b.len() as u64) {
+            return Err(format!("{n}: size {} but manifest says {}", b.len(), f["size"]));
+        }
+        if f["sha256"].as_str() != Some(crate::package::sha256_hex(b).as_str()) {
+            return Err(format!("{n}: SHA-256 differs from the manifest"));
+        }
+        seen.insert(n.to_string());
+    }
+    let content: HashSet<String> = CONTENT_FILES.iter().map(|s| s.to_string()).collect();
+    if seen != content {
+        return Err("manifest.json does not list exactly the content files".into());
+    }
+    let (id, head) = trusted(files)?;
+    if m["session_id"].as_str() != Some(id.as_str()) || m["audit_head"].as_str() != Some(head.as_str()) {
+        return Err("manifest session id or audit head differs from the signed trusted comment".into());
+    }
+    Ok((Outcome::Pass, format!("{} files match SHA256SUMS and the manifest", files.len() - 2)))
+}
+
+fn audit_chain(files: &Files) -> Result<(Outcome, String), String> {
+    let text = std::str::from_utf8(files.get("audit.jsonl").ok_or("audit.jsonl missing")?)
+        .map_err(|_| "audit.jsonl is not UTF-8")?;
+    let mut prev = crate::store::GENESIS.to_string();
+    let mut last_action = String::new();
+    let mut n = 0i64;
+    for line in text.lines() {
+        n += 1;
+        let v: Value = serde_json::from_str(line).map_err(|e| format!("audit line {n} is not JSON: {e}"))?;
+        if v["seq"].as_i64() != Some(n) {
+            return Err(format!("audit line {n} has seq {}", v["seq"]));
+        }
+        if v["prev"].as_str() != Some(prev.as_str()) {
+            return Err(format!("audit line {n} does not chain to the line before"));
+        }
+        last_action = v["action"].as_str().unwrap_or("").to_string();
+        prev = crate::package::sha256_hex(line.as_bytes());
+    }
+    if last_action != "audit.close" {
+        return Err("the audit log does not end with its closing line".into());
+    }
+    let (_, head) = trusted(files)?;
+    if prev != head {
+        return Err(format!("the chain ends at {prev}, the signature names {head}"));
+    }
+    Ok((Outcome::Pass, format!("{n} lines chained to the signed head {head}")))
+}
+
+#[derive(Default, Clone, Copy, PartialEq, Eq, Debug)]
+struct Count {
+    agree: u64,
+    oppose: u64,
+    abstain: u64,
+    present: u64,
+}
+
+fn count_of(v: &Value) -> Count {
+    Count {
+        agree: v["agree"].as_u64().unwrap_or(u64::MAX),
+        oppose: v["oppose"].as_u64().unwrap_or(u64::MAX),
+        abstain: v["abstain"].as_u64().unwrap_or(u64::MAX),
+        present: v["present"].as_u64().unwrap_or(u64::MAX),
+    }
+}
+
+/// Recounts `ballots.json` against `attendance.json` and compares with `results.json`, applying
+/// the same threshold functions the appliance uses.
+fn recount(files: &Files) -> Result<(Outcome, String), String> {
+    let results = json(files, "results.json")?;
+    let attendance = json(files, "attendance.json")?;
+    let ballots = json(files, "ballots.json")?;
+    let s = &results["session"];
+    let counted_present = s["recused_count_as_present"].as_bool().ok_or("results.json: no recused_count_as_present")?;
+    let ratio = Ratio::parse(s["committee_pass_ratio"].as_str().unwrap_or(""))
+        .ok_or("results.json: bad committee_pass_ratio")?;
+    let rule =
+        GroupRule::parse(s["group_pass_rule"].as_str().unwrap_or("")).ok_or("results.json: bad group_pass_rule")?;
+    type Key = (String, String, i64);
+    let key = |v: &Value| -> Key {
+        (
+            v["stage"].as_str().unwrap_or("").into(),
+            v["scope"].as_str().unwrap_or("").into(),
+            v["round"].as_i64().unwrap_or(0),
+        )
+    };
+    let mut present: HashMap<Key, HashSet<String>> = HashMap::new();
+    for r in attendance["rounds"].as_array().ok_or("attendance.json: no rounds")? {
+        let voters = r["present"].as_array().ok_or("attendance.json: round without present")?;
+        present.insert(key(r), voters.iter().filter_map(|v| v.as_str().map(String::from)).collect());
+    }
+    let recused: HashSet<(String, String)> = attendance["recusals"]
+        .as_array()
+        .ok_or("attendance.json: no recusals")?
+        .iter()
+        .map(|r| (r["expert"].as_str().unwrap_or("").to_string(), r["applicant"].as_str().unwrap_or("").to_string()))
+        .collect();
+    let mut counts: HashMap<(Key, String), Count> = HashMap::new();
+    let all = ballots["ballots"].as_array().ok_or("ballots.json: no ballots")?;
+    for b in all {
+        let c = counts.entry((key(b), b["applicant"].as_str().unwrap_or("").to_string())).or_default();
+        match b["choice"].as_str() {
+            Some("agree") => c.agree += 1,
+            Some("oppose") => c.oppose += 1,
+            Some("abstain") => c.abstain += 1,
+            other => return Err(format!("ballots.json: unknown choice {other:?}")),
+        }
+    }
+    let mut used = 0usize;
+    // (stage, applicant) → (round, recount) of the latest closed round holding the applicant.
+    let mut latest: HashMap<(String, String), (i64, Count)> = HashMap::new();
+    let mut rounds: Vec<&Value> = results["rounds"].as_array().ok_or("results.json: no rounds")?.iter().collect();
+    rounds.sort_by_key(|r| r["round"].as_i64());
+    for r in rounds {
+        if r["status"] != "closed" {
+            continue;
+        }
+        let k = key(r);
+        let voters = present.get(&k).ok_or(format!("attendance.json lacks {k:?}"))?;
+        for a in r["applicants"].as_array().ok_or("results.json: round without applicants")? {
+            let a = a.as_str().unwrap_or("").to_string();
+            let rec = voters.iter().filter(|v| recused.contains(&((*v).clone(), a.clone()))).count() as u64;
+            let mut c = counts.get(&(k.clone(), a.clone())).copied().unwrap_or_default();
+            let cast = c.agree + c.oppose + c.abstain;
+            if cast > voters.len() as u64 - rec {
+                return Err(format!("{k:?} {a}: {cast} ballots for {} eligible voters", voters.len() as u64 - rec));
+            }
+            used += cast as usize;
+            c.present = voters.len() as u64 - if counted_present { 0 } else { rec };
+            let stated = r["tallies"]
+                .as_array()
+                .and_then(|t| t.iter().find(|t| t["applicant"] == a.as_str()))
+                .ok_or(format!("results.json: round {k:?} has no tally for {a}"))?;
+            if count_of(stated) != c {
+                return Err(format!("{k:?} {a}: results.json says {:?}, the ballots give {c:?}", count_of(stated)));
+            }
+            latest.insert((k.0.clone(), a.clone()), (k.2, c));
+        }
+    }
+    if used != all.len() {
+        return Err(format!("{} ballots belong to no closed round", all.len() - used));
+    }
+    let mut decided = 0;
+    for a in results["applicants"].as_array().ok_or("results.json: no applicants")? {
+        let code = a["code"].as_str().unwrap_or("").to_string();
+        let g = &a["group_result"];
+        let group_ok = if a["group"].is_null() {
+            true
+        } else {
+            let (round, c) =
+                latest.get(&("group".into(), code.clone())).ok_or(format!("{code}: no closed group round"))?;
+            if g["round"].as_i64() != Some(*round) || count_of(g) != *c {
+                return Err(format!("{code}: the group result differs from the recount"));
+            }
+            let computed = crate::review::group_passes(rule, c.agree, c.present);
+            if g["computed_passed"].as_bool() != Some(computed) {
+                return Err(format!("{code}: the group's rule gives {computed}, results.json says otherwise"));
+            }
+            let passed = g["passed"].as_bool().ok_or(format!("{code}: no group decision"))?;
+            if passed != computed && g["override_reason"].as_str().unwrap_or("").trim().is_empty() {
+                return Err(format!("{code}: the group decision differs from its rule without a reason"));
+            }
+            passed
+        };
+        let cm = &a["committee_result"];
+        let committee_ok = match latest.get(&("committee".into(), code.clone())) {
+            None if cm.is_null() => None,
+            None => return Err(format!("{code}: a committee result without a closed committee round")),
+            Some((round, c)) => {
+                let needed = (c.present * ratio.p as u64).div_ceil(ratio.q as u64);
+                let passed = ratio.reached(c.agree, c.present);
+                if cm["round"].as_i64() != Some(*round)
+                    || count_of(cm) != *c
+                    || cm["needed"].as_u64() != Some(needed)
+                    || cm["passed"].as_bool() != Some(passed)
+                {
+                    return Err(format!("{code}: the committee result differs from the recount"));
+                }
+                Some(passed)
+            }
+        };
+        let outcome = match (group_ok, committee_ok) {
+            (false, _) => "failed_group",
+            (true, Some(true)) => "passed",
+            _ => "failed_committee",
+        };
+        if a["outcome"].as_str() != Some(outcome) {
+            return Err(format!("{code}: outcome {} but the recount gives {outcome}", a["outcome"]));
+        }
+        decided += 1;
+    }
+    Ok((Outcome::Pass, format!("{} ballots recounted; {decided} applicants' tallies and outcomes agree", all.len())))
+}
+
+fn key_pin(files: &Files, pinned: Option<&PublicKey>) -> Result<(Outcome, String), String> {
+    let pk = manifest_key(files)?;
+    match pinned {
+        None => Ok((
+            Outcome::Warn,
+            format!(
+                "key {} NOT PINNED: pass --pubkey with the key the office recorded before the meeting",
+                super::key::key_id(&pk)
+            ),
+        )),
+        Some(p) if p.to_bytes() == pk.to_bytes() => {
+            Ok((Outcome::Pass, format!("the bundle's key {} is the pinned key", super::key::key_id(&pk))))
+        }
+        Some(p) => {
+            Err(format!("signed by key {}, but the pinned key is {}", super::key::key_id(&pk), super::key::key_id(p)))
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! The signed result bundle: written at the report, verified offline by `pingshen verify` and by
+//! the standard tools, and every kind of tampering caught by the right check.
+
+use crate::committee::play_example_to_report;
+use crate::common::*;
+use crate::review::Venue;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+fn verify(bundle: &Path, pubkey: Option<&Path>) -> (i32, String) {
+    let mut args = vec!["verify".to_string(), bundle.display().to_string()];
+    if let Some(k) = pubkey {
+        args.push("--pubkey".into());
+        args.push(k.display().to_string());
+    }
+    let (code, out, err) = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    (code, format!("{out}{err}"))
+}
+
+/// The check that failed, from verify's output.
+fn failed_check(out: &str) -> Option<String> {
+    out.lines().find_map(|l| l.strip_prefix("[FAIL] ")).map(|l| l.split(':').next().unwrap().to_string())
+}
+
+fn unzip(path: &Path) -> BTreeMap<String, Vec<u8>> {
+    pingshen::bundle::verify::read_bundle(path).unwrap()
+}
+
+fn write_dir(dir: &Path, files: &BTreeMap<String, Vec<u8>>) {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).unwrap();
+    for (n, b) in files {
+        std::fs::write(dir.join(n), b).unwrap();
+    }
+}
+
+/// Recomputes SHA256SUMS and the manifest after an edit; re-signs only if asked (with the
+/// appliance's own key, to reach the checks behind the signature).
+fn reseal(files: &mut BTreeMap<String, Vec<u8>>, sign_with: Option<&Path>) {
+    let sha = |b: &[u8]| pingshen::package::sha256_hex(b);
+    let mut m: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    for f in m["files"].as_array_mut().unwrap() {
+        let b = &files[f["path"].as_str().unwrap()];
+        f["size"] = serde_json::json!(b.len());
+        f["sha256"] = serde_json::json!(sha(b));
+    }
+    let audit = String::from_utf8(files["audit.jsonl"].clone()).unwrap();
+    let head = sha(audit.lines().last().unwrap().as_bytes());
+    m["audit_head"] = serde_json::json!(head);
+    files.insert("manifest.json".into(), serde_json::to_vec_pretty(&m).unwrap());
+    let mut sums = String::new();
+    for (n, b) in files.iter().filter(|(n, _)| !n.starts_with("SHA256SUMS")) {
+        sums.push_str(&format!("{}  {n}\n", sha(b)));
+    }
+    files.insert("SHA256SUMS".into(), sums.clone().into_bytes());
+    if let Some(data) = sign_with {
+        let key = pingshen::bundle::key::load(data).unwrap().unwrap();
+        let trusted = pingshen::bundle::trusted_comment(m["session_id"].as_str().unwrap(), &head);
+        let sig = minisign::sign(Some(&key.pk), &key.sk, std::io::Cursor::new(sums), Some(&trusted), None).unwrap();
+        files.insert("SHA256SUMS.minisig".into(), sig.into_string().into_bytes());
+    }
+}
+
+fn flip(b: &mut [u8], at: usize) {
+    b[at] ^= 0x01;
+}
+
+#[test]
+fn the_report_writes_a_bundle_that_verifies_and_tampering_is_caught() {
+    let v = Venue::new(&example_json());
+    play_example_to_report(&v);
+    let data = v.s.data.clone();
+    let zip = data.join("2026-HN-ZXXJS-01-result.zip");
+    assert!(zip.exists(), "the report wrote the bundle");
+    let pubfile = data.join("appliance.pub");
+    let page = v.login("E102").get("/committee/report").text();
+    assert!(page.contains("2026-HN-ZXXJS-01-result.zip"), "the report page tells where the bundle is");
+    // The admin downloads the same file.
+    let dl = v.admin.get("/admin/bundle");
+    assert_eq!(dl.status, 200);
+    assert_eq!(dl.bytes, std::fs::read(&zip).unwrap());
+
+    let (code, out) = verify(&zip, Some(&pubfile));
+    assert_eq!(code, 0, "{out}");
+    for name in ["signature", "files", "hashes", "audit chain", "recount", "key"] {
+        assert!(out.contains(&format!("[OK  ] {name}:")), "{name} not reported OK:\n{out}");
+    }
+    let (code, out) = verify(&zip, None);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("[WARN] key:") && out.contains("NOT PINNED"), "{out}");
+
+    // The results are what was played: A0002 failed its group, the rest passed the committee.
+    let files = unzip(&zip);
+    let results: serde_json::Value = serde_json::from_slice(&files["results.json"]).unwrap();
+    let outcome = |code: &str| {
+        results["applicants"].as_array().unwrap().iter().find(|a| a["code"] == code).unwrap()["outcome"].clone()
+    };
+    assert_eq!(outcome("A0001"), "passed");
+    assert_eq!(outcome("A0002"), "failed_group");
+    assert_eq!(outcome("A0004"), "failed_committee");
+    // ballots.json cannot be joined to voters: no voter field and no time.
+    let ballots = String::from_utf8(files["ballots.json"].clone()).unwrap();
+    for forbidden in ["voter", "E00", "E10", "_at", "time", "20"] {
+        assert!(!ballots.contains(forbidden), "ballots.json contains {forbidden:?}");
+    }
+    let report = String::from_utf8(files["report.html"].clone()).unwrap();
+    assert!(report.contains("会议记录") && !report.contains("href=\"/static"), "self-contained report");
+
+    // Debian's tools agree: minisign -Vm SHA256SUMS -P KEY && sha256sum -c SHA256SUMS.
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain");
+    write_dir(&plain, &files);
+    let key_b64 = pingshen::bundle::key::load(&data).unwrap().unwrap().public_base64();
+    match std::process::Command::new("minisign")
+        .current_dir(&plain)
+        .args(["-Vm", "SHA256SUMS", "-P", &key_b64])
+        .output()
+    {
+        Ok(o) => assert!(o.status.success(), "minisign: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("minisign missing under CI"),
+        Err(_) => eprintln!("SKIP minisign check: apt-get install minisign"),
+    }
+    let o = std::process::Command::new("sha256sum").current_dir(&plain).args(["-c", "SHA256SUMS"]).output().unwrap();
+    assert!(o.status.success(), "sha256sum -c: {}", String::from_utf8_lossy(&o.stdout));
+
+    let check = |files: &BTreeMap<String, Vec<u8>>, pubkey: Option<&Path>| -> Option<String> {
+        let d = dir.path().join("t");
+        write_dir(&d, files);
+        let (code, out) = verify(&d, pubkey);
+        assert_ne!(code, 0, "tampering passed:\n{out}");
+        failed_check(&out)
+    };
+    // One byte flipped in each file: the right check fails.
+    for (name, expected) in [
+        ("SHA256SUMS", "signature"),
+        ("SHA256SUMS.minisig", "signature"),
+        ("manifest.json", "hashes"),
+        ("attendance.json", "hashes"),
+        ("audit.jsonl", "hashes"),
+        ("ballots.json", "hashes"),
+        ("report.html", "hashes"),
+        ("results.json", "hashes"),
+        ("results.xlsx", "hashes"),
+    ] {
+        let mut t = files.clone();
+        let b = t.get_mut(name).unwrap();
+        let at = match name {
+            // A byte inside the signature itself (line 2 of the minisig file).
+            "SHA256SUMS.minisig" => b.iter().position(|c| *c == b'\n').unwrap() + 10,
+            // A byte of the creation time, not of the key the signature check reads.
+            "manifest.json" => String::from_utf8_lossy(b).find("\"created_at\"").unwrap() + 20,
+            _ => b.len() / 2,
+        };
+        flip(b, at);
+        assert_eq!(check(&t, Some(&pubfile)).as_deref(), Some(expected), "flipping a byte of {name}");
+    }
+    // A file removed, a file added.
+    let mut t = files.clone();
+    t.remove("ballots.json");
+    assert_eq!(check(&t, Some(&pubfile)).as_deref(), Some("files"));
+    let mut t = files.clone();
+    t.insert("extra.txt".into(), b"hello".to_vec());
+    assert_eq!(check(&t, Some(&pubfile)).as_deref(), Some("files"));
+    // A tally edited, SHA256SUMS and the manifest recomputed, not re-signed.
+    let mut t = files.clone();
+    let edited = String::from_utf8(t["results.json"].clone()).unwrap().replacen("\"agree\": 5", "\"agree\": 4", 1);
+    assert_ne!(edited.as_bytes(), &t["results.json"][..]);
+    t.insert("results.json".into(), edited.into_bytes());
+    reseal(&mut t, None);
+    assert_eq!(check(&t, Some(&pubfile)).as_deref(), Some("signature"));
+    // Even re-signed with the real key (an insider), the recount and the chain catch edits.
+    let mut t = files.clone();
+    let mut b: serde_json::Value = serde_json::from_slice(&t["ballots.json"]).unwrap();
+    b["ballots"].as_array_mut().unwrap().remove(0);
+    t.insert("ballots.json".into(), serde_json::to_vec_pretty(&b).unwrap());
+    reseal(&mut t, Some(&data));
+    assert_eq!(check(&t, Some(&pubfile)).as_deref(), Some("recount"), "a ballot removed");
+    let mut t = files.clone();
+    let audit = String::from_utf8(t["audit.jsonl"].clone()).unwrap().replacen("\"login\"", "\"logon\"", 1);
+    t.insert("audit.jsonl".into(), audit.into_bytes());
+    reseal(&mut t, Some(&data));
+    assert_eq!(check(&t, Some(&pubfile)).as_deref(), Some("audit chain"), "an audit line edited");
+    // The right bundle with a different pinned key.
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    pingshen::bundle::key::load_or_create(&other).unwrap();
+    assert_eq!(check(&files, Some(&other.join("appliance.pub"))).as_deref(), Some("key"));
+}
+
+#[test]
+fn rebuilding_gives_identical_content_and_ballot_order_is_not_submission_order() {
+    let v = Venue::new(&example_json());
+    play_example_to_report(&v);
+    let out = |name: &str| -> PathBuf {
+        let p = v.s.data.join(name);
+        let (code, stdout, err) = run(&[
+            "bundle",
+            "--data",
+            v.s.data.to_str().unwrap(),
+            "--config",
+            v.s.config.to_str().unwrap(),
+            "--out",
+            p.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{stdout}{err}");
+        p
+    };
+    let a = unzip(&out("a.zip"));
+    let b = unzip(&out("b.zip"));
+    let first = unzip(&v.s.data.join("2026-HN-ZXXJS-01-result.zip"));
+    for (n, bytes) in &a {
+        if n != "SHA256SUMS.minisig" {
+            assert_eq!(bytes, &b[n], "{n} differs between two runs");
+            assert_eq!(bytes, &first[n], "{n} differs from the bundle written at the report");
+        }
+    }
+    let (code, out_text) = verify(&v.s.data.join("a.zip"), Some(&v.s.data.join("appliance.pub")));
+    assert_eq!(code, 0, "{out_text}");
+    // The order is a function of a seed drawn at the report: other seeds give other orders,
+    // and none follows the ballots' storage (random id) order or the submission order.
+    let conn = v.s.db();
+    let order = |seed: &str| -> Vec<serde_json::Value> {
+        pingshen::bundle::ballots_json(&conn, seed).unwrap()["ballots"].as_array().unwrap().clone()
+    };
+    let (x, y) = (order("seed-one"), order("seed-two"));
+    assert_eq!(x.len(), y.len());
+    assert!(x.len() >= 15, "{} ballots", x.len());
+    assert_ne!(x, y, "different seeds, different orders");
+    let mut sx: Vec<String> = x.iter().map(|v| v.to_string()).collect();
+    let mut sy: Vec<String> = y.iter().map(|v| v.to_string()).collect();
+    sx.sort();
+    sy.sort();
+    assert_eq!(sx, sy, "the same ballots");
+    // Submission order: group G01's ballots were cast before G02's and the committee's.
+    let stored: serde_json::Value = serde_json::from_slice(&a["ballots.json"]).unwrap();
+    let stages: Vec<String> =
+        stored["ballots"].as_array().unwrap().iter().map(|b| format!("{}{}", b["stage"], b["scope"])).collect();
+    let mut grouped = stages.clone();
+    grouped.sort_by_key(|s| (s.contains("committee"), s.contains("G02")));
+    assert_ne!(stages, grouped, "the bundle's order must not follow the order of submission");
+}
