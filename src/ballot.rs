@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     Group,
@@ -516,35 +516,39 @@ pub fn tally(conn: &Connection, vote_id: i64, recused_count_as_present: bool) ->
     }
     let voters = voters(conn, &v)?;
     let recused = recused_pairs(conn, vote_id)?;
+    // One pass over the round's ballots (not a query per applicant: rounds can hold thousands).
+    let mut counts: HashMap<String, (u64, u64, u64, Vec<String>)> = HashMap::new();
+    let mut st = conn.prepare_cached("SELECT applicant_code, choice, opinion FROM ballots WHERE vote_id = ?1")?;
+    let rows =
+        st.query_map([vote_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+    for row in rows {
+        let (a, c, op) = row?;
+        let e = counts.entry(a).or_default();
+        match Choice::parse(&c) {
+            Some(Choice::Agree) => e.0 += 1,
+            Some(Choice::Oppose) => e.1 += 1,
+            Some(Choice::Abstain) => e.2 += 1,
+            None => {}
+        }
+        if !op.trim().is_empty() {
+            e.3.push(op);
+        }
+    }
     let mut out = Vec::new();
     for a in applicants_of(conn, vote_id)? {
-        let mut t = Tally {
-            applicant_code: a.clone(),
-            agree: 0,
-            oppose: 0,
-            abstain: 0,
-            present: 0,
-            recused: 0,
-            opinions: vec![],
-        };
-        let mut st =
-            conn.prepare("SELECT choice, opinion FROM ballots WHERE vote_id = ?1 AND applicant_code = ?2 ORDER BY id")?;
-        let rows = st.query_map(params![vote_id, a], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        for row in rows {
-            let (c, op) = row?;
-            match Choice::parse(&c) {
-                Some(Choice::Agree) => t.agree += 1,
-                Some(Choice::Oppose) => t.oppose += 1,
-                Some(Choice::Abstain) => t.abstain += 1,
-                None => {}
-            }
-            if !op.trim().is_empty() {
-                t.opinions.push(op);
-            }
-        }
-        t.recused = voters.iter().filter(|c| recused.contains(&((*c).clone(), a.clone()))).count() as u64;
-        t.present = voters.len() as u64 - if recused_count_as_present { 0 } else { t.recused };
-        out.push(t);
+        let (agree, oppose, abstain, mut opinions) = counts.remove(&a).unwrap_or_default();
+        // Sorted text: an order that says nothing about who wrote what, or when.
+        opinions.sort();
+        let rec = voters.iter().filter(|c| recused.contains(&((*c).clone(), a.clone()))).count() as u64;
+        out.push(Tally {
+            present: voters.len() as u64 - if recused_count_as_present { 0 } else { rec },
+            applicant_code: a,
+            agree,
+            oppose,
+            abstain,
+            recused: rec,
+            opinions,
+        });
     }
     Ok(out)
 }

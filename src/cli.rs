@@ -356,7 +356,13 @@ fn accounts_cmd(
         written.push(path);
         Ok(())
     };
-    let html = || crate::slips::slips_html(&templates, &session.name, &address, &slips, true).map_err(fail);
+    let page = crate::slips::SlipPage {
+        session_name: &session.name,
+        address: &address,
+        key_fingerprint: crate::bundle::key::load(&cfg.data_dir).map_err(fail)?.map(|k| k.fingerprint()),
+        standalone: true,
+    };
+    let html = || crate::slips::slips_html(&templates, &page, &slips).map_err(fail);
     match ext.as_str() {
         "html" | "htm" => write(out.clone(), html()?.into_bytes())?,
         "csv" => write(out.clone(), crate::slips::csv(&slips))?,

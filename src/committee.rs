@@ -204,40 +204,57 @@ pub struct Row {
 }
 
 /// The group's final tally and decision of an applicant (latest closed group round).
-fn group_results(conn: &Connection, session: &SessionView) -> Result<HashMap<String, GroupResult>> {
+/// Every group's deliberation rows, computed once for pages and printouts that need them all.
+pub type GroupDeliberations = Vec<(venue::GroupView, Vec<review::DelibRow>)>;
+
+pub fn all_deliberations(conn: &Connection, session: &SessionView) -> Result<GroupDeliberations> {
+    venue::groups(conn)?
+        .into_iter()
+        .map(|g| {
+            let rows = review::deliberation(conn, &g.code, session)?;
+            Ok((g, rows))
+        })
+        .collect()
+}
+
+/// The group's final tally and decision per applicant (latest closed group round).
+fn group_results(groups: &GroupDeliberations) -> HashMap<String, GroupResult> {
     let mut out = HashMap::new();
-    for g in venue::groups(conn)? {
-        for r in review::deliberation(conn, &g.code, session)? {
-            if let (Some(t), Some(passed)) = (&r.tally, r.passed) {
-                out.insert(
-                    r.applicant.code.clone(),
-                    GroupResult {
-                        agree: t.agree,
-                        oppose: t.oppose,
-                        abstain: t.abstain,
-                        present: t.present,
-                        passed,
-                        evaluation: r.evaluation.clone(),
-                        opinion: r.opinion.clone(),
-                    },
-                );
-            }
+    for r in groups.iter().flat_map(|(_, rows)| rows) {
+        if let (Some(t), Some(passed)) = (&r.tally, r.passed) {
+            out.insert(
+                r.applicant.code.clone(),
+                GroupResult {
+                    agree: t.agree,
+                    oppose: t.oppose,
+                    abstain: t.abstain,
+                    present: t.present,
+                    passed,
+                    evaluation: r.evaluation.clone(),
+                    opinion: r.opinion.clone(),
+                },
+            );
         }
     }
-    Ok(out)
+    out
 }
 
 /// Everything the committee pages show, per applicant before the committee: the group's
 /// result, the committee's latest closed tally, votes needed and the computed outcome.
 pub fn rows(conn: &Connection, session: &SessionView) -> Result<Vec<Row>> {
+    rows_with(conn, session, &all_deliberations(conn, session)?)
+}
+
+/// `rows`, given the groups' deliberations already computed.
+pub fn rows_with(conn: &Connection, session: &SessionView, deliberations: &GroupDeliberations) -> Result<Vec<Row>> {
     let ratio = Ratio::parse(&session.committee_pass_ratio).unwrap_or(Ratio { p: 2, q: 3 });
     let scores = review::scores_display(conn, review::score_rule(session))?;
-    let groups = group_results(conn, session)?;
+    let groups = group_results(deliberations);
     let rounds = ballot::rounds(conn, Stage::Committee, SCOPE)?;
     let mut tallies: HashMap<i64, HashMap<String, Tally>> = HashMap::new();
-    let mut members: HashMap<i64, Vec<String>> = HashMap::new();
+    let mut members: HashMap<i64, std::collections::HashSet<String>> = HashMap::new();
     for r in &rounds {
-        members.insert(r.id, ballot::applicants_of(conn, r.id)?);
+        members.insert(r.id, ballot::applicants_of(conn, r.id)?.into_iter().collect());
         if r.status == Status::Closed {
             let t = ballot::tally(conn, r.id, session.recused_count_as_present)?;
             tallies.insert(r.id, t.into_iter().map(|t| (t.applicant_code.clone(), t)).collect());
@@ -249,9 +266,14 @@ pub fn rows(conn: &Connection, session: &SessionView) -> Result<Vec<Row>> {
         rows
     };
     let codes = committee_applicants(conn)?;
+    let mut all: HashMap<String, ApplicantRow> = venue::search_applicants(conn, None, None, 1, i64::MAX / 4)?
+        .rows
+        .into_iter()
+        .map(|a| (a.code.clone(), a))
+        .collect();
     let mut out = Vec::new();
     for code in codes {
-        let Some(detail) = venue::applicant(conn, &code)? else { continue };
+        let Some(applicant) = all.remove(&code) else { continue };
         let mut history = Vec::new();
         let mut latest = None;
         let mut pending = false;
@@ -280,7 +302,7 @@ pub fn rows(conn: &Connection, session: &SessionView) -> Result<Vec<Row>> {
         out.push(Row {
             score: scores.get(&code).cloned(),
             group: groups.get(&code).cloned(),
-            applicant: detail.row,
+            applicant,
             tally: latest,
             needed,
             passed: if pending { None } else { passed },

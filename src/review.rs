@@ -419,14 +419,24 @@ pub fn deliberation(conn: &Connection, group: &str, session: &SessionView) -> Re
     let scores = scores_display(conn, score_rule(session))?;
     let rounds = ballot::rounds(conn, Stage::Group, group)?;
     let mut tallies: HashMap<i64, HashMap<String, Tally>> = HashMap::new();
-    let mut members: HashMap<i64, Vec<String>> = HashMap::new();
+    let mut members: HashMap<i64, std::collections::HashSet<String>> = HashMap::new();
     for r in &rounds {
-        members.insert(r.id, ballot::applicants_of(conn, r.id)?);
+        members.insert(r.id, ballot::applicants_of(conn, r.id)?.into_iter().collect());
         if r.status == Status::Closed {
             let t = ballot::tally(conn, r.id, session.recused_count_as_present)?;
             tallies.insert(r.id, t.into_iter().map(|t| (t.applicant_code.clone(), t)).collect());
         }
     }
+    let mut decisions: HashMap<String, (bool, String, String, String)> = {
+        let mut st = conn.prepare_cached(
+            "SELECT d.applicant_code, d.passed, d.override_reason, d.evaluation, d.opinion FROM group_decisions d
+             JOIN applicants a ON a.code = d.applicant_code WHERE a.group_code = ?1",
+        )?;
+        let rows = st
+            .query_map([group], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))))?
+            .collect::<rusqlite::Result<_>>()?;
+        rows
+    };
     let mut out = Vec::new();
     for a in group_applicants(conn, group)? {
         let mut history = Vec::new();
@@ -453,13 +463,7 @@ pub fn deliberation(conn: &Connection, group: &str, session: &SessionView) -> Re
             });
         }
         let computed = latest.as_ref().map(|t| group_passes(rule, t.agree, t.present));
-        let saved: Option<(bool, String, String, String)> = conn
-            .query_row(
-                "SELECT passed, override_reason, evaluation, opinion FROM group_decisions WHERE applicant_code = ?1",
-                [&a.code],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?;
+        let saved = decisions.remove(&a.code);
         let (passed, override_reason, evaluation, opinion) = match saved {
             Some((p, r, e, o)) => (Some(p), r, e, o),
             None => (computed, String::new(), String::new(), String::new()),

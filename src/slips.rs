@@ -24,13 +24,17 @@ pub fn qr_svg(text: &str) -> String {
 
 /// The printable A4 page of slips, with download links for the CSV and xlsx lists embedded as
 /// data URIs: nothing with a password is stored or served twice.
-pub fn slips_html(
-    t: &Templates,
-    session_name: &str,
-    address: &str,
-    slips: &[Slip],
-    standalone: bool,
-) -> Result<String> {
+pub struct SlipPage<'a> {
+    pub session_name: &'a str,
+    pub address: &'a str,
+    /// The signing key's fingerprint, printed in each slip's footer.
+    pub key_fingerprint: Option<String>,
+    /// A file on its own (CLI): CSS inline, no links back into the console.
+    pub standalone: bool,
+}
+
+pub fn slips_html(t: &Templates, page: &SlipPage, slips: &[Slip]) -> Result<String> {
+    let (session_name, address, standalone) = (page.session_name, page.address, page.standalone);
     let csv = base64_encode(&csv(slips));
     let xlsx = base64_encode(&xlsx(slips)?);
     t.render(
@@ -43,6 +47,7 @@ pub fn slips_html(
             "csv_b64": csv,
             "xlsx_b64": xlsx,
             "standalone": standalone,
+            "fingerprint": page.key_fingerprint,
             "inline_css": if standalone {
                 crate::web::render::static_asset("slips.css").map(|(b, _)| String::from_utf8_lossy(&b).into_owned())
             } else {

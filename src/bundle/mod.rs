@@ -64,16 +64,31 @@ pub fn build(db: &Db, t: &Templates, key: &Key) -> Result<Bundle> {
         return Err(Error::conflict("评审结果尚未上报，不能生成结果包。"));
     };
     let close_seq: i64 = close_seq.parse().map_err(Error::internal)?;
-    let results = db.read(|c| results_json(c, &session))?;
-    let ballots = db.read(|c| ballots_json(c, &seed))?;
+    let tm = std::time::Instant::now();
+    // The groups' deliberations and the committee's rows, computed once for every file.
+    let (results, report_data) = db.read(|c| {
+        let groups = committee::all_deliberations(c, &session)?;
+        log::debug!("deliberations {:?}", tm.elapsed());
+        let rows = committee::rows_with(c, &session, &groups)?;
+        log::debug!("committee rows {:?}", tm.elapsed());
+        let results = results_json_with(c, &session, &groups, &rows)?;
+        log::debug!("results {:?}", tm.elapsed());
+        Ok((results, crate::web::minutes_data_with(c, &session, &groups, &rows, false)?))
+    })?;
+    log::debug!("results.json {:?}", tm.elapsed());
+    let ballots = db.read(|c| ballots_bytes(c, &seed))?;
+    log::debug!("ballots.json {:?}", tm.elapsed());
     let attendance = db.read(|c| attendance_json(c, &session))?;
     let (audit, head) = db.read(|c| audit_jsonl(c, close_seq))?;
+    log::debug!("attendance+audit {:?}", tm.elapsed());
     let xlsx = results_xlsx(&results)?;
-    let report = report_html(db, t, key, &head)?;
+    log::debug!("xlsx {:?}", tm.elapsed());
+    let report = report_html(report_data, t, key, &head)?;
+    log::debug!("report.html {:?}", tm.elapsed());
     let mut content: Vec<(String, Vec<u8>)> = vec![
         ("attendance.json".into(), pretty(&attendance)),
         ("audit.jsonl".into(), audit),
-        ("ballots.json".into(), pretty(&ballots)),
+        ("ballots.json".into(), ballots),
         ("report.html".into(), report.into_bytes()),
         ("results.json".into(), pretty(&results)),
         ("results.xlsx".into(), xlsx),
@@ -155,28 +170,44 @@ fn tally_json(t: &ballot::Tally) -> Value {
     json!({ "agree": t.agree, "oppose": t.oppose, "abstain": t.abstain, "present": t.present })
 }
 
-fn rounds_json(conn: &Connection, session: &venue::SessionView) -> Result<Vec<Value>> {
+/// Every round of both stages with its tallies, taken from the per-applicant histories the
+/// deliberation and committee rows already hold (no second count of the ballots).
+fn rounds_json(
+    conn: &Connection,
+    groups: &committee::GroupDeliberations,
+    committee_rows: &[committee::Row],
+) -> Result<Vec<Value>> {
+    let mut tallies: std::collections::HashMap<(Stage, String, i64), Vec<Value>> = std::collections::HashMap::new();
+    let histories = groups
+        .iter()
+        .flat_map(|(g, rows)| rows.iter().map(move |r| (Stage::Group, g.code.clone(), &r.applicant.code, &r.rounds)))
+        .chain(
+            committee_rows
+                .iter()
+                .map(|r| (Stage::Committee, committee::SCOPE.to_string(), &r.applicant.code, &r.rounds)),
+        );
+    for (stage, scope, code, rounds) in histories {
+        for h in rounds {
+            if let Some(t) = &h.tally {
+                let mut j = tally_json(t);
+                j["applicant"] = json!(code);
+                tallies.entry((stage, scope.clone(), h.round)).or_default().push(j);
+            }
+        }
+    }
     let mut out = Vec::new();
-    let mut scopes: Vec<(Stage, String)> = venue::groups(conn)?.into_iter().map(|g| (Stage::Group, g.code)).collect();
+    let mut scopes: Vec<(Stage, String)> = groups.iter().map(|(g, _)| (Stage::Group, g.code.clone())).collect();
     scopes.push((Stage::Committee, committee::SCOPE.to_string()));
     for (stage, scope) in scopes {
         for v in ballot::rounds(conn, stage, &scope)? {
-            let tallies: Vec<Value> = if v.status == ballot::Status::Closed {
-                ballot::tally(conn, v.id, session.recused_count_as_present)?
-                    .iter()
-                    .map(|t| {
-                        let mut j = tally_json(t);
-                        j["applicant"] = json!(t.applicant_code);
-                        j
-                    })
-                    .collect()
-            } else {
-                vec![]
-            };
+            let applicants = ballot::applicants_of(conn, v.id)?;
+            let mut t = tallies.remove(&(stage, scope.clone(), v.round)).unwrap_or_default();
+            let order: std::collections::HashMap<&String, usize> =
+                applicants.iter().enumerate().map(|(i, a)| (a, i)).collect();
+            t.sort_by_key(|x| x["applicant"].as_str().and_then(|a| order.get(&a.to_string()).copied()));
             out.push(json!({
                 "stage": stage.code(), "scope": scope, "round": v.round, "status": v.status, "reason": v.reason,
-                "opened_at": v.opened_at, "closed_at": v.closed_at,
-                "applicants": ballot::applicants_of(conn, v.id)?, "tallies": tallies,
+                "opened_at": v.opened_at, "closed_at": v.closed_at, "applicants": applicants, "tallies": t,
             }));
         }
     }
@@ -184,18 +215,24 @@ fn rounds_json(conn: &Connection, session: &venue::SessionView) -> Result<Vec<Va
 }
 
 pub fn results_json(conn: &Connection, session: &venue::SessionView) -> Result<Value> {
+    let groups = committee::all_deliberations(conn, session)?;
+    let rows = committee::rows_with(conn, session, &groups)?;
+    results_json_with(conn, session, &groups, &rows)
+}
+
+fn results_json_with(
+    conn: &Connection,
+    session: &venue::SessionView,
+    groups: &committee::GroupDeliberations,
+    committee_rows: &[committee::Row],
+) -> Result<Value> {
     let ratio = Ratio::parse(&session.committee_pass_ratio).unwrap_or(Ratio { p: 2, q: 3 });
-    let committee_rows = committee::rows(conn, session)?;
-    let mut group_rows = std::collections::HashMap::new();
-    for g in venue::groups(conn)? {
-        for r in review::deliberation(conn, &g.code, session)? {
-            group_rows.insert(r.applicant.code.clone(), r);
-        }
-    }
+    let group_rows: std::collections::HashMap<&str, &review::DelibRow> =
+        groups.iter().flat_map(|(_, d)| d).map(|r| (r.applicant.code.as_str(), r)).collect();
     let scores = review::scores_display(conn, review::score_rule(session))?;
     let mut applicants = Vec::new();
     for a in venue::search_applicants(conn, None, None, 1, i64::MAX / 4)?.rows {
-        let g = group_rows.get(&a.code);
+        let g = group_rows.get(a.code.as_str()).copied();
         let group = g.and_then(|r| {
             r.tally.as_ref().map(|t| {
                 json!({
@@ -254,28 +291,53 @@ pub fn results_json(conn: &Connection, session: &venue::SessionView) -> Result<V
         "quorum": { "members": q.members, "present": q.present, "needed": q.needed, "reached": q.reached },
         "attendance": attendance,
         "applicants": applicants,
-        "rounds": rounds_json(conn, session)?,
+        "rounds": rounds_json(conn, groups, committee_rows)?,
     }))
 }
 
+#[derive(serde::Serialize)]
+struct BallotOut {
+    stage: String,
+    scope: String,
+    round: i64,
+    applicant: String,
+    choice: String,
+}
+
 /// Every submitted ballot with no voter and no time, ordered by SHA-256(seed ‖ id): the seed is
-/// drawn once at the report, so the order is fixed but unrelated to submission.
-pub fn ballots_json(conn: &Connection, seed: &str) -> Result<Value> {
+/// drawn once at the report, so the order is fixed but unrelated to submission. Written one
+/// ballot per line (hundreds of thousands of them build no JSON tree).
+pub fn ballots_bytes(conn: &Connection, seed: &str) -> Result<Vec<u8>> {
     let mut st = conn.prepare(
         "SELECT b.id, v.stage, v.scope, v.round, b.applicant_code, b.choice FROM ballots b JOIN votes v ON v.id = b.vote_id",
     )?;
-    let mut rows: Vec<(String, Value)> = st
+    let mut rows: Vec<([u8; 32], BallotOut)> = st
         .query_map([], |r| {
             let id: String = r.get(0)?;
+            let mut h = <sha2::Sha256 as sha2::Digest>::new();
+            sha2::Digest::update(&mut h, seed.as_bytes());
+            sha2::Digest::update(&mut h, id.as_bytes());
             Ok((
-                crate::package::sha256_hex(format!("{seed}{id}").as_bytes()),
-                json!({ "stage": r.get::<_, String>(1)?, "scope": r.get::<_, String>(2)?, "round": r.get::<_, i64>(3)?,
-                        "applicant": r.get::<_, String>(4)?, "choice": r.get::<_, String>(5)? }),
+                sha2::Digest::finalize(h).into(),
+                BallotOut {
+                    stage: r.get(1)?,
+                    scope: r.get(2)?,
+                    round: r.get(3)?,
+                    applicant: r.get(4)?,
+                    choice: r.get(5)?,
+                },
             ))
         })?
         .collect::<rusqlite::Result<_>>()?;
-    rows.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(json!({ "format": "pingshen-ballots/1", "ballots": rows.into_iter().map(|(_, v)| v).collect::<Vec<_>>() }))
+    rows.sort_unstable_by_key(|r| r.0);
+    let mut out = Vec::with_capacity(rows.len() * 80 + 64);
+    out.extend_from_slice(b"{\"format\":\"pingshen-ballots/1\",\"ballots\":[");
+    for (i, (_, b)) in rows.iter().enumerate() {
+        out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+        serde_json::to_writer(&mut out, b).map_err(Error::internal)?;
+    }
+    out.extend_from_slice(b"\n]}\n");
+    Ok(out)
 }
 
 pub fn attendance_json(conn: &Connection, session: &venue::SessionView) -> Result<Value> {
@@ -430,8 +492,7 @@ fn results_xlsx(results: &Value) -> Result<Vec<u8>> {
     wb.save_to_buffer().map_err(e)
 }
 
-fn report_html(db: &Db, t: &Templates, key: &Key, head: &str) -> Result<String> {
-    let mut data = crate::web::minutes_data(db)?;
+fn report_html(mut data: Value, t: &Templates, key: &Key, head: &str) -> Result<String> {
     data["standalone"] = json!(true);
     data["inline_css"] =
         json!(crate::web::render::static_asset("app.css").map(|(b, _)| String::from_utf8_lossy(&b).into_owned()));

@@ -246,7 +246,20 @@ fn count_of(v: &Value) -> Count {
 fn recount(files: &Files) -> Result<(Outcome, String), String> {
     let results = json(files, "results.json")?;
     let attendance = json(files, "attendance.json")?;
-    let ballots = json(files, "ballots.json")?;
+    #[derive(serde::Deserialize)]
+    struct BallotIn {
+        stage: String,
+        scope: String,
+        round: i64,
+        applicant: String,
+        choice: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Ballots {
+        ballots: Vec<BallotIn>,
+    }
+    let ballots: Ballots = serde_json::from_slice(files.get("ballots.json").ok_or("ballots.json missing")?)
+        .map_err(|e| format!("ballots.json is not a ballot list: {e}"))?;
     let s = &results["session"];
     let counted_present = s["recused_count_as_present"].as_bool().ok_or("results.json: no recused_count_as_present")?;
     let ratio = Ratio::parse(s["committee_pass_ratio"].as_str().unwrap_or(""))
@@ -273,13 +286,14 @@ fn recount(files: &Files) -> Result<(Outcome, String), String> {
         .map(|r| (r["expert"].as_str().unwrap_or("").to_string(), r["applicant"].as_str().unwrap_or("").to_string()))
         .collect();
     let mut counts: HashMap<(Key, String), Count> = HashMap::new();
-    let all = ballots["ballots"].as_array().ok_or("ballots.json: no ballots")?;
+    let all = &ballots.ballots;
     for b in all {
-        let c = counts.entry((key(b), b["applicant"].as_str().unwrap_or("").to_string())).or_default();
-        match b["choice"].as_str() {
-            Some("agree") => c.agree += 1,
-            Some("oppose") => c.oppose += 1,
-            Some("abstain") => c.abstain += 1,
+        let k = ((b.stage.clone(), b.scope.clone(), b.round), b.applicant.clone());
+        let c = counts.entry(k).or_default();
+        match b.choice.as_str() {
+            "agree" => c.agree += 1,
+            "oppose" => c.oppose += 1,
+            "abstain" => c.abstain += 1,
             other => return Err(format!("ballots.json: unknown choice {other:?}")),
         }
     }
@@ -294,6 +308,12 @@ fn recount(files: &Files) -> Result<(Outcome, String), String> {
         }
         let k = key(r);
         let voters = present.get(&k).ok_or(format!("attendance.json lacks {k:?}"))?;
+        let stated_by: HashMap<&str, &Value> = r["tallies"]
+            .as_array()
+            .ok_or("results.json: round without tallies")?
+            .iter()
+            .filter_map(|t| t["applicant"].as_str().map(|a| (a, t)))
+            .collect();
         for a in r["applicants"].as_array().ok_or("results.json: round without applicants")? {
             let a = a.as_str().unwrap_or("").to_string();
             let rec = voters.iter().filter(|v| recused.contains(&((*v).clone(), a.clone()))).count() as u64;
@@ -304,10 +324,7 @@ fn recount(files: &Files) -> Result<(Outcome, String), String> {
             }
             used += cast as usize;
             c.present = voters.len() as u64 - if counted_present { 0 } else { rec };
-            let stated = r["tallies"]
-                .as_array()
-                .and_then(|t| t.iter().find(|t| t["applicant"] == a.as_str()))
-                .ok_or(format!("results.json: round {k:?} has no tally for {a}"))?;
+            let stated = stated_by.get(a.as_str()).ok_or(format!("results.json: round {k:?} has no tally for {a}"))?;
             if count_of(stated) != c {
                 return Err(format!("{k:?} {a}: results.json says {:?}, the ballots give {c:?}", count_of(stated)));
             }

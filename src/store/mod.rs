@@ -100,6 +100,8 @@ fn open_conn(path: &Path, create: bool) -> Result<Connection> {
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // Deleted drafts must not linger in free pages where a file reader could find them.
     conn.pragma_update(None, "secure_delete", "ON")?;
+    // A bigger page cache than SQLite's 2 MB default: pages of a 10,000-applicant session fit.
+    conn.pragma_update(None, "cache_size", -32000)?;
     Ok(conn)
 }
 

@@ -182,7 +182,13 @@ fn experts(app: &App, ctx: &Ctx, reveal: Option<&str>) -> Result<Response> {
 
 fn slips_page(app: &App, slips: Vec<accounts::Slip>) -> Result<Response> {
     let name = app.db.read(venue::session)?.map(|s| s.name).unwrap_or_default();
-    let html = crate::slips::slips_html(&app.t, &name, &app.primary_address(), &slips, false)?;
+    let page = crate::slips::SlipPage {
+        session_name: &name,
+        address: &app.primary_address(),
+        key_fingerprint: crate::bundle::key::load(&app.data_dir)?.map(|k| k.fingerprint()),
+        standalone: false,
+    };
+    let html = crate::slips::slips_html(&app.t, &page, &slips)?;
     Ok(Response::html(html))
 }
 

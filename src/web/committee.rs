@@ -240,52 +240,63 @@ fn report_page(app: &App, ctx: &Ctx, error: Option<String>) -> Result<Response> 
 pub fn record(db: &crate::store::Db) -> Result<serde_json::Value> {
     let s = db.read(venue::session)?.ok_or_else(Error::not_found)?;
     db.read(|c| {
-        let rows = committee::rows(c, &s)?;
-        let groups = venue::groups(c)?;
-        let mut group_rows = Vec::new();
-        for g in &groups {
-            group_rows.push(json!({
-                "group": g,
-                "rows": crate::review::deliberation(c, &g.code, &s)?,
-                "rounds": ballot::rounds(c, ballot::Stage::Group, &g.code)?,
-                "submitted": crate::review::submitted(c, &g.code)?,
-            }));
-        }
-        let committee_rounds = ballot::rounds(c, ballot::Stage::Committee, committee::SCOPE)?;
-        let mut round_voters = Vec::new();
-        for v in &committee_rounds {
-            let voters = ballot::voters(c, v)?;
-            let names: Vec<String> = voters
-                .iter()
-                .map(|code| c.query_row("SELECT name FROM experts WHERE code = ?1", [code], |r| r.get(0)))
-                .collect::<rusqlite::Result<_>>()?;
-            round_voters.push(json!({ "round": v, "present": names }));
-        }
-        let all_applicants = venue::search_applicants(c, None, None, 1, 1_000_000)?.rows;
-        let in_committee: Vec<String> = rows.iter().map(|r| r.applicant.code.clone()).collect();
-        let summary: Vec<_> = all_applicants
-            .iter()
-            .map(|a| {
-                let g = group_rows
-                    .iter()
-                    .flat_map(|gr| gr["rows"].as_array().cloned().unwrap_or_default())
-                    .find(|r| r["applicant"]["code"] == a.code.as_str());
-                let cm = rows.iter().find(|r| r.applicant.code == a.code);
-                json!({ "a": a, "group": g, "committee": cm, "reached_committee": in_committee.contains(&a.code) })
-            })
-            .collect();
-        Ok(json!({
-            "rows": rows,
-            "groups": group_rows,
-            "committee_rounds": round_voters,
-            "attendance": committee::attendance(c)?,
-            "quorum": committee::quorum(c, &s)?,
-            "reported": committee::reported(c)?,
-            "summary": summary,
-            "chart": committee::bars_svg(&committee::bars(&rows)),
-            "s": s,
-        }))
+        let groups = committee::all_deliberations(c, &s)?;
+        let rows = committee::rows_with(c, &s, &groups)?;
+        record_with(c, &s, &groups, &rows, true)
     })
+}
+
+/// `record` from the groups' deliberations and the committee rows already computed.
+pub fn record_with(
+    c: &rusqlite::Connection,
+    s: &SessionView,
+    groups: &committee::GroupDeliberations,
+    rows: &[committee::Row],
+    with_summary: bool,
+) -> Result<serde_json::Value> {
+    let mut group_rows = Vec::new();
+    for (g, delib) in groups {
+        group_rows.push(json!({
+            "group": g,
+            "rows": delib,
+            "rounds": ballot::rounds(c, ballot::Stage::Group, &g.code)?,
+            "submitted": crate::review::submitted(c, &g.code)?,
+        }));
+    }
+    let committee_rounds = ballot::rounds(c, ballot::Stage::Committee, committee::SCOPE)?;
+    let mut round_voters = Vec::new();
+    for v in &committee_rounds {
+        let voters = ballot::voters(c, v)?;
+        let names: Vec<String> = voters
+            .iter()
+            .map(|code| c.query_row("SELECT name FROM experts WHERE code = ?1", [code], |r| r.get(0)))
+            .collect::<rusqlite::Result<_>>()?;
+        round_voters.push(json!({ "round": v, "present": names }));
+    }
+    let all_applicants =
+        if with_summary { venue::search_applicants(c, None, None, 1, i64::MAX / 4)?.rows } else { vec![] };
+    let in_committee: std::collections::HashMap<&str, &committee::Row> =
+        rows.iter().map(|r| (r.applicant.code.as_str(), r)).collect();
+    let group_by_code: std::collections::HashMap<&str, &crate::review::DelibRow> =
+        groups.iter().flat_map(|(_, d)| d).map(|r| (r.applicant.code.as_str(), r)).collect();
+    let summary: Vec<_> = all_applicants
+        .iter()
+        .map(|a| {
+            let cm = in_committee.get(a.code.as_str());
+            json!({ "a": a, "group": group_by_code.get(a.code.as_str()), "committee": cm, "reached_committee": cm.is_some() })
+        })
+        .collect();
+    Ok(json!({
+        "rows": rows,
+        "groups": group_rows,
+        "committee_rounds": round_voters,
+        "attendance": committee::attendance(c)?,
+        "quorum": committee::quorum(c, s)?,
+        "reported": committee::reported(c)?,
+        "summary": summary,
+        "chart": committee::bars_svg(&committee::bars(rows)),
+        "s": s,
+    }))
 }
 
 fn printout(app: &App, ctx: &Ctx, template: &str, title: &str, req: &Request) -> Result<Response> {

@@ -4,7 +4,7 @@
 mod admin;
 mod auth;
 mod committee;
-pub use committee::record as minutes_data;
+pub use committee::{record as minutes_data, record_with as minutes_data_with};
 pub mod http;
 pub mod menu;
 mod pages;

@@ -220,7 +220,8 @@ fn rebuilding_gives_identical_content_and_ballot_order_is_not_submission_order()
     // and none follows the ballots' storage (random id) order or the submission order.
     let conn = v.s.db();
     let order = |seed: &str| -> Vec<serde_json::Value> {
-        pingshen::bundle::ballots_json(&conn, seed).unwrap()["ballots"].as_array().unwrap().clone()
+        let bytes = pingshen::bundle::ballots_bytes(&conn, seed).unwrap();
+        serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()["ballots"].as_array().unwrap().clone()
     };
     let (x, y) = (order("seed-one"), order("seed-two"));
     assert_eq!(x.len(), y.len());
