@@ -29,6 +29,7 @@ fn generated_slips_carry_credentials_that_log_in() {
     let creds = slip_credentials(&r.body);
     assert_eq!(creds.len(), 9, "one slip per person");
     assert!(r.body.contains("<svg"), "QR code on the slip");
+    assert!(r.body.contains("系统签名密钥指纹"), "the key fingerprint in each slip's footer");
     assert!(r.body.contains("data:text/csv;base64,"));
     for (name, user, pw) in &creds {
         assert_eq!(user.len(), 8);
