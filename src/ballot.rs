@@ -552,3 +552,92 @@ pub fn tally(conn: &Connection, vote_id: i64, recused_count_as_present: bool) ->
     }
     Ok(out)
 }
+
+/// One round as seen from one applicant: when it ran, why, and its tally once closed.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoundResult {
+    pub round: i64,
+    pub reason: String,
+    pub status_label: &'static str,
+    pub opened_at: Option<String>,
+    pub closed_at: Option<String>,
+    pub tally: Option<Tally>,
+}
+
+/// Every round an applicant was in (kept, never overwritten), the tally of the latest closed
+/// one (which decides), and whether a later round is still running.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct History {
+    pub rounds: Vec<RoundResult>,
+    pub latest: Option<Tally>,
+    pub pending: bool,
+}
+
+/// The histories of every applicant of a scope, counting each round's ballots once.
+pub fn histories(
+    conn: &Connection,
+    stage: Stage,
+    scope: &str,
+    recused_count_as_present: bool,
+) -> Result<HashMap<String, History>> {
+    let mut out: HashMap<String, History> = HashMap::new();
+    for r in rounds(conn, stage, scope)? {
+        let mut tallies: HashMap<String, Tally> = if r.status == Status::Closed {
+            tally(conn, r.id, recused_count_as_present)?.into_iter().map(|t| (t.applicant_code.clone(), t)).collect()
+        } else {
+            HashMap::new()
+        };
+        for a in applicants_of(conn, r.id)? {
+            let t = tallies.remove(&a);
+            let h = out.entry(a).or_default();
+            if r.status == Status::Closed {
+                h.latest = t.clone();
+                h.pending = false;
+            } else {
+                h.pending = true;
+            }
+            h.rounds.push(RoundResult {
+                round: r.round,
+                reason: r.reason.clone(),
+                status_label: r.status_label,
+                opened_at: r.opened_at.clone(),
+                closed_at: r.closed_at.clone(),
+                tally: t,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A repeated vote (复议) as a new round beside the old ones: needs a reason, chosen
+/// applicants, and the scope's current round closed. The stage checks who may be chosen.
+pub fn revote(
+    tx: &Transaction,
+    stage: Stage,
+    scope: &str,
+    applicants: &[String],
+    reason: &str,
+    actor: &str,
+    at: &str,
+) -> Result<i64> {
+    if reason.trim().is_empty() {
+        return Err(Error::bad_request("请填写重新投票的理由。"));
+    }
+    if applicants.is_empty() {
+        return Err(Error::bad_request("请选择需要重新投票的申报人。"));
+    }
+    let latest = latest(tx, stage, scope)?.ok_or_else(Error::not_found)?;
+    if latest.status != Status::Closed {
+        return Err(Error::conflict("当前一轮投票尚未结束，不能发起新一轮投票。"));
+    }
+    let id = create_round(tx, stage, scope, applicants, reason.trim(), at)?;
+    store::audit(
+        tx,
+        at,
+        actor,
+        "vote.revote",
+        scope,
+        json!({ "vote": id, "applicants": applicants, "reason": reason.trim() }),
+    )?;
+    Ok(id)
+}

@@ -140,35 +140,14 @@ pub fn close(db: &Db, actor: &str) -> Result<()> {
 
 /// The chair repeats the vote for chosen applicants as a new round (reason required).
 pub fn revote(db: &Db, applicants: &[String], reason: &str, actor: &str) -> Result<i64> {
-    if reason.trim().is_empty() {
-        return Err(Error::bad_request("请填写重新投票的理由。"));
-    }
-    if applicants.is_empty() {
-        return Err(Error::bad_request("请选择需要重新投票的申报人。"));
-    }
     let at = db.now();
     db.write(|tx| {
         ensure_not_reported(tx)?;
-        let latest = current(tx)?;
-        if latest.status != Status::Closed {
-            return Err(Error::conflict("当前一轮投票尚未结束，不能发起新一轮投票。"));
-        }
         let in_committee = committee_applicants(tx)?;
-        for a in applicants {
-            if !in_committee.contains(a) {
-                return Err(Error::bad_request(format!("申报人「{a}」不在评委会表决范围内。")));
-            }
+        if let Some(a) = applicants.iter().find(|a| !in_committee.contains(a)) {
+            return Err(Error::bad_request(format!("申报人「{a}」不在评委会表决范围内。")));
         }
-        let id = ballot::create_round(tx, Stage::Committee, SCOPE, applicants, reason.trim(), &at)?;
-        store::audit(
-            tx,
-            &at,
-            actor,
-            "vote.revote",
-            SCOPE,
-            json!({ "vote": id, "applicants": applicants, "reason": reason.trim() }),
-        )?;
-        Ok(id)
+        ballot::revote(tx, Stage::Committee, SCOPE, applicants, reason, actor, &at)
     })
 }
 
@@ -200,7 +179,7 @@ pub struct Row {
     pub passed: Option<bool>,
     pub pending: bool,
     pub opinion: String,
-    pub rounds: Vec<review::RoundResult>,
+    pub rounds: Vec<ballot::RoundResult>,
 }
 
 /// The group's final tally and decision of an applicant (latest closed group round).
@@ -250,16 +229,7 @@ pub fn rows_with(conn: &Connection, session: &SessionView, deliberations: &Group
     let ratio = Ratio::parse(&session.committee_pass_ratio).unwrap_or(Ratio { p: 2, q: 3 });
     let scores = review::scores_display(conn, review::score_rule(session))?;
     let groups = group_results(deliberations);
-    let rounds = ballot::rounds(conn, Stage::Committee, SCOPE)?;
-    let mut tallies: HashMap<i64, HashMap<String, Tally>> = HashMap::new();
-    let mut members: HashMap<i64, std::collections::HashSet<String>> = HashMap::new();
-    for r in &rounds {
-        members.insert(r.id, ballot::applicants_of(conn, r.id)?.into_iter().collect());
-        if r.status == Status::Closed {
-            let t = ballot::tally(conn, r.id, session.recused_count_as_present)?;
-            tallies.insert(r.id, t.into_iter().map(|t| (t.applicant_code.clone(), t)).collect());
-        }
-    }
+    let mut histories = ballot::histories(conn, Stage::Committee, SCOPE, session.recused_count_as_present)?;
     let opinions: HashMap<String, String> = {
         let mut st = conn.prepare("SELECT applicant_code, opinion FROM committee_opinions")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
@@ -274,29 +244,7 @@ pub fn rows_with(conn: &Connection, session: &SessionView, deliberations: &Group
     let mut out = Vec::new();
     for code in codes {
         let Some(applicant) = all.remove(&code) else { continue };
-        let mut history = Vec::new();
-        let mut latest = None;
-        let mut pending = false;
-        for r in &rounds {
-            if !members.get(&r.id).is_some_and(|m| m.contains(&code)) {
-                continue;
-            }
-            let t = tallies.get(&r.id).and_then(|m| m.get(&code)).cloned();
-            if r.status == Status::Closed {
-                latest = t.clone();
-                pending = false;
-            } else {
-                pending = true;
-            }
-            history.push(review::RoundResult {
-                round: r.round,
-                reason: r.reason.clone(),
-                status_label: r.status_label,
-                opened_at: r.opened_at.clone(),
-                closed_at: r.closed_at.clone(),
-                tally: t,
-            });
-        }
+        let ballot::History { rounds: history, latest, pending } = histories.remove(&code).unwrap_or_default();
         let needed = latest.as_ref().map(|t| (t.present * ratio.p as u64).div_ceil(ratio.q as u64));
         let passed = latest.as_ref().map(|t| ratio.reached(t.agree, t.present));
         out.push(Row {
@@ -419,35 +367,13 @@ pub fn attendance(conn: &Connection) -> Result<Vec<MemberPresence>> {
     Ok(rows)
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Bar {
-    pub specialty: String,
-    pub passed: u64,
-    pub failed: u64,
-}
-
 /// 按专业统计 of the committee's outcomes.
-pub fn bars(rows: &[Row]) -> Vec<Bar> {
-    let mut out: Vec<Bar> = Vec::new();
-    for r in rows {
-        let i = match out.iter().position(|b| b.specialty == r.applicant.specialty) {
-            Some(i) => i,
-            None => {
-                out.push(Bar { specialty: r.applicant.specialty.clone(), passed: 0, failed: 0 });
-                out.len() - 1
-            }
-        };
-        match r.passed {
-            Some(true) => out[i].passed += 1,
-            Some(false) => out[i].failed += 1,
-            None => {}
-        }
-    }
-    out
+pub fn bars(rows: &[Row]) -> Vec<review::SpecialtyStat> {
+    review::by_specialty(rows.iter().map(|r| (r.applicant.specialty.as_str(), r.passed)))
 }
 
 /// The chart as inline SVG drawn here: no JavaScript library, prints cleanly.
-pub fn bars_svg(bars: &[Bar]) -> String {
+pub fn bars_svg(bars: &[review::SpecialtyStat]) -> String {
     let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
     let max = bars.iter().map(|b| b.passed + b.failed).max().unwrap_or(0).max(1);
     let (label_w, bar_w, row_h) = (140.0, 420.0, 34.0);
@@ -499,7 +425,13 @@ mod tests {
 
     #[test]
     fn chart_escapes_labels() {
-        let svg = bars_svg(&[Bar { specialty: "<b>x".into(), passed: 2, failed: 1 }]);
+        let svg = bars_svg(&[review::SpecialtyStat {
+            specialty: "<b>x".into(),
+            applicants: 3,
+            passed: 2,
+            failed: 1,
+            undecided: 0,
+        }]);
         assert!(svg.contains("&lt;b&gt;x") && !svg.contains("<b>x"));
         assert!(svg.starts_with("<svg"));
     }

@@ -2,7 +2,7 @@
 //! questions, defense scores, and the group's deliberation (专业组评议). Voting itself is
 //! `ballot`'s protocol; this module adds what only the group stage has.
 
-use crate::ballot::{self, Stage, Status, Tally};
+use crate::ballot::{self, Stage, Tally};
 use crate::error::{Error, Result};
 use crate::package::model::{GroupRule, ScoreRule};
 use crate::package::Mode;
@@ -388,15 +388,7 @@ pub fn group_passes(rule: GroupRule, agree: u64, present: u64) -> bool {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct RoundResult {
-    pub round: i64,
-    pub reason: String,
-    pub status_label: &'static str,
-    pub opened_at: Option<String>,
-    pub closed_at: Option<String>,
-    pub tally: Option<Tally>,
-}
+pub use crate::ballot::RoundResult;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DelibRow {
@@ -417,16 +409,7 @@ pub struct DelibRow {
 pub fn deliberation(conn: &Connection, group: &str, session: &SessionView) -> Result<Vec<DelibRow>> {
     let rule = group_rule(session);
     let scores = scores_display(conn, score_rule(session))?;
-    let rounds = ballot::rounds(conn, Stage::Group, group)?;
-    let mut tallies: HashMap<i64, HashMap<String, Tally>> = HashMap::new();
-    let mut members: HashMap<i64, std::collections::HashSet<String>> = HashMap::new();
-    for r in &rounds {
-        members.insert(r.id, ballot::applicants_of(conn, r.id)?.into_iter().collect());
-        if r.status == Status::Closed {
-            let t = ballot::tally(conn, r.id, session.recused_count_as_present)?;
-            tallies.insert(r.id, t.into_iter().map(|t| (t.applicant_code.clone(), t)).collect());
-        }
-    }
+    let mut histories = ballot::histories(conn, Stage::Group, group, session.recused_count_as_present)?;
     let mut decisions: HashMap<String, (bool, String, String, String)> = {
         let mut st = conn.prepare_cached(
             "SELECT d.applicant_code, d.passed, d.override_reason, d.evaluation, d.opinion FROM group_decisions d
@@ -439,29 +422,7 @@ pub fn deliberation(conn: &Connection, group: &str, session: &SessionView) -> Re
     };
     let mut out = Vec::new();
     for a in group_applicants(conn, group)? {
-        let mut history = Vec::new();
-        let mut latest: Option<Tally> = None;
-        let mut pending = false;
-        for r in &rounds {
-            if !members.get(&r.id).is_some_and(|m| m.contains(&a.code)) {
-                continue;
-            }
-            let t = tallies.get(&r.id).and_then(|m| m.get(&a.code)).cloned();
-            if r.status == Status::Closed {
-                latest = t.clone();
-                pending = false;
-            } else {
-                pending = true;
-            }
-            history.push(RoundResult {
-                round: r.round,
-                reason: r.reason.clone(),
-                status_label: r.status_label,
-                opened_at: r.opened_at.clone(),
-                closed_at: r.closed_at.clone(),
-                tally: t,
-            });
-        }
+        let ballot::History { rounds: history, latest, pending } = histories.remove(&a.code).unwrap_or_default();
         let computed = latest.as_ref().map(|t| group_passes(rule, t.agree, t.present));
         let saved = decisions.remove(&a.code);
         let (passed, override_reason, evaluation, opinion) = match saved {
@@ -572,39 +533,20 @@ pub fn save_decisions(
     })
 }
 
-/// A repeated vote (复议) for chosen applicants, as a new round beside the old ones.
+/// A repeated vote (复议) for chosen applicants of the group; their decisions are redone.
 pub fn revote(db: &Db, group: &str, applicants: &[String], reason: &str, actor: &str) -> Result<i64> {
-    if reason.trim().is_empty() {
-        return Err(Error::bad_request("请填写重新投票的理由。"));
-    }
-    if applicants.is_empty() {
-        return Err(Error::bad_request("请选择需要重新投票的申报人。"));
-    }
     let at = db.now();
     db.write(|tx| {
         ensure_open_for_work(tx, group)?;
-        let latest = ballot::latest(tx, Stage::Group, group)?.ok_or_else(Error::not_found)?;
-        if latest.status != Status::Closed {
-            return Err(Error::conflict("当前一轮投票尚未结束，不能发起新一轮投票。"));
-        }
         for a in applicants {
             if applicant_group(tx, a)?.as_deref() != Some(group) {
                 return Err(Error::forbidden_msg("该申报人不属于本组。"));
             }
         }
-        // Decisions of re-voted applicants are redone after the new round.
+        let id = ballot::revote(tx, Stage::Group, group, applicants, reason, actor, &at)?;
         for a in applicants {
             tx.execute("DELETE FROM group_decisions WHERE applicant_code = ?1", [a])?;
         }
-        let id = ballot::create_round(tx, Stage::Group, group, applicants, reason.trim(), &at)?;
-        store::audit(
-            tx,
-            &at,
-            actor,
-            "vote.revote",
-            group,
-            json!({ "vote": id, "applicants": applicants, "reason": reason.trim() }),
-        )?;
         Ok(id)
     })
 }
@@ -620,13 +562,18 @@ pub struct SpecialtyStat {
 }
 
 pub fn specialty_stats(rows: &[DelibRow]) -> Vec<SpecialtyStat> {
+    by_specialty(rows.iter().map(|r| (r.applicant.specialty.as_str(), if r.pending { None } else { r.passed })))
+}
+
+/// Counts (specialty, outcome) pairs per specialty, in order of first appearance.
+pub fn by_specialty<'a>(items: impl IntoIterator<Item = (&'a str, Option<bool>)>) -> Vec<SpecialtyStat> {
     let mut out: Vec<SpecialtyStat> = Vec::new();
-    for r in rows {
-        let idx = match out.iter().position(|s| s.specialty == r.applicant.specialty) {
+    for (specialty, outcome) in items {
+        let idx = match out.iter().position(|s| s.specialty == specialty) {
             Some(i) => i,
             None => {
                 out.push(SpecialtyStat {
-                    specialty: r.applicant.specialty.clone(),
+                    specialty: specialty.to_string(),
                     applicants: 0,
                     passed: 0,
                     failed: 0,
@@ -637,10 +584,10 @@ pub fn specialty_stats(rows: &[DelibRow]) -> Vec<SpecialtyStat> {
         };
         let s = &mut out[idx];
         s.applicants += 1;
-        match r.passed {
-            Some(true) if !r.pending => s.passed += 1,
-            Some(false) if !r.pending => s.failed += 1,
-            _ => s.undecided += 1,
+        match outcome {
+            Some(true) => s.passed += 1,
+            Some(false) => s.failed += 1,
+            None => s.undecided += 1,
         }
     }
     out
