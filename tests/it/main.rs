@@ -9,4 +9,5 @@ mod committee;
 mod common;
 mod import;
 mod review;
+mod robust;
 mod roles;

@@ -108,6 +108,15 @@ impl Server {
         s
     }
 
+    /// SIGKILL and start again on the same data dir, in place.
+    pub fn respawn(&mut self) {
+        self.kill();
+        let mut fresh = Self::spawn(&self.data, &self.config, &[]);
+        self.child = fresh.child.take();
+        self.base = fresh.base.clone();
+        self.stdout = fresh.stdout.clone();
+    }
+
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
@@ -144,7 +153,9 @@ impl Server {
     }
 
     pub fn db(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(self.data.join("pingshen.db")).unwrap()
+        let c = rusqlite::Connection::open(self.data.join("pingshen.db")).unwrap();
+        c.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+        c
     }
 }
 
