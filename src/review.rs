@@ -224,35 +224,33 @@ const MAX_NOTE: usize = 2000;
 
 /// The lead reviewer writes (or rewrites) their 主审意见 / 面试题 for an applicant.
 pub fn write_note(db: &Db, kind: NoteKind, applicant: &str, expert: &str, text: &str) -> Result<()> {
-    {
-        if text.chars().count() > MAX_NOTE {
-            return Err(Error::bad_request(format!("内容不能超过 {MAX_NOTE} 字。")));
-        }
-        let at = db.now();
-        db.write(|tx| {
-            let group = applicant_group(tx, applicant)?.ok_or_else(Error::forbidden)?;
-            ensure_open_for_work(tx, &group)?;
-            if !is_lead(tx, applicant, expert)? {
-                return Err(Error::forbidden_msg("只有该申报人的主审专家可以填写。"));
-            }
-            if kind == NoteKind::Question && !scoring_open(tx, &group)? {
-                return Err(Error::conflict("投票已开启，面试题不能再修改。"));
-            }
-            let table = kind.table();
-            if text.trim().is_empty() {
-                tx.execute(&format!("DELETE FROM {table} WHERE applicant_code = ?1 AND expert_code = ?2"), [applicant, expert])?;
-            } else {
-                tx.execute(
-                    &format!(
-                        "INSERT INTO {table} (applicant_code, expert_code, text, updated_at) VALUES (?1, ?2, ?3, ?4)
-                         ON CONFLICT (applicant_code, expert_code) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at"
-                    ),
-                    params![applicant, expert, text.trim(), at],
-                )?;
-            }
-            store::audit(tx, &at, expert, kind.action(), applicant, json!({}))
-        })
+    if text.chars().count() > MAX_NOTE {
+        return Err(Error::bad_request(format!("内容不能超过 {MAX_NOTE} 字。")));
     }
+    let at = db.now();
+    db.write(|tx| {
+        let group = applicant_group(tx, applicant)?.ok_or_else(Error::forbidden)?;
+        ensure_open_for_work(tx, &group)?;
+        if !is_lead(tx, applicant, expert)? {
+            return Err(Error::forbidden_msg("只有该申报人的主审专家可以填写。"));
+        }
+        if kind == NoteKind::Question && !scoring_open(tx, &group)? {
+            return Err(Error::conflict("投票已开启，面试题不能再修改。"));
+        }
+        let table = kind.table();
+        if text.trim().is_empty() {
+            tx.execute(&format!("DELETE FROM {table} WHERE applicant_code = ?1 AND expert_code = ?2"), [applicant, expert])?;
+        } else {
+            tx.execute(
+                &format!(
+                    "INSERT INTO {table} (applicant_code, expert_code, text, updated_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (applicant_code, expert_code) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at"
+                ),
+                params![applicant, expert, text.trim(), at],
+            )?;
+        }
+        store::audit(tx, &at, expert, kind.action(), applicant, json!({}))
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

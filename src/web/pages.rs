@@ -1,6 +1,6 @@
 //! Pages every signed-in person uses: the desk, applicant details and materials.
 
-use super::menu::{self, Page};
+use super::menu::Page;
 use super::{layout, App, Ctx};
 use crate::error::{Error, Result};
 use crate::venue::{self, ApplicantRow};
@@ -119,9 +119,4 @@ pub fn material(app: &App, ctx: &Ctx, id: &str) -> Result<Response> {
         resp = resp.with_unique_header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'self'");
     }
     Ok(resp)
-}
-
-#[allow(dead_code)]
-pub fn page_for(path: &str) -> Option<&'static Page> {
-    menu::find(path)
 }
