@@ -240,3 +240,81 @@ fn rebuilding_gives_identical_content_and_ballot_order_is_not_submission_order()
     grouped.sort_by_key(|s| (s.contains("committee"), s.contains("G02")));
     assert_ne!(stages, grouped, "the bundle's order must not follow the order of submission");
 }
+
+/// The built-in demo played to the report over HTTP (3 groups, 20 applicants, committee of 9);
+/// its bundle verifies against the pinned key.
+#[test]
+fn the_demo_played_to_the_report_verifies() {
+    let s = Server::demo("lecture_defense");
+    let db = s.db();
+    let q = |sql: &str| -> Vec<(String, String)> {
+        let mut st = db.prepare(sql).unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    };
+    let users: std::collections::HashMap<String, String> =
+        q("SELECT person_code, username FROM accounts WHERE person_code IS NOT NULL").into_iter().collect();
+    let recused: std::collections::HashSet<(String, String)> =
+        q("SELECT expert_code, applicant_code FROM recusals").into_iter().collect();
+    let login = |code: &str| s.login(&users[code], "pingshen");
+    let groups = q("SELECT code, leader FROM groups ORDER BY ord");
+    let mut clients = std::collections::HashMap::new();
+    for (code, _) in q("SELECT code, name FROM experts") {
+        clients.insert(code.clone(), login(&code));
+    }
+    for (g, leader) in &groups {
+        let experts: Vec<String> = q(&format!("SELECT code, name FROM experts WHERE group_code = '{g}'"))
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        let apps: Vec<String> = q(&format!("SELECT code, name FROM applicants WHERE group_code = '{g}'"))
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        for e in &experts {
+            let mine: Vec<(&str, &str)> = apps
+                .iter()
+                .filter(|a| !recused.contains(&(e.clone(), (*a).clone())))
+                .map(|a| (a.as_str(), "85"))
+                .collect();
+            let fields: Vec<(String, String)> =
+                mine.iter().map(|(a, v)| (format!("score_{a}"), v.to_string())).collect();
+            let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            assert_eq!(clients[e].post_form("/lecture", &refs).status, 303);
+            let votes: Vec<(&str, &str)> = mine.iter().map(|(a, _)| (*a, "agree")).collect();
+            assert_eq!(crate::review::draft(&clients[e], &votes).status, 303);
+        }
+        assert_eq!(clients[leader].post_form("/review/ops/open", &[]).status, 303);
+        for e in &experts {
+            assert_eq!(crate::review::submit(&clients[e]).status, 303);
+        }
+        let mut fields: Vec<(String, String)> =
+            apps.iter().map(|a| (format!("passed_{a}"), "yes".to_string())).collect();
+        fields.push(("action".into(), "submit".into()));
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let r = clients[leader].post_form("/review/deliberate", &refs);
+        assert_eq!(r.status, 303, "{}", r.text());
+    }
+    let members: Vec<String> =
+        q("SELECT expert_code, expert_code FROM committee").into_iter().map(|(c, _)| c).collect();
+    let in_committee: Vec<String> = q("SELECT code, name FROM applicants").into_iter().map(|(c, _)| c).collect();
+    for m in &members {
+        let votes: Vec<(String, String)> = in_committee
+            .iter()
+            .filter(|a| !recused.contains(&(m.clone(), (*a).clone())))
+            .map(|a| (format!("choice_{a}"), "agree".to_string()))
+            .collect();
+        let refs: Vec<(&str, &str)> = votes.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(clients[m].post_form("/committee/draft", &refs).status, 303);
+    }
+    assert_eq!(clients["E101"].post_form("/committee/ops/open", &[]).status, 303);
+    for m in &members {
+        let page = clients[m].get("/committee/submit");
+        let vote = page.body.split("name=\"vote\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        assert_eq!(clients[m].post_form("/committee/submit", &[("vote", &vote)]).status, 303);
+    }
+    assert_eq!(clients["E102"].post_form("/committee/report", &[("action", "submit")]).status, 303);
+    let zip = s.data.join("DEMO-2026-HN-ZXXJS-result.zip");
+    let (code, out) = verify(&zip, Some(&s.data.join("appliance.pub")));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("20 applicants' tallies and outcomes agree"), "{out}");
+}
