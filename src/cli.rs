@@ -178,6 +178,19 @@ fn parse_mode_flag(s: &str) -> Option<Mode> {
     })
 }
 
+/// The machine's LAN IPv4 addresses (what slips print and the TLS certificate names).
+pub fn lan_ips() -> Vec<std::net::Ipv4Addr> {
+    if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|i| !i.is_loopback())
+        .filter_map(|i| match i.ip() {
+            std::net::IpAddr::V4(v4) if !v4.is_link_local() => Some(v4),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Base URLs for slips and the banner: `public_url`, or one per LAN IPv4 address.
 pub fn venue_addresses(cfg: &Config, bound: SocketAddr) -> Vec<String> {
     if let Some(u) = &cfg.public_url {
@@ -185,20 +198,13 @@ pub fn venue_addresses(cfg: &Config, bound: SocketAddr) -> Vec<String> {
         return vec![format!("{u}/")];
     }
     let port = bound.port();
+    let scheme = if cfg.tls { "https" } else { "http" };
     if !bound.ip().is_unspecified() {
-        return vec![format!("http://{}:{port}/", bound.ip())];
+        return vec![format!("{scheme}://{}:{port}/", bound.ip())];
     }
-    let mut out: Vec<String> = if_addrs::get_if_addrs()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|i| !i.is_loopback())
-        .filter_map(|i| match i.ip() {
-            std::net::IpAddr::V4(v4) if !v4.is_link_local() => Some(format!("http://{v4}:{port}/")),
-            _ => None,
-        })
-        .collect();
+    let mut out: Vec<String> = lan_ips().into_iter().map(|ip| format!("{scheme}://{ip}:{port}/")).collect();
     if out.is_empty() {
-        out.push(format!("http://127.0.0.1:{port}/"));
+        out.push(format!("{scheme}://127.0.0.1:{port}/"));
     }
     out
 }
@@ -238,12 +244,36 @@ fn serve(config: Option<PathBuf>, listen: Option<String>, data: Option<PathBuf>,
     let cfg_for_app = cfg.clone();
     let app = Arc::new(App::new(cfg_for_app, db, Vec::new()));
     let handler_app = app.clone();
-    let server = rouille::Server::new(&cfg.listen, move |req| web::handle(&handler_app, req))
-        .map_err(|e| fail(format!("cannot listen on {}: {e}", cfg.listen)))?
+    // With TLS the public port belongs to the TLS front; rouille listens on loopback only.
+    let (public, rouille_addr) = if cfg.tls {
+        let l = std::net::TcpListener::bind(&cfg.listen)
+            .map_err(|e| fail(format!("cannot listen on {}: {e}", cfg.listen)))?;
+        (Some(l), "127.0.0.1:0".to_string())
+    } else {
+        (None, cfg.listen.clone())
+    };
+    let server = rouille::Server::new(&rouille_addr, move |req| web::handle(&handler_app, req))
+        .map_err(|e| fail(format!("cannot listen on {rouille_addr}: {e}")))?
         .pool_size(cfg.threads);
-    let bound = server.server_addr();
+    let bound = match &public {
+        Some(l) => l.local_addr().map_err(fail)?,
+        None => server.server_addr(),
+    };
     let addresses = venue_addresses(&cfg, bound);
     app.set_addresses(addresses.clone());
+    if let Some(listener) = public {
+        let names: Vec<String> = lan_ips().into_iter().map(|ip| ip.to_string()).collect();
+        let cert = web::tls::load_or_generate(cfg.tls_cert.as_deref(), cfg.tls_key.as_deref(), &cfg.data_dir, &names)
+            .map_err(|e| (1, format!("TLS: {e}")))?;
+        println!("HTTPS 证书指纹 (SHA-256): {}", cert.fingerprint);
+        let _ = app.tls_fingerprint.set(cert.fingerprint.clone());
+        let front = web::tls::Front {
+            idle: std::time::Duration::from_secs(cfg.tls_idle_timeout_secs.max(1)),
+            max_connections: cfg.max_connections.max(1),
+        };
+        web::tls::spawn(listener, server.server_addr(), cert, front, app.peers.clone())
+            .map_err(|e| (1, format!("TLS: {e}")))?;
+    }
     println!("pingshen {} — 职称评审系统", env!("CARGO_PKG_VERSION"));
     println!("数据目录: {}", cfg.data_dir.display());
     println!("请在会场局域网内用浏览器打开:");
@@ -360,6 +390,11 @@ fn accounts_cmd(
         session_name: &session.name,
         address: &address,
         key_fingerprint: crate::bundle::key::load(&cfg.data_dir).map_err(fail)?.map(|k| k.fingerprint()),
+        tls_fingerprint: if cfg.tls {
+            web::tls::configured_fingerprint(cfg.tls_cert.as_deref(), &cfg.data_dir)
+        } else {
+            None
+        },
         standalone: true,
     };
     let html = || crate::slips::slips_html(&templates, &page, &slips).map_err(fail);

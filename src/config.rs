@@ -22,6 +22,11 @@ pub struct Config {
     pub body_limit_kb: u64,
     pub upload_limit_mb: u64,
     pub utc_offset_hours: i8,
+    pub tls: bool,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub tls_idle_timeout_secs: u64,
+    pub max_connections: usize,
 }
 
 impl Default for Config {
@@ -42,6 +47,11 @@ impl Default for Config {
             body_limit_kb: 256,
             upload_limit_mb: 512,
             utc_offset_hours: 8,
+            tls: false,
+            tls_cert: None,
+            tls_key: None,
+            tls_idle_timeout_secs: 30,
+            max_connections: 2048,
         }
     }
 }
@@ -70,6 +80,9 @@ impl Config {
         }
         if !(-12..=14).contains(&self.utc_offset_hours) {
             return Err("utc_offset_hours must be -12..=14".into());
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return Err("tls_cert and tls_key must be set together".into());
         }
         if log_level(&self.log_level).is_none() {
             return Err(format!("log_level must be one of error, warn, info, debug, trace; got {:?}", self.log_level));

@@ -29,6 +29,8 @@ pub struct SlipPage<'a> {
     pub address: &'a str,
     /// The signing key's fingerprint, printed in each slip's footer.
     pub key_fingerprint: Option<String>,
+    /// The HTTPS certificate's fingerprint, to compare with the browser's warning.
+    pub tls_fingerprint: Option<String>,
     /// A file on its own (CLI): CSS inline, no links back into the console.
     pub standalone: bool,
 }
@@ -48,6 +50,7 @@ pub fn slips_html(t: &Templates, page: &SlipPage, slips: &[Slip]) -> Result<Stri
             "xlsx_b64": xlsx,
             "standalone": standalone,
             "fingerprint": page.key_fingerprint,
+            "tls_fingerprint": page.tls_fingerprint,
             "inline_css": if standalone {
                 crate::web::render::static_asset("slips.css").map(|(b, _)| String::from_utf8_lossy(&b).into_owned())
             } else {

@@ -150,6 +150,7 @@ fn overview(app: &App, ctx: &Ctx) -> Result<Response> {
         "public_key": key.as_ref().map(|k| k.public_base64()),
         "audit_head": app.db.read(crate::store::audit_head)?,
         "reported": app.db.read(crate::committee::reported)?,
+        "tls_fingerprint": app.tls_fingerprint.get(),
     });
     layout(
         app,
@@ -186,6 +187,7 @@ fn slips_page(app: &App, slips: Vec<accounts::Slip>) -> Result<Response> {
         session_name: &name,
         address: &app.primary_address(),
         key_fingerprint: crate::bundle::key::load(&app.data_dir)?.map(|k| k.fingerprint()),
+        tls_fingerprint: app.tls_fingerprint.get().cloned(),
         standalone: false,
     };
     let html = crate::slips::slips_html(&app.t, &page, &slips)?;

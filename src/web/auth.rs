@@ -79,7 +79,13 @@ fn render_login(app: &App, req: &Request, error: Option<String>, status: u16, us
         "login.html",
         json!({ "csrf": token, "error": error, "session": session, "next": next, "username": username }),
     )?;
-    Ok(http::set_cookie(Response::html(html).with_status_code(status), LOGIN_COOKIE, &token, None, false))
+    Ok(http::set_cookie(
+        Response::html(html).with_status_code(status),
+        LOGIN_COOKIE,
+        &token,
+        None,
+        app.secure_cookies(),
+    ))
 }
 
 fn safe_next(n: &str) -> bool {
@@ -95,7 +101,7 @@ pub fn login_post(app: &App, req: &Request) -> Result<Response> {
     if cookie.is_empty() || !http::constant_eq(&cookie, form.get("_csrf").unwrap_or("")) {
         return render_login(app, req, Some("页面已过期，请重新输入用户名和密码。".into()), 403, &username);
     }
-    let addr = req.remote_addr().ip().to_string();
+    let addr = app.client_ip(req).to_string();
     if let Some(secs) = app.throttle.blocked(&username, &addr) {
         log::warn!("login refused (throttled) for {username:?} from {addr}");
         let mins = secs.div_ceil(60);
@@ -125,11 +131,12 @@ pub fn login_post(app: &App, req: &Request) -> Result<Response> {
     log::info!("login {:?} from {addr}", acc.username);
     let next = form.get("next").filter(|n| safe_next(n)).unwrap_or("/").to_string();
     let resp = Response::redirect_303(next);
-    let resp = http::set_cookie(resp, SESSION_COOKIE, &token, Some(app.limits.max_secs), false);
-    Ok(http::set_cookie(resp, LOGIN_COOKIE, "", Some(0), false))
+    let secure = app.secure_cookies();
+    let resp = http::set_cookie(resp, SESSION_COOKIE, &token, Some(app.limits.max_secs), secure);
+    Ok(http::set_cookie(resp, LOGIN_COOKIE, "", Some(0), secure))
 }
 
 pub fn logout(app: &App, ctx: &Ctx) -> Result<Response> {
     accounts::end_session(&app.db, &ctx.token, &ctx.acc)?;
-    Ok(http::set_cookie(Response::redirect_303("/login"), SESSION_COOKIE, "", Some(0), false))
+    Ok(http::set_cookie(Response::redirect_303("/login"), SESSION_COOKIE, "", Some(0), app.secure_cookies()))
 }

@@ -10,6 +10,7 @@ pub mod menu;
 mod pages;
 pub mod render;
 mod review;
+pub mod tls;
 
 use crate::accounts::{Account, Person, SessionLimits, Throttle};
 use crate::config::Config;
@@ -30,6 +31,10 @@ pub struct App {
     /// Base URLs experts type or scan (public_url, or one per LAN address); set once bound.
     addresses: std::sync::OnceLock<Vec<String>>,
     pub data_dir: PathBuf,
+    /// Who is behind each relay connection when the TLS front is on.
+    pub peers: std::sync::Arc<tls::Peers>,
+    /// SHA-256 fingerprint of the TLS certificate, when TLS is on.
+    pub tls_fingerprint: std::sync::OnceLock<String>,
 }
 
 impl App {
@@ -46,6 +51,8 @@ impl App {
             },
             t: render::Templates::load(),
             data_dir: cfg.data_dir.clone(),
+            peers: Default::default(),
+            tls_fingerprint: std::sync::OnceLock::new(),
             addresses: {
                 let cell = std::sync::OnceLock::new();
                 if !addresses.is_empty() {
@@ -64,6 +71,17 @@ impl App {
 
     pub fn addresses(&self) -> Vec<String> {
         self.addresses.get().cloned().unwrap_or_default()
+    }
+
+    /// The browser's address: the relay's client when behind the TLS front.
+    pub fn client_ip(&self, req: &Request) -> std::net::IpAddr {
+        let addr = *req.remote_addr();
+        self.peers.client_of(addr).unwrap_or(addr.ip())
+    }
+
+    /// Cookies get `Secure` when the browser talks HTTPS.
+    pub fn secure_cookies(&self) -> bool {
+        self.cfg.tls
     }
 
     pub fn primary_address(&self) -> String {
@@ -119,7 +137,7 @@ pub fn handle(app: &App, req: &Request) -> Response {
     // Path only: query strings may carry tokens (the room display's link).
     log::info!(
         "{} {} {} {} {}ms",
-        req.remote_addr().ip(),
+        app.client_ip(req),
         req.method(),
         req.url(),
         resp.status_code,

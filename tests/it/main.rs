@@ -11,3 +11,4 @@ mod import;
 mod review;
 mod robust;
 mod roles;
+mod tls;
