@@ -179,6 +179,20 @@ fn screenshots() {
             snap(&tab, &format!("{label}-{}", page.trim_matches('/').replace('/', "-")));
         }
     }
+    // The committee's pages and the room display.
+    let Some(chrome) = browser(1366, 900) else { return };
+    let tab = chrome.new_tab().unwrap();
+    login(&tab, &s.base, "wangdong", "pingshen");
+    for page in ["/committee/draft", "/committee/ops", "/committee/report", "/minutes"] {
+        tab.navigate_to(&format!("{}{page}", s.base)).unwrap().wait_until_navigated().unwrap();
+        snap(&tab, &format!("laptop-{}", page.trim_matches('/').replace('/', "-")));
+    }
+    let admin = s.admin();
+    let link = unescape(&admin.get("/admin/display").body);
+    let link = link.split("id=\"display-link\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+    let path = &link[link.find("/display").unwrap()..];
+    tab.navigate_to(&format!("{}{path}", s.base)).unwrap().wait_until_navigated().unwrap();
+    snap(&tab, "display");
     // The slips page printed to PDF, as the admin would print it.
     let Some(browser) = browser(1366, 900) else {
         return;
