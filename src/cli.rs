@@ -100,6 +100,15 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// The venue checklist: data dir, disk space, port, clock, LAN addresses, HTTPS, key.
+    Doctor {
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+        #[arg(long, value_name = "ADDR:PORT")]
+        listen: Option<String>,
+    },
     /// Check a result bundle offline: signature, files, hashes, audit chain, recount, key.
     /// Exit 0 only when every check passes.
     Verify {
@@ -122,6 +131,7 @@ pub fn main() -> i32 {
         Command::Key { config, data, init } => key_cmd(config, data, init),
         Command::Bundle { config, data, out } => bundle_cmd(config, data, out),
         Command::Verify { bundle, pubkey } => verify_cmd(&bundle, pubkey.as_deref()),
+        Command::Doctor { config, data, listen } => doctor_cmd(config, data, listen),
     };
     match result {
         Ok(()) => 0,
@@ -467,5 +477,33 @@ fn verify_cmd(path: &Path, pubkey: Option<&str>) -> CmdResult {
     } else {
         let failed = checks.last().map(|c| c.name).unwrap_or("?");
         Err((1, format!("verification failed at check \"{failed}\"")))
+    }
+}
+
+fn doctor_cmd(config: Option<PathBuf>, data: Option<PathBuf>, listen: Option<String>) -> CmdResult {
+    let mut cfg = load_config(config, data)?;
+    if let Some(l) = listen {
+        cfg.listen = l;
+    }
+    let findings = crate::doctor::run(&cfg);
+    let mut failed = 0;
+    for f in &findings {
+        let tag = match f.level {
+            crate::doctor::Level::Ok => "OK  ",
+            crate::doctor::Level::Warn => "WARN",
+            crate::doctor::Level::Fail => {
+                failed += 1;
+                "FAIL"
+            }
+        };
+        println!("[{tag}] {}", f.what);
+        if let Some(fix) = &f.fix {
+            println!("       → {fix}");
+        }
+    }
+    if failed > 0 {
+        Err((1, format!("{failed} problem(s) to fix before the meeting")))
+    } else {
+        Ok(())
     }
 }

@@ -7,6 +7,7 @@ mod browser;
 mod bundle;
 mod committee;
 mod common;
+mod doctor;
 mod import;
 mod review;
 mod robust;

@@ -1,0 +1,132 @@
+//! `pingshen doctor`: the venue checklist. Each check says what it found and, when something is
+//! wrong, what to do about it. Nothing is changed except a probe file in the data directory.
+
+use crate::config::Config;
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Level {
+    Ok,
+    Warn,
+    Fail,
+}
+
+pub struct Finding {
+    pub level: Level,
+    pub what: String,
+    pub fix: Option<String>,
+}
+
+fn ok(what: String) -> Finding {
+    Finding { level: Level::Ok, what, fix: None }
+}
+fn warn(what: String, fix: &str) -> Finding {
+    Finding { level: Level::Warn, what, fix: Some(fix.into()) }
+}
+fn fail(what: String, fix: &str) -> Finding {
+    Finding { level: Level::Fail, what, fix: Some(fix.into()) }
+}
+
+/// Free bytes on the file system holding `path`.
+pub fn free_space(path: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a valid NUL-terminated path and `st` a properly sized out-parameter.
+    let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
+    (rc == 0).then(|| st.f_bavail as u64 * st.f_frsize as u64)
+}
+
+pub fn run(cfg: &Config) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let dir = &cfg.data_dir;
+    match std::fs::create_dir_all(dir).and_then(|_| {
+        let probe = dir.join(".doctor-probe");
+        std::fs::write(&probe, b"ok")?;
+        std::fs::remove_file(probe)
+    }) {
+        Ok(()) => out.push(ok(format!("data directory {} is writable", dir.display()))),
+        Err(e) => out.push(fail(
+            format!("data directory {} is not writable ({e})", dir.display()),
+            "choose another --data directory or fix its owner/permissions",
+        )),
+    }
+    match free_space(dir) {
+        Some(b) if b >= 2 << 30 => out.push(ok(format!("{:.1} GB free on the data directory's disk", b as f64 / 1e9))),
+        Some(b) => out.push(warn(
+            format!("only {:.0} MB free on the data directory's disk", b as f64 / 1e6),
+            "free space or move the data directory: materials, the database and backups need room",
+        )),
+        None => out
+            .push(warn("could not read the free space of the data directory".into(), "check the disk by hand (df -h)")),
+    }
+    match cfg.listen.parse::<SocketAddr>() {
+        Err(_) => {
+            out.push(fail(format!("listen address {:?} is not ADDR:PORT", cfg.listen), "set listen = \"0.0.0.0:8080\""))
+        }
+        Ok(addr) => match TcpListener::bind(addr) {
+            Ok(_) => out.push(ok(format!("port {} is free", addr.port()))),
+            Err(e) => out.push(fail(
+                format!("cannot listen on {addr} ({e})"),
+                "another program (or a running pingshen) uses the port: stop it or choose another --listen",
+            )),
+        },
+    }
+    let now = time::OffsetDateTime::now_utc();
+    if now.year() < 2025 {
+        out.push(fail(
+            format!("the clock says {now}: it is not set"),
+            "set the date and time (date -s …) before the meeting: every vote and the minutes carry times",
+        ));
+    } else {
+        let last = crate::store::Db::open(dir, cfg.utc_offset_hours).ok().and_then(|db| {
+            db.read(|c| {
+                Ok(rusqlite::OptionalExtension::optional(c.query_row(
+                    "SELECT at FROM audit ORDER BY seq DESC LIMIT 1",
+                    [],
+                    |r| r.get::<_, String>(0),
+                ))?)
+            })
+            .ok()
+            .flatten()
+        });
+        let now_s = crate::store::now_rfc3339(cfg.utc_offset_hours);
+        match last {
+            Some(at) if at > now_s => out.push(fail(
+                format!("the clock ({now_s}) is behind the last recorded event ({at})"),
+                "correct the clock: times in the minutes must not run backwards",
+            )),
+            _ => out.push(ok(format!("the clock reads {}", crate::store::display_time(&now_s)))),
+        }
+    }
+    let bind: SocketAddr = cfg.listen.parse().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 8080)));
+    let addrs = crate::cli::venue_addresses(cfg, bind);
+    if addrs.iter().all(|a| a.contains("127.0.0.1")) && cfg.public_url.is_none() {
+        out.push(warn(
+            "no LAN address found: experts' devices could not reach this machine".into(),
+            "connect the venue network (cable or Wi-Fi) or set public_url",
+        ));
+    } else {
+        out.push(ok(format!("slips will print: {}", addrs.join("  "))));
+    }
+    if cfg.tls {
+        out.push(ok("HTTPS is on".into()));
+    } else {
+        out.push(warn(
+            "HTTPS is off: passwords and ballots cross the LAN in clear".into(),
+            "set tls = true in the config file",
+        ));
+    }
+    match crate::bundle::key::load(dir) {
+        Ok(Some(k)) => out.push(ok(format!("signing key {} (fingerprint SHA256 {})", k.id(), k.fingerprint()))),
+        _ => {
+            out.push(warn("no signing key yet".into(), "run pingshen key --init and give the public key to the office"))
+        }
+    }
+    out.push(warn(
+        "no backup directory is configured (automatic backups come with a later version)".into(),
+        "copy the data directory to a USB stick at each break with the service stopped",
+    ));
+    out
+}
