@@ -9,6 +9,7 @@ mod committee;
 mod common;
 mod doctor;
 mod import;
+mod packaging;
 mod review;
 mod robust;
 mod roles;
