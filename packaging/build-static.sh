@@ -14,7 +14,7 @@ export LIBSQLITE3_FLAGS="-DSQLITE_OMIT_LOAD_EXTENSION"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target/static}
 log=$(mktemp)
 cargo build --release --locked --target "$target" --bin pingshen 2>&1 | tee "$log"
-bin="$CARGO_TARGET_DIR/$target/release/pingshen"
+bin=$(realpath "$CARGO_TARGET_DIR/$target/release/pingshen")
 
 echo "--- glibc static-link warnings (if any) ---"
 grep -iE "statically linked applications|requires at runtime the shared libraries" "$log" || echo "(none)"
