@@ -38,7 +38,7 @@ pkill -f "serve --demo --listen 127.0.0.1:18999" || true
 echo "serves the demo from an empty directory: ok"
 mkdir -p dist
 cp "$bin" dist/pingshen
-cp packaging/install.sh packaging/pingshen.service config.example.toml dist/
+cp packaging/install.sh packaging/pingshen.service dist/
 ls -l dist/pingshen
 echo "size: $(stat -c %s dist/pingshen) bytes (release profile: LTO, 1 codegen unit, stripped, panic=unwind so a"
 echo "panicking request handler is caught by rouille instead of aborting the appliance)"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs pingshen as a service on a bare Linux machine (run as root from the folder that holds
-# the `pingshen` binary, this script, pingshen.service and config.example.toml):
+# the `pingshen` binary, this script and pingshen.service):
 #
 #   sudo ./install.sh            # install, make the signing key, print the admin password, start
 #   DESTDIR=/tmp/stage ./install.sh --no-start   # stage the files only (used by the tests)
@@ -15,18 +15,13 @@ start=yes
 bin=${PINGSHEN_BIN:-$here/pingshen}
 [ -x "$bin" ] || bin="$here/../target/release/pingshen"
 [ -x "$bin" ] || { echo "no pingshen binary next to install.sh" >&2; exit 1; }
-example="$here/config.example.toml"
-[ -f "$example" ] || example="$here/../config.example.toml"
 
-install -d "$root/usr/local/bin" "$root/etc/pingshen" "$root/etc/systemd/system" "$root/var/lib/pingshen"
-install -m 0755 "$bin" "$root/usr/local/bin/pingshen"
+install -d "$root/usr/bin" "$root/etc/pingshen" "$root/etc/systemd/system" "$root/var/lib/pingshen"
+install -m 0755 "$bin" "$root/usr/bin/pingshen"
 install -m 0644 "$here/pingshen.service" "$root/etc/systemd/system/pingshen.service"
 if [ ! -f "$root/etc/pingshen/config.toml" ]; then
   # A venue serves HTTPS on 443 and keeps its data in the service's state directory.
-  sed -e 's|^listen = .*|listen = "0.0.0.0:443"|' \
-      -e 's|^data_dir = .*|data_dir = "/var/lib/pingshen"|' \
-      -e 's|^tls = false|tls = true|' \
-      "$example" > "$root/etc/pingshen/config.toml"
+  "$bin" config --venue > "$root/etc/pingshen/config.toml"
   chmod 0644 "$root/etc/pingshen/config.toml"
 fi
 chmod 0700 "$root/var/lib/pingshen"
@@ -38,7 +33,7 @@ fi
 
 id pingshen >/dev/null 2>&1 || useradd --system --home-dir /var/lib/pingshen --shell /usr/sbin/nologin pingshen
 chown pingshen:pingshen /var/lib/pingshen
-as_service() { runuser -u pingshen -- /usr/local/bin/pingshen "$@" --config /etc/pingshen/config.toml --data /var/lib/pingshen; }
+as_service() { runuser -u pingshen -- /usr/bin/pingshen "$@" --config /etc/pingshen/config.toml --data /var/lib/pingshen; }
 as_service key --init
 echo "Admin account (write it down; it is shown only now):"
 as_service accounts --reset-admin

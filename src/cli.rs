@@ -100,6 +100,12 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Print the documented configuration file: every setting with its default, or (--venue)
+    /// as a venue install uses it (HTTPS on 443, data in /var/lib/pingshen).
+    Config {
+        #[arg(long)]
+        venue: bool,
+    },
     /// The venue checklist: data dir, disk space, port, clock, LAN addresses, HTTPS, key.
     Doctor {
         #[arg(long, value_name = "FILE")]
@@ -132,6 +138,10 @@ pub fn main() -> i32 {
         Command::Bundle { config, data, out } => bundle_cmd(config, data, out),
         Command::Verify { bundle, pubkey } => verify_cmd(&bundle, pubkey.as_deref()),
         Command::Doctor { config, data, listen } => doctor_cmd(config, data, listen),
+        Command::Config { venue } => {
+            print!("{}", if venue { config::venue_config() } else { config::EXAMPLE.to_string() });
+            Ok(())
+        }
     };
     match result {
         Ok(()) => 0,

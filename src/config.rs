@@ -103,6 +103,24 @@ impl Config {
     }
 }
 
+/// `config.example.toml`, compiled in: `pingshen config` prints it.
+pub const EXAMPLE: &str = include_str!("../config.example.toml");
+
+/// The example with a venue's three choices: HTTPS on 443 and the service's state directory.
+pub fn venue_config() -> String {
+    EXAMPLE
+        .lines()
+        .map(|l| match l {
+            l if l.starts_with("listen = ") => "listen = \"0.0.0.0:443\"".to_string(),
+            l if l.starts_with("data_dir = ") => "data_dir = \"/var/lib/pingshen\"".to_string(),
+            "tls = false" => "tls = true".to_string(),
+            l => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
 pub fn log_level(s: &str) -> Option<log::LevelFilter> {
     Some(match s {
         "error" => log::LevelFilter::Error,
@@ -120,14 +138,21 @@ mod tests {
 
     #[test]
     fn example_config_parses_and_matches_defaults() {
-        let text = include_str!("../config.example.toml");
-        let parsed: Config = toml::from_str(text).expect("config.example.toml parses");
+        let parsed: Config = toml::from_str(EXAMPLE).expect("config.example.toml parses");
         let d = Config::default();
         assert_eq!(parsed.listen, d.listen);
         assert_eq!(parsed.bcrypt_cost, d.bcrypt_cost);
         assert_eq!(parsed.session_idle_minutes, d.session_idle_minutes);
         assert_eq!(parsed.upload_limit_mb, d.upload_limit_mb);
         assert_eq!(parsed.login_max_failures_per_account, d.login_max_failures_per_account);
+    }
+
+    #[test]
+    fn venue_config_switches_on_https() {
+        let c: Config = toml::from_str(&venue_config()).unwrap();
+        assert!(c.tls);
+        assert_eq!(c.listen, "0.0.0.0:443");
+        assert_eq!(c.data_dir, std::path::PathBuf::from("/var/lib/pingshen"));
     }
 
     #[test]

@@ -17,7 +17,7 @@ fn the_install_script_stages_a_hardened_service() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let r = root.path();
-    let bin = r.join("usr/local/bin/pingshen");
+    let bin = r.join("usr/bin/pingshen");
     assert_eq!(std::fs::metadata(&bin).unwrap().permissions().mode() & 0o777, 0o755);
     let v = std::process::Command::new(&bin).arg("--version").output().unwrap();
     assert!(String::from_utf8_lossy(&v.stdout).starts_with("pingshen "));
@@ -34,7 +34,7 @@ fn the_install_script_stages_a_hardened_service() {
         "ProtectHome=yes",
         "NoNewPrivileges=yes",
         "PrivateTmp=yes",
-        "ExecStart=/usr/local/bin/pingshen serve --config /etc/pingshen/config.toml --data /var/lib/pingshen",
+        "ExecStart=/usr/bin/pingshen serve --config /etc/pingshen/config.toml --data /var/lib/pingshen",
     ] {
         assert!(unit.lines().any(|l| l == line), "the unit lacks {line}");
     }
