@@ -241,6 +241,10 @@ fn serve(config: Option<PathBuf>, listen: Option<String>, data: Option<PathBuf>,
     if let Some(l) = listen {
         cfg.listen = l;
     }
+    // An IP literal only: pingshen never resolves host names (a static binary could not).
+    if cfg.listen.parse::<SocketAddr>().is_err() {
+        return Err((2, format!("listen address {:?} must be IP:PORT, e.g. 0.0.0.0:8080", cfg.listen)));
+    }
     if demo_mode.is_some() && !explicit_data {
         cfg.data_dir = PathBuf::from("pingshen-demo-data");
     }
