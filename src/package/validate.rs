@@ -151,6 +151,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_group_under_three_experts_is_warned_about_but_not_refused() {
+        let json = include_str!("../../tests/data/example/package.json");
+        let mut p: serde_json::Value = serde_json::from_str(json).unwrap();
+        p["experts"][2]["group"] = serde_json::json!("G02"); // 小学语文组 drops to 2 experts
+        let pkg = crate::package::json::parse(&serde_json::to_vec(&p).unwrap()).unwrap();
+        let r = check(&pkg);
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        assert!(
+            r.warnings.iter().any(|w| w.contains("小学语文组") && w.contains("少于规定的 3 名")),
+            "{:?}",
+            r.warnings
+        );
+        let full = crate::package::json::parse(json.as_bytes()).unwrap();
+        assert!(check(&full).warnings.iter().all(|w| !w.contains("少于规定的 3 名")));
+    }
+
+    #[test]
     fn material_paths() {
         assert!(safe_material_path("materials/A0001/申报表.pdf"));
         assert!(!safe_material_path("../etc/passwd"));

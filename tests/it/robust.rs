@@ -133,9 +133,7 @@ fn sigkill_in_a_submission_storm_loses_no_acknowledged_ballot() {
     assert_chain_intact(&v.s);
     // Logins survive; the others can still submit, once.
     for (code, cookie, token) in &cookies {
-        let c = Client::new(&v.s.base);
-        c.cookies.borrow_mut().insert("pingshen_sid".into(), cookie.clone());
-        *c.csrf.borrow_mut() = Some(token.clone());
+        let c = Client::with_session(&v.s.base, cookie, token);
         assert_eq!(c.get("/committee/draft").status, 200, "{code}'s session survived the restart");
         assert_eq!(c.post_form("/committee/submit", &[("vote", &id)]).status, 303);
     }
@@ -163,9 +161,7 @@ fn the_same_voter_in_two_tabs_is_counted_once() {
         .map(|(cookie, token)| {
             let (barrier, base, id) = (barrier.clone(), v.s.base.clone(), id.clone());
             std::thread::spawn(move || {
-                let c = Client::new(&base);
-                c.cookies.borrow_mut().insert("pingshen_sid".into(), cookie);
-                *c.csrf.borrow_mut() = Some(token);
+                let c = Client::with_session(&base, &cookie, &token);
                 barrier.wait();
                 c.post_form("/committee/submit", &[("vote", &id)]).status
             })
@@ -192,9 +188,7 @@ fn flipping_the_switch_while_people_draft_and_submit_never_half_counts() {
             let (cookie, token) = (c.session_cookie().unwrap(), c.token());
             let (barrier, base) = (barrier.clone(), v.s.base.clone());
             std::thread::spawn(move || {
-                let c = Client::new(&base);
-                c.cookies.borrow_mut().insert("pingshen_sid".into(), cookie);
-                *c.csrf.borrow_mut() = Some(token);
+                let c = Client::with_session(&base, &cookie, &token);
                 barrier.wait();
                 draft_all(&c, "abstain").status
             })
@@ -218,9 +212,7 @@ fn flipping_the_switch_while_people_draft_and_submit_never_half_counts() {
             let (cookie, token) = (m.session_cookie().unwrap(), m.token());
             let (barrier, base, id) = (barrier.clone(), v.s.base.clone(), id.clone());
             std::thread::spawn(move || {
-                let c = Client::new(&base);
-                c.cookies.borrow_mut().insert("pingshen_sid".into(), cookie);
-                *c.csrf.borrow_mut() = Some(token);
+                let c = Client::with_session(&base, &cookie, &token);
                 barrier.wait();
                 c.post_form("/committee/submit", &[("vote", &id)]).status
             })
@@ -255,9 +247,7 @@ fn the_report_racing_a_retry_changes_nothing_after_it() {
     let base = v.s.base.clone();
     let idc = id.clone();
     let retry = std::thread::spawn(move || {
-        let c = Client::new(&base);
-        c.cookies.borrow_mut().insert("pingshen_sid".into(), cookie);
-        *c.csrf.borrow_mut() = Some(token);
+        let c = Client::with_session(&base, &cookie, &token);
         (0..30).map(|_| c.post_form("/committee/submit", &[("vote", &idc)]).status).collect::<Vec<_>>()
     });
     assert_eq!(members[1].post_form("/committee/report", &[("action", "submit")]).status, 303);

@@ -214,6 +214,15 @@ pub fn extract_csrf(body: &str) -> Option<String> {
 }
 
 impl Client {
+    /// A new client that carries an existing session (cookie and CSRF token), e.g. to act as
+    /// the same signed-in person from another thread.
+    pub fn with_session(base: &str, cookie: &str, token: &str) -> Client {
+        let c = Client::new(base);
+        c.cookies.borrow_mut().insert("pingshen_sid".into(), cookie.to_string());
+        *c.csrf.borrow_mut() = Some(token.to_string());
+        c
+    }
+
     pub fn new(base: &str) -> Client {
         Client {
             agent: ureq::AgentBuilder::new().redirects(0).timeout(Duration::from_secs(60)).build(),
