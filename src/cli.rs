@@ -106,6 +106,14 @@ enum Command {
         #[arg(long)]
         venue: bool,
     },
+    /// Restore a backup (a pingshen-….db file from the backup directory) onto an empty data dir.
+    Restore {
+        backup: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+    },
     /// The venue checklist: data dir, disk space, port, clock, LAN addresses, HTTPS, key.
     Doctor {
         #[arg(long, value_name = "FILE")]
@@ -138,6 +146,7 @@ pub fn main() -> i32 {
         Command::Bundle { config, data, out } => bundle_cmd(config, data, out),
         Command::Verify { bundle, pubkey } => verify_cmd(&bundle, pubkey.as_deref()),
         Command::Doctor { config, data, listen } => doctor_cmd(config, data, listen),
+        Command::Restore { backup, config, data } => restore_cmd(&backup, config, data),
         Command::Config { venue } => {
             print!("{}", if venue { config::venue_config() } else { config::EXAMPLE.to_string() });
             Ok(())
@@ -267,6 +276,15 @@ fn serve(config: Option<PathBuf>, listen: Option<String>, data: Option<PathBuf>,
     }
     let cfg_for_app = cfg.clone();
     let app = Arc::new(App::new(cfg_for_app, db, Vec::new()));
+    if let Some(dir) = cfg.backup_dir.clone() {
+        let (bapp, keep) = (app.clone(), cfg.backup_keep);
+        let trigger = crate::store::backup::start(
+            move |reason| crate::store::backup::backup_now(&bapp.db, &bapp.data_dir, &dir, keep, reason),
+            std::time::Duration::from_secs(cfg.backup_interval_minutes.max(1) * 60),
+        );
+        trigger.now("start");
+        let _ = app.backup.set(trigger);
+    }
     let handler_app = app.clone();
     // With TLS the public port belongs to the TLS front; rouille listens on loopback only.
     let (public, rouille_addr) = if cfg.tls {
@@ -520,4 +538,12 @@ fn doctor_cmd(config: Option<PathBuf>, data: Option<PathBuf>, listen: Option<Str
     } else {
         Ok(())
     }
+}
+
+fn restore_cmd(backup: &Path, config: Option<PathBuf>, data: Option<PathBuf>) -> CmdResult {
+    let cfg = load_config(config, data)?;
+    crate::store::backup::restore(backup, &cfg.data_dir).map_err(|e| (1, e.message))?;
+    println!("restored {} into {}", backup.display(), cfg.data_dir.display());
+    println!("start it with: pingshen serve --data {}", cfg.data_dir.display());
+    Ok(())
 }

@@ -27,6 +27,9 @@ pub struct Config {
     pub tls_key: Option<PathBuf>,
     pub tls_idle_timeout_secs: u64,
     pub max_connections: usize,
+    pub backup_dir: Option<PathBuf>,
+    pub backup_interval_minutes: u64,
+    pub backup_keep: usize,
 }
 
 impl Default for Config {
@@ -52,6 +55,9 @@ impl Default for Config {
             tls_key: None,
             tls_idle_timeout_secs: 30,
             max_connections: 2048,
+            backup_dir: None,
+            backup_interval_minutes: 10,
+            backup_keep: 48,
         }
     }
 }

@@ -124,9 +124,25 @@ pub fn run(cfg: &Config) -> Vec<Finding> {
             out.push(warn("no signing key yet".into(), "run pingshen key --init and give the public key to the office"))
         }
     }
-    out.push(warn(
-        "no backup directory is configured (automatic backups come with a later version)".into(),
-        "copy the data directory to a USB stick at each break with the service stopped",
-    ));
+    match &cfg.backup_dir {
+        None => out.push(warn(
+            "no backup directory is configured".into(),
+            "set backup_dir (e.g. a USB stick) so a crash of this machine loses nothing",
+        )),
+        Some(b) => match std::fs::create_dir_all(b).and_then(|_| std::fs::write(b.join(".doctor-probe"), b"ok")) {
+            Ok(()) => {
+                let _ = std::fs::remove_file(b.join(".doctor-probe"));
+                out.push(ok(format!(
+                    "backups go to {} ({} there now)",
+                    b.display(),
+                    crate::store::backup::list(b).len()
+                )));
+            }
+            Err(e) => out.push(fail(
+                format!("backup directory {} is not writable ({e})", b.display()),
+                "plug in / mount the backup stick or fix backup_dir",
+            )),
+        },
+    }
     out
 }

@@ -5,6 +5,7 @@
 //! own connection from a small pool; WAL mode gives each read a consistent snapshot. With
 //! `synchronous=FULL` a change acknowledged to a browser survives a power cut.
 
+pub mod backup;
 mod schema;
 
 use crate::error::{Error, Result};

@@ -142,6 +142,9 @@ fn overview(app: &App, ctx: &Ctx) -> Result<Response> {
         "log_file": app.cfg.log_path().display().to_string(),
         "addresses": app.addresses(),
         "version": env!("CARGO_PKG_VERSION"),
+        "backup_dir": app.cfg.backup_dir.as_ref().map(|d| d.display().to_string()),
+        "last_backup": app.cfg.backup_dir.as_ref().and_then(|d| crate::store::backup::list(d).pop())
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())),
     });
     let key = crate::bundle::key::load(&app.data_dir)?;
     let signing = json!({

@@ -35,6 +35,8 @@ pub struct App {
     pub peers: std::sync::Arc<tls::Peers>,
     /// SHA-256 fingerprint of the TLS certificate, when TLS is on.
     pub tls_fingerprint: std::sync::OnceLock<String>,
+    /// Pokes the backup thread at phase changes (off without `backup_dir`).
+    pub backup: std::sync::OnceLock<crate::store::backup::Trigger>,
 }
 
 impl App {
@@ -53,6 +55,7 @@ impl App {
             data_dir: cfg.data_dir.clone(),
             peers: Default::default(),
             tls_fingerprint: std::sync::OnceLock::new(),
+            backup: std::sync::OnceLock::new(),
             addresses: {
                 let cell = std::sync::OnceLock::new();
                 if !addresses.is_empty() {
@@ -250,7 +253,28 @@ pub fn progress_json(p: &crate::ballot::Progress) -> Value {
     })
 }
 
+/// POSTs that change the phase of the meeting: each is followed by a backup.
+const PHASE_CHANGES: &[&str] = &[
+    "/admin/import",
+    "/review/ops/open",
+    "/review/ops/close",
+    "/review/deliberate",
+    "/committee/ops/open",
+    "/committee/ops/close",
+    "/committee/report",
+];
+
 fn post(app: &App, req: &Request, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
+    let resp = dispatch_post(app, req, ctx, url, input)?;
+    if PHASE_CHANGES.contains(&url) && resp.status_code < 400 {
+        if let Some(b) = app.backup.get() {
+            b.now(url.trim_start_matches('/').replace('/', "-").as_str());
+        }
+    }
+    Ok(resp)
+}
+
+fn dispatch_post(app: &App, req: &Request, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
     if url == "/logout" {
         return auth::logout(app, ctx);
     }
