@@ -174,16 +174,19 @@ fn submit_confirm(app: &App, ctx: &Ctx) -> Result<Response> {
             if !recused && d.is_none() {
                 missing += 1;
             }
-            json!({ "a": r.applicant, "draft": d, "recused": recused })
+            json!({ "a": r.applicant, "draft": d, "recused": recused, "in_round": true })
         })
         .collect();
     layout(
         app,
         ctx,
-        "committee_submit.html",
+        "vote_submit.html",
         "/committee/draft",
         "确认提交投票",
-        json!({ "rows": list, "vote": v, "missing": missing, "blind": s.blind }),
+        json!({
+            "rows": list, "vote": v, "missing": missing, "blind": s.blind,
+            "base": "/committee", "stage_label": "评委会", "with_opinion": false,
+        }),
     )
 }
 

@@ -323,10 +323,13 @@ fn submit_confirm(app: &App, ctx: &Ctx, h: &Here) -> Result<Response> {
     layout(
         app,
         ctx,
-        "review_submit.html",
+        "vote_submit.html",
         "/review/draft",
         "确认提交投票",
-        json!({ "rows": rows, "vote": v, "missing": missing, "blind": blind(h) }),
+        json!({
+            "rows": rows, "vote": v, "missing": missing, "blind": blind(h),
+            "base": "/review", "stage_label": "", "with_opinion": true,
+        }),
     )
 }
 

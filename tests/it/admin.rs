@@ -196,6 +196,12 @@ fn applicant_details_show_every_field_in_order_and_blind_sessions_hide_identity(
     assert_eq!(page.status, 200);
     assert!(page.body.contains("A0001"));
     assert!(!page.body.contains("李娜") && !page.body.contains("逸夫小学"), "blind page leaks identity");
+    // The lists are blind too: drafts, the assignment page of the leader, the confirm step.
+    let drafts = expert.get("/review/draft").text();
+    assert!(drafts.contains("A0001") && !drafts.contains("李娜") && !drafts.contains("逸夫小学"), "blind draft list");
+    let (_, lu, lpw) = creds.iter().find(|(n, _, _)| n == "孙怡").unwrap();
+    let assign = s.login(lu, lpw).get("/review/assign").text();
+    assert!(assign.contains("A0001") && !assign.contains("李娜"), "blind assignment list");
     let page = admin.get("/applicants/A0001");
     assert!(page.body.contains("李娜"), "the admin still sees who it is");
 }
