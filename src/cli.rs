@@ -135,7 +135,16 @@ enum Command {
 }
 
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    run_from(std::env::args_os())
+}
+
+/// The command line from explicit arguments (the load generator runs the server this way).
+pub fn run_from<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = Cli::parse_from(args);
     let result = match cli.command {
         Command::Serve { config, listen, data, demo } => serve(config, listen, data, demo),
         Command::Import { package, config, data, check } => import(&package, config, data, check),
@@ -294,9 +303,20 @@ fn serve(config: Option<PathBuf>, listen: Option<String>, data: Option<PathBuf>,
     } else {
         (None, cfg.listen.clone())
     };
-    let server = rouille::Server::new(&rouille_addr, move |req| web::handle(&handler_app, req))
-        .map_err(|e| fail(format!("cannot listen on {rouille_addr}: {e}")))?
-        .pool_size(cfg.threads);
+    let listener = std::net::TcpListener::bind(&rouille_addr)
+        .map_err(|e| fail(format!("cannot listen on {rouille_addr}: {e}")))?;
+    let limits = web::server::Limits {
+        threads: cfg.threads,
+        max_connections: cfg.max_connections.max(1),
+        idle: std::time::Duration::from_secs(cfg.idle_timeout_secs.max(1)),
+    };
+    let limit_app = handler_app.clone();
+    let server = web::server::Server::new(
+        listener,
+        limits,
+        move |req| web::body_limit(&limit_app, req),
+        move |req| web::handle(&handler_app, req),
+    );
     let bound = match &public {
         Some(l) => l.local_addr().map_err(fail)?,
         None => server.server_addr(),
@@ -310,7 +330,7 @@ fn serve(config: Option<PathBuf>, listen: Option<String>, data: Option<PathBuf>,
         println!("HTTPS 证书指纹 (SHA-256): {}", cert.fingerprint);
         let _ = app.tls_fingerprint.set(cert.fingerprint.clone());
         let front = web::tls::Front {
-            idle: std::time::Duration::from_secs(cfg.tls_idle_timeout_secs.max(1)),
+            idle: std::time::Duration::from_secs(cfg.idle_timeout_secs.max(1)),
             max_connections: cfg.max_connections.max(1),
         };
         web::tls::spawn(listener, server.server_addr(), cert, front, app.peers.clone())

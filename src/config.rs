@@ -25,7 +25,9 @@ pub struct Config {
     pub tls: bool,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
-    pub tls_idle_timeout_secs: u64,
+    /// Accepts the older name `tls_idle_timeout_secs` (it now applies without TLS too).
+    #[serde(alias = "tls_idle_timeout_secs")]
+    pub idle_timeout_secs: u64,
     pub max_connections: usize,
     pub backup_dir: Option<PathBuf>,
     pub backup_interval_minutes: u64,
@@ -53,8 +55,8 @@ impl Default for Config {
             tls: false,
             tls_cert: None,
             tls_key: None,
-            tls_idle_timeout_secs: 30,
-            max_connections: 2048,
+            idle_timeout_secs: 30,
+            max_connections: 4096,
             backup_dir: None,
             backup_interval_minutes: 10,
             backup_keep: 48,

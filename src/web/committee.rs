@@ -29,6 +29,10 @@ pub fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
             let p = app.db.read(|c| ballot::progress(c, &v))?;
             super::live_json(req, &super::progress_json(&p))
         }
+        "/committee/draft/status" => {
+            let v = app.db.read(committee::current)?;
+            super::live_json(req, &super::round_json(&v))
+        }
         "/committee/report" => report_page(app, ctx, None),
         "/minutes" => printout(app, ctx, "minutes.html", "会议记录", req),
         "/summary" => printout(app, ctx, "summary.html", "评委会评议情况汇总表", req),

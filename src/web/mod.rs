@@ -10,6 +10,7 @@ pub mod menu;
 mod pages;
 pub mod render;
 mod review;
+pub mod server;
 pub mod tls;
 
 use crate::accounts::{Account, Person, SessionLimits, Throttle};
@@ -149,6 +150,20 @@ pub fn handle(app: &App, req: &Request) -> Response {
     resp
 }
 
+/// How many body bytes a request may send, judged from its head: the package upload of a
+/// signed-in admin may be large, everything else is a small form. The route checks again.
+pub fn body_limit(app: &App, req: &Request) -> u64 {
+    let slack = 64 * 1024; // multipart framing around the file
+    if req.method() == "POST" && req.url() == "/admin/import" {
+        if let Ok(Some(ctx)) = auth::current(app, req) {
+            if ctx.acc.is_admin {
+                return app.cfg.upload_limit() + slack;
+            }
+        }
+    }
+    app.cfg.body_limit() + slack
+}
+
 fn route(app: &App, req: &Request) -> Result<Response> {
     let url = req.url();
     let method = req.method();
@@ -243,6 +258,12 @@ pub fn live_json(req: &Request, value: &Value) -> Result<Response> {
         return Ok(Response::text("").with_status_code(304).with_unique_header("ETag", etag));
     }
     Ok(Response::from_data("application/json", body).with_unique_header("ETag", etag))
+}
+
+/// What a voter's draft page polls: the round and its state, so the page reloads itself the
+/// moment the switch opens or closes (no names or counts: those are the leader's).
+pub fn round_json(v: &crate::ballot::Vote) -> Value {
+    json!({ "round": v.round, "status": v.status })
 }
 
 pub fn progress_json(p: &crate::ballot::Progress) -> Value {

@@ -38,6 +38,10 @@ pub fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
         "/review/submit" => submit_confirm(app, ctx, &h),
         "/review/ops" => ops_page(app, ctx, &h),
         "/review/ops/status" => ops_status(app, req, &h),
+        "/review/draft/status" => {
+            let v = current(app, &h)?;
+            super::live_json(req, &super::round_json(&v))
+        }
         "/review/deliberate" => deliberate_page(app, ctx, &h, None),
         "/lecture" => scores_page(app, ctx, &h, "lecture.html", "/lecture", "讲课答辩"),
         "/interview/defense" => scores_page(app, ctx, &h, "interview_defense.html", "/interview/defense", "面试答辩"),

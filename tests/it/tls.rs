@@ -34,7 +34,7 @@ fn status(r: Result<ureq::Response, ureq::Error>) -> ureq::Response {
 
 #[test]
 fn the_server_answers_over_tls_with_its_certificate() {
-    let s = Server::start_with(&["--demo", "expert_review"], "tls = true\ntls_idle_timeout_secs = 1");
+    let s = Server::start_with(&["--demo", "expert_review"], "tls = true\nidle_timeout_secs = 1");
     let https = s.base.replace("http://", "https://");
     let a = agent(&s);
     let r = status(a.get(&format!("{https}/login")).call());
