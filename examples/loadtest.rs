@@ -1,7 +1,7 @@
 //! Load generator: a whole voting day over real HTTP against the real server.
 //!
 //!     cargo run --release --example loadtest -- [--experts 500] [--groups 25] [--applicants 1000]
-//!         [--committee 35] [--mode lecture_defense] [--poll-ms 2000] [--threads 16]
+//!         [--committee 35] [--mode lecture_defense] [--poll-ms 2000] [--threads 16] [--keep]
 //!
 //! It writes a synthetic package, imports it and issues passwords with the `pingshen` command
 //! line, starts `pingshen serve` as a child process (this same executable re-runs itself as the
@@ -33,6 +33,8 @@ struct Opts {
     mode: String,
     poll_ms: u64,
     threads: usize,
+    /// Keep the data directory (for profiling the finished session) instead of deleting it.
+    keep: bool,
 }
 
 fn opts() -> Opts {
@@ -44,10 +46,15 @@ fn opts() -> Opts {
         mode: "lecture_defense".into(),
         poll_ms: 2000,
         threads: 16,
+        keep: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
     while let Some(flag) = it.next() {
+        if flag == "--keep" {
+            o.keep = true;
+            continue;
+        }
         let value = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
         let n = || value.parse::<usize>().unwrap_or_else(|_| panic!("{flag}: not a number: {value}"));
         match flag.as_str() {
@@ -308,7 +315,18 @@ fn pingshen(args: &[&str]) -> String {
 
 fn start_server(data: &Path, config: &Path, log: &Path) -> (Child, String) {
     let exe = std::env::current_exe().unwrap();
-    let mut child = Command::new(exe)
+    // For profiling: LOADTEST_WRAP="heaptrack -o /tmp/ht" runs the server under a tool.
+    let wrap: Vec<String> =
+        std::env::var("LOADTEST_WRAP").unwrap_or_default().split_whitespace().map(String::from).collect();
+    let mut cmd = match wrap.split_first() {
+        Some((tool, args)) => {
+            let mut c = Command::new(tool);
+            c.args(args).arg(exe);
+            c
+        }
+        None => Command::new(exe),
+    };
+    let mut child = cmd
         .arg("__pingshen")
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(data)
@@ -506,6 +524,10 @@ fn main() {
         None => "NO BUNDLE WRITTEN".to_string(),
     };
     report(hwm, threads, &verified);
+    if o.keep {
+        println!("data kept in {}", tmp.keep().display());
+        return;
+    }
     let _ = std::fs::copy(dir.join("server.log"), std::env::temp_dir().join("pingshen-loadtest-server.log"));
     let errors: u64 = stats().lock().unwrap().values().map(|k| k.errors).sum();
     if errors > 0 || bundle.is_none() {

@@ -103,7 +103,7 @@ fn person_row(r: &rusqlite::Row) -> rusqlite::Result<Person> {
 }
 
 pub fn load_person(conn: &Connection, code: &str) -> Result<Option<Person>> {
-    Ok(conn.query_row(&format!("{PERSON_SQL} WHERE e.code = ?1"), [code], person_row).optional()?)
+    Ok(store::row(conn, &format!("{PERSON_SQL} WHERE e.code = ?1"), [code], person_row).optional()?)
 }
 
 pub fn load_people(conn: &Connection) -> Result<Vec<Person>> {
@@ -363,7 +363,8 @@ pub struct SessionLimits {
 pub fn lookup_session(db: &Db, token: &str, lim: &SessionLimits) -> Result<Option<(Account, String)>> {
     let th = token_hash(token);
     let row = db.read(|c| {
-        Ok(c.query_row(
+        Ok(store::row(
+            c,
             "SELECT a.id, a.username, a.person_code, a.is_admin, s.csrf, s.created_at, s.last_seen
              FROM web_sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = ?1",
             [&th],

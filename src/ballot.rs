@@ -121,7 +121,7 @@ fn vote_row(r: &rusqlite::Row) -> rusqlite::Result<Vote> {
 }
 
 pub fn vote(conn: &Connection, id: i64) -> Result<Option<Vote>> {
-    Ok(conn.query_row(&format!("{VOTE_SQL} WHERE id = ?1"), [id], vote_row).optional()?)
+    Ok(store::row(conn, &format!("{VOTE_SQL} WHERE id = ?1"), [id], vote_row).optional()?)
 }
 
 /// Every round of a scope, oldest first.
@@ -132,17 +132,17 @@ pub fn rounds(conn: &Connection, stage: Stage, scope: &str) -> Result<Vec<Vote>>
 }
 
 pub fn latest(conn: &Connection, stage: Stage, scope: &str) -> Result<Option<Vote>> {
-    Ok(conn
-        .query_row(
-            &format!("{VOTE_SQL} WHERE stage = ?1 AND scope = ?2 ORDER BY round DESC LIMIT 1"),
-            params![stage.code(), scope],
-            vote_row,
-        )
-        .optional()?)
+    Ok(store::row(
+        conn,
+        &format!("{VOTE_SQL} WHERE stage = ?1 AND scope = ?2 ORDER BY round DESC LIMIT 1"),
+        params![stage.code(), scope],
+        vote_row,
+    )
+    .optional()?)
 }
 
 pub fn applicants_of(conn: &Connection, vote_id: i64) -> Result<Vec<String>> {
-    let mut st = conn.prepare(
+    let mut st = conn.prepare_cached(
         "SELECT v.applicant_code FROM vote_applicants v JOIN applicants a ON a.code = v.applicant_code
          WHERE v.vote_id = ?1 ORDER BY a.ord",
     )?;
@@ -187,6 +187,25 @@ pub fn prospective_voters(conn: &Connection, stage: Stage, scope: &str) -> Resul
     Ok(rows)
 }
 
+/// Whether `voter` may vote in this scope (one lookup; `prospective_voters` lists them all).
+pub fn is_prospective_voter(conn: &Connection, stage: Stage, scope: &str, voter: &str) -> Result<bool> {
+    let sql = match stage {
+        Stage::Group => "SELECT EXISTS (SELECT 1 FROM experts WHERE code = ?1 AND group_code = ?2)",
+        Stage::Committee => "SELECT EXISTS (SELECT 1 FROM committee WHERE expert_code = ?1 AND ?2 = ?2)",
+    };
+    Ok(store::row(conn, sql, [voter, scope], |r| r.get(0))?)
+}
+
+/// Whether the applicant is in this round.
+pub fn in_round(conn: &Connection, vote_id: i64, applicant: &str) -> Result<bool> {
+    Ok(store::row(
+        conn,
+        "SELECT EXISTS (SELECT 1 FROM vote_applicants WHERE vote_id = ?1 AND applicant_code = ?2)",
+        params![vote_id, applicant],
+        |r| r.get(0),
+    )?)
+}
+
 /// Voters of a round: the frozen list once open, the prospective list while drafting.
 pub fn voters(conn: &Connection, v: &Vote) -> Result<Vec<String>> {
     if v.status == Status::Drafting {
@@ -200,7 +219,7 @@ pub fn voters(conn: &Connection, v: &Vote) -> Result<Vec<String>> {
 }
 
 pub fn recused_pairs(conn: &Connection, vote_id: i64) -> Result<HashSet<(String, String)>> {
-    let mut st = conn.prepare(
+    let mut st = conn.prepare_cached(
         "SELECT r.expert_code, r.applicant_code FROM recusals r
          JOIN vote_applicants v ON v.applicant_code = r.applicant_code WHERE v.vote_id = ?1",
     )?;
@@ -232,18 +251,18 @@ pub fn my_drafts(conn: &Connection, vote_id: i64, voter: &str) -> Result<HashMap
 }
 
 pub fn has_submitted(conn: &Connection, vote_id: i64, voter: &str) -> Result<bool> {
-    Ok(conn
-        .query_row(
-            "SELECT submitted FROM vote_voters WHERE vote_id = ?1 AND voter_code = ?2",
-            params![vote_id, voter],
-            |r| r.get::<_, bool>(0),
-        )
-        .optional()?
-        .unwrap_or(false))
+    Ok(store::row(
+        conn,
+        "SELECT submitted FROM vote_voters WHERE vote_id = ?1 AND voter_code = ?2",
+        params![vote_id, voter],
+        |r| r.get::<_, bool>(0),
+    )
+    .optional()?
+    .unwrap_or(false))
 }
 
 fn load_vote_tx(tx: &Transaction, vote_id: i64) -> Result<Vote> {
-    tx.query_row(&format!("{VOTE_SQL} WHERE id = ?1"), [vote_id], vote_row).optional()?.ok_or_else(Error::not_found)
+    store::row(tx, &format!("{VOTE_SQL} WHERE id = ?1"), [vote_id], vote_row).optional()?.ok_or_else(Error::not_found)
 }
 
 const MAX_OPINION: usize = 500;
@@ -257,16 +276,15 @@ pub fn save_drafts(db: &Db, vote_id: i64, voter: &str, entries: &[Draft]) -> Res
         if v.status != Status::Drafting {
             return Err(Error::conflict("投票开关已开启，拟投票不能再修改。"));
         }
-        if !prospective_voters(tx, v.stage, &v.scope)?.iter().any(|c| c == voter) {
+        if !is_prospective_voter(tx, v.stage, &v.scope, voter)? {
             return Err(Error::forbidden());
         }
-        let in_round: HashSet<String> = applicants_of(tx, vote_id)?.into_iter().collect();
-        let recused = recused_pairs(tx, vote_id)?;
+        // Point lookups per entry: a committee round holds a thousand applicants, a draft one.
         for d in entries {
-            if !in_round.contains(&d.applicant_code) {
+            if !in_round(tx, vote_id, &d.applicant_code)? {
                 return Err(Error::bad_request(format!("申报人「{}」不在本轮投票中。", d.applicant_code)));
             }
-            if recused.contains(&(voter.to_string(), d.applicant_code.clone())) {
+            if crate::venue::is_recused(tx, voter, &d.applicant_code)? {
                 return Err(Error::forbidden_msg(format!("您需回避申报人「{}」，不能投票。", d.applicant_code)));
             }
             if d.opinion.chars().count() > MAX_OPINION {
@@ -274,17 +292,15 @@ pub fn save_drafts(db: &Db, vote_id: i64, voter: &str, entries: &[Draft]) -> Res
             }
             match d.choice {
                 Some(c) => {
-                    tx.execute(
+                    tx.prepare_cached(
                         "INSERT INTO drafts (vote_id, voter_code, applicant_code, choice, opinion) VALUES (?1, ?2, ?3, ?4, ?5)
                          ON CONFLICT (vote_id, voter_code, applicant_code) DO UPDATE SET choice = excluded.choice, opinion = excluded.opinion",
-                        params![vote_id, voter, d.applicant_code, c.code(), d.opinion],
-                    )?;
+                    )?
+                    .execute(params![vote_id, voter, d.applicant_code, c.code(), d.opinion])?;
                 }
                 None => {
-                    tx.execute(
-                        "DELETE FROM drafts WHERE vote_id = ?1 AND voter_code = ?2 AND applicant_code = ?3",
-                        params![vote_id, voter, d.applicant_code],
-                    )?;
+                    tx.prepare_cached("DELETE FROM drafts WHERE vote_id = ?1 AND voter_code = ?2 AND applicant_code = ?3")?
+                        .execute(params![vote_id, voter, d.applicant_code])?;
                 }
             }
         }
@@ -539,7 +555,11 @@ pub fn tally(conn: &Connection, vote_id: i64, recused_count_as_present: bool) ->
         let (agree, oppose, abstain, mut opinions) = counts.remove(&a).unwrap_or_default();
         // Sorted text: an order that says nothing about who wrote what, or when.
         opinions.sort();
-        let rec = voters.iter().filter(|c| recused.contains(&((*c).clone(), a.clone()))).count() as u64;
+        let rec = if recused.is_empty() {
+            0
+        } else {
+            voters.iter().filter(|c| recused.contains(&((*c).clone(), a.clone()))).count() as u64
+        };
         out.push(Tally {
             present: voters.len() as u64 - if recused_count_as_present { 0 } else { rec },
             applicant_code: a,

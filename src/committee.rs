@@ -16,7 +16,7 @@ use std::collections::HashMap;
 pub const SCOPE: &str = "committee";
 
 pub fn meta(conn: &Connection, key: &str) -> Result<Option<String>> {
-    Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    Ok(store::row(conn, "SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
 }
 
 fn set_meta(tx: &Transaction, key: &str, value: &str) -> Result<()> {
@@ -227,7 +227,7 @@ pub fn rows(conn: &Connection, session: &SessionView) -> Result<Vec<Row>> {
 /// `rows`, given the groups' deliberations already computed.
 pub fn rows_with(conn: &Connection, session: &SessionView, deliberations: &GroupDeliberations) -> Result<Vec<Row>> {
     let ratio = Ratio::parse(&session.committee_pass_ratio).unwrap_or(Ratio { p: 2, q: 3 });
-    let scores = review::scores_display(conn, review::score_rule(session))?;
+    let scores = review::scores_display(conn, review::score_rule(session), None)?;
     let groups = group_results(deliberations);
     let mut histories = ballot::histories(conn, Stage::Committee, SCOPE, session.recused_count_as_present)?;
     let opinions: HashMap<String, String> = {

@@ -11,7 +11,7 @@ use crate::venue::{self, ApplicantRow, SessionView};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::Serialize;
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct GroupExpert {
@@ -47,7 +47,7 @@ pub fn group_experts(conn: &Connection, group: &str) -> Result<Vec<GroupExpert>>
 }
 
 pub fn group_applicants(conn: &Connection, group: &str) -> Result<Vec<ApplicantRow>> {
-    Ok(venue::search_applicants(conn, None, Some(group), 1, 100_000)?.rows)
+    venue::applicants_of_group(conn, group)
 }
 
 pub fn submitted(conn: &Connection, group: &str) -> Result<Option<String>> {
@@ -212,6 +212,39 @@ fn notes(conn: &Connection, table: &str, applicant: &str) -> Result<Vec<Note>> {
     Ok(rows)
 }
 
+/// 面试题 of every applicant of a group, by applicant (one query for a list page).
+pub fn questions_of_group(conn: &Connection, group: &str) -> Result<HashMap<String, Vec<Note>>> {
+    let mut st = conn.prepare_cached(
+        "SELECT n.applicant_code, n.expert_code, e.name, n.text, n.updated_at FROM interview_questions n
+         JOIN experts e ON e.code = n.expert_code JOIN applicants a ON a.code = n.applicant_code
+         WHERE a.group_code = ?1 ORDER BY e.ord",
+    )?;
+    let mut out: HashMap<String, Vec<Note>> = HashMap::new();
+    let rows = st.query_map([group], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            Note {
+                expert_code: r.get(1)?,
+                expert_name: r.get(2)?,
+                text: r.get(3)?,
+                updated_at: store::display_time(&r.get::<_, String>(4)?),
+            },
+        ))
+    })?;
+    for row in rows {
+        let (a, n) = row?;
+        out.entry(a).or_default().push(n);
+    }
+    Ok(out)
+}
+
+/// The applicants this expert is a lead reviewer (主审) of.
+pub fn lead_of(conn: &Connection, expert: &str) -> Result<HashSet<String>> {
+    let mut st = conn.prepare_cached("SELECT applicant_code FROM lead_reviewers WHERE expert_code = ?1")?;
+    let rows = st.query_map([expert], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
 pub fn lead_opinions(conn: &Connection, applicant: &str) -> Result<Vec<Note>> {
     notes(conn, "lead_opinions", applicant)
 }
@@ -323,10 +356,19 @@ pub fn score_rule(s: &SessionView) -> ScoreRule {
 }
 
 /// 得分 of every scored applicant (all groups), as "87.2".
-pub fn scores_display(conn: &Connection, rule: ScoreRule) -> Result<HashMap<String, String>> {
-    let mut st = conn.prepare("SELECT applicant_code, tenths FROM scores")?;
+/// Each applicant's shown score: of one group's applicants, or of everyone (`None`).
+pub fn scores_display(conn: &Connection, rule: ScoreRule, group: Option<&str>) -> Result<HashMap<String, String>> {
+    // Two statements, not `?1 IS NULL OR …`: the planner can then walk the group's applicants
+    // by index instead of every score of the session (it was 58% of a committee page).
+    let mut st = match group {
+        Some(_) => conn.prepare_cached(
+            "SELECT s.applicant_code, s.tenths FROM applicants a JOIN scores s ON s.applicant_code = a.code
+             WHERE a.group_code = ?1",
+        )?,
+        None => conn.prepare_cached("SELECT applicant_code, tenths FROM scores WHERE ?1 IS NULL")?,
+    };
     let mut by: HashMap<String, Vec<i64>> = HashMap::new();
-    for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+    for row in st.query_map([group], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
         let (a, t) = row?;
         by.entry(a).or_default().push(t);
     }
@@ -406,7 +448,7 @@ pub struct DelibRow {
 /// the pass pre-filled by the rule, the saved decision, and every round kept.
 pub fn deliberation(conn: &Connection, group: &str, session: &SessionView) -> Result<Vec<DelibRow>> {
     let rule = group_rule(session);
-    let scores = scores_display(conn, score_rule(session))?;
+    let scores = scores_display(conn, score_rule(session), Some(group))?;
     let mut histories = ballot::histories(conn, Stage::Group, group, session.recused_count_as_present)?;
     let mut decisions: HashMap<String, (bool, String, String, String)> = {
         let mut st = conn.prepare_cached(

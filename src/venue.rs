@@ -37,38 +37,38 @@ impl SessionView {
 
 pub fn session(conn: &Connection) -> Result<Option<SessionView>> {
     use crate::package::model::{GroupRule, ScoreRule};
-    Ok(conn
-        .query_row(
-            "SELECT session_id, name, committee, mode, committee_pass_ratio, quorum_ratio, group_pass_rule,
+    Ok(crate::store::row(
+        conn,
+        "SELECT session_id, name, committee, mode, committee_pass_ratio, quorum_ratio, group_pass_rule,
                     score_rule, recused_count_as_present, blind, package_sha256, package_source, imported_at, is_demo
              FROM session WHERE id = 1",
-            [],
-            |r| {
-                let mode: String = r.get(3)?;
-                let gr: String = r.get(6)?;
-                let sr: String = r.get(7)?;
-                Ok(SessionView {
-                    session_id: r.get(0)?,
-                    name: r.get(1)?,
-                    committee: r.get(2)?,
-                    mode_label: Mode::parse(&mode).map(|m| m.label().to_string()).unwrap_or_default(),
-                    mode,
-                    committee_pass_ratio: r.get(4)?,
-                    quorum_ratio: r.get(5)?,
-                    group_pass_label: GroupRule::parse(&gr).map(|g| g.label()).unwrap_or_default(),
-                    group_pass_rule: gr,
-                    score_label: ScoreRule::parse(&sr).map(|s| s.label().to_string()).unwrap_or_default(),
-                    score_rule: sr,
-                    recused_count_as_present: r.get(8)?,
-                    blind: r.get(9)?,
-                    package_sha256: r.get(10)?,
-                    package_source: r.get(11)?,
-                    imported_at: store::display_time(&r.get::<_, String>(12)?),
-                    is_demo: r.get(13)?,
-                })
-            },
-        )
-        .optional()?)
+        [],
+        |r| {
+            let mode: String = r.get(3)?;
+            let gr: String = r.get(6)?;
+            let sr: String = r.get(7)?;
+            Ok(SessionView {
+                session_id: r.get(0)?,
+                name: r.get(1)?,
+                committee: r.get(2)?,
+                mode_label: Mode::parse(&mode).map(|m| m.label().to_string()).unwrap_or_default(),
+                mode,
+                committee_pass_ratio: r.get(4)?,
+                quorum_ratio: r.get(5)?,
+                group_pass_label: GroupRule::parse(&gr).map(|g| g.label()).unwrap_or_default(),
+                group_pass_rule: gr,
+                score_label: ScoreRule::parse(&sr).map(|s| s.label().to_string()).unwrap_or_default(),
+                score_rule: sr,
+                recused_count_as_present: r.get(8)?,
+                blind: r.get(9)?,
+                package_sha256: r.get(10)?,
+                package_source: r.get(11)?,
+                imported_at: store::display_time(&r.get::<_, String>(12)?),
+                is_demo: r.get(13)?,
+            })
+        },
+    )
+    .optional()?)
 }
 
 #[derive(Debug, Serialize, Default)]
@@ -283,6 +283,13 @@ pub struct Paged<T> {
 }
 
 /// Search by code, name, unit or specialty (substring), optionally within one group.
+/// A group's applicants in order (by index; `search_applicants` scans the whole table).
+pub fn applicants_of_group(conn: &Connection, group: &str) -> Result<Vec<ApplicantRow>> {
+    let mut st = conn.prepare_cached(&format!("{APPLICANT_SQL} WHERE a.group_code = ?1 ORDER BY a.ord"))?;
+    let rows = st.query_map([group], applicant_row)?.collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
 pub fn search_applicants(
     conn: &Connection,
     q: Option<&str>,
@@ -387,8 +394,16 @@ pub fn applicant(conn: &Connection, code: &str) -> Result<Option<ApplicantDetail
     Ok(Some(ApplicantDetail { row, details, extra, materials, recusals }))
 }
 
+/// Every applicant this expert must recuse from (one query for a list page).
+pub fn recused_from(conn: &Connection, expert: &str) -> Result<std::collections::HashSet<String>> {
+    let mut st = conn.prepare_cached("SELECT applicant_code FROM recusals WHERE expert_code = ?1")?;
+    let rows = st.query_map([expert], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
 pub fn is_recused(conn: &Connection, expert: &str, applicant: &str) -> Result<bool> {
-    Ok(conn.query_row(
+    Ok(crate::store::row(
+        conn,
         "SELECT EXISTS (SELECT 1 FROM recusals WHERE expert_code = ?1 AND applicant_code = ?2)",
         [expert, applicant],
         |r| r.get(0),

@@ -219,6 +219,13 @@ CREATE TABLE meta (
     value TEXT NOT NULL
 );
 "#,
+    // 4: indexes the venue load test showed missing (recusals and lead reviewers looked up by
+    // applicant / by expert scanned the whole table once per row of a list page).
+    r#"
+CREATE INDEX recusals_applicant ON recusals(applicant_code);
+CREATE INDEX lead_reviewers_expert ON lead_reviewers(expert_code);
+CREATE INDEX scores_expert ON scores(expert_code);
+"#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

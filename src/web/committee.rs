@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::venue::{self, SessionView};
 use rouille::{Request, Response};
 use serde_json::json;
+use std::collections::HashSet;
 
 fn session(app: &App) -> Result<SessionView> {
     app.db.read(venue::session)?.ok_or_else(Error::not_found)
@@ -131,7 +132,12 @@ fn draft_page(app: &App, req: &Request, ctx: &Ctx) -> Result<Response> {
             committee::reported(c)?,
         ))
     })?;
-    let in_round: Vec<String> = app.db.read(|c| ballot::applicants_of(c, v.id))?;
+    let (in_round, recused_from) = app.db.read(|c| {
+        Ok((
+            ballot::applicants_of(c, v.id)?.into_iter().collect::<HashSet<String>>(),
+            venue::recused_from(c, &me.code)?,
+        ))
+    })?;
     let list: Vec<_> = rows
         .iter()
         .filter(|r| in_round.contains(&r.applicant.code))
@@ -141,8 +147,8 @@ fn draft_page(app: &App, req: &Request, ctx: &Ctx) -> Result<Response> {
             Some(g) => r.applicant.group_code.as_deref() == Some(g.as_str()),
         })
         .map(|r| {
-            let recused = app.db.read(|c| venue::is_recused(c, &me.code, &r.applicant.code)).unwrap_or(true);
-            json!({ "r": r, "draft": drafts.get(&r.applicant.code), "recused": recused })
+            let recused = recused_from.contains(&r.applicant.code);
+            json!({ "r": brief(r), "draft": drafts.get(&r.applicant.code), "recused": recused })
         })
         .collect();
     layout(
@@ -159,6 +165,19 @@ fn draft_page(app: &App, req: &Request, ctx: &Ctx) -> Result<Response> {
     )
 }
 
+/// What a member's draft list shows of a row: a thousand full rows (round histories, every
+/// opinion) serialized per page view were most of the server's peak memory.
+fn brief(r: &committee::Row) -> serde_json::Value {
+    let a = &r.applicant;
+    json!({
+        "applicant": { "code": a.code, "name": a.name, "unit": a.unit, "group_name": a.group_name },
+        "group": r.group.as_ref().map(|g| json!({
+            "agree": g.agree, "oppose": g.oppose, "abstain": g.abstain, "opinion": g.opinion, "passed": g.passed,
+        })),
+        "score": r.score,
+    })
+}
+
 fn submit_confirm(app: &App, ctx: &Ctx) -> Result<Response> {
     let s = session(app)?;
     let me = person(ctx)?;
@@ -167,18 +186,23 @@ fn submit_confirm(app: &App, ctx: &Ctx) -> Result<Response> {
         return Err(Error::conflict("投票未开启，不能提交。"));
     }
     let (rows, drafts) = app.db.read(|c| Ok((committee::rows(c, &s)?, ballot::my_drafts(c, v.id, &me.code)?)))?;
-    let in_round: Vec<String> = app.db.read(|c| ballot::applicants_of(c, v.id))?;
+    let (in_round, recused_from) = app.db.read(|c| {
+        Ok((
+            ballot::applicants_of(c, v.id)?.into_iter().collect::<HashSet<String>>(),
+            venue::recused_from(c, &me.code)?,
+        ))
+    })?;
     let mut missing = 0;
     let list: Vec<_> = rows
         .iter()
         .filter(|r| in_round.contains(&r.applicant.code))
         .map(|r| {
-            let recused = app.db.read(|c| venue::is_recused(c, &me.code, &r.applicant.code)).unwrap_or(true);
+            let recused = recused_from.contains(&r.applicant.code);
             let d = drafts.get(&r.applicant.code);
             if !recused && d.is_none() {
                 missing += 1;
             }
-            json!({ "a": r.applicant, "draft": d, "recused": recused, "in_round": true })
+            json!({ "a": { "code": r.applicant.code, "name": r.applicant.name }, "draft": d, "recused": recused, "in_round": true })
         })
         .collect();
     layout(

@@ -50,6 +50,12 @@ impl Form {
     pub fn text(&self, key: &str) -> String {
         self.get(key).unwrap_or("").trim().to_string()
     }
+    /// The field names, sorted.
+    pub fn keys(&self) -> Vec<&str> {
+        let mut k: Vec<&str> = self.fields.keys().map(String::as_str).collect();
+        k.sort_unstable();
+        k
+    }
     pub fn all(&self, key: &str) -> Vec<String> {
         self.fields.get(key).cloned().unwrap_or_default()
     }

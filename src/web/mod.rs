@@ -150,6 +150,24 @@ pub fn handle(app: &App, req: &Request) -> Response {
     resp
 }
 
+/// The worker lane of a request (see `server::Lane`): polls and static files are light,
+/// password checks have their own lane, everything else is main.
+pub fn lane(req: &Request) -> server::Lane {
+    let url = req.url();
+    match req.method() {
+        "GET" | "HEAD"
+            if url.ends_with("/status")
+                || url.starts_with("/static/")
+                || url == "/healthz"
+                || url == "/favicon.ico" =>
+        {
+            server::Lane::Light
+        }
+        "POST" if url == "/login" => server::Lane::Login,
+        _ => server::Lane::Main,
+    }
+}
+
 /// How many body bytes a request may send, judged from its head: the package upload of a
 /// signed-in admin may be large, everything else is a small form. The route checks again.
 pub fn body_limit(app: &App, req: &Request) -> u64 {

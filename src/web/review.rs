@@ -11,6 +11,7 @@ use crate::review::{self, DecisionInput, NoteKind};
 use crate::venue::{self, SessionView};
 use rouille::{Request, Response};
 use serde_json::json;
+use std::collections::HashSet;
 
 struct Here<'a> {
     person: &'a Person,
@@ -178,8 +179,19 @@ fn current(app: &App, h: &Here) -> Result<ballot::Vote> {
     app.db.read(|c| ballot::latest(c, Stage::Group, &h.group))?.ok_or_else(Error::not_found)
 }
 
+/// The drafts a form carries (`choice_<code>` / `opinion_<code>`), for applicants of the round;
+/// other fields are ignored.
 pub(super) fn drafts_from_form(app: &App, vote_id: i64, f: &Form) -> Result<Vec<Draft>> {
-    let apps = app.db.read(|c| ballot::applicants_of(c, vote_id))?;
+    let codes: Vec<&str> = f.keys().into_iter().filter_map(|k| k.strip_prefix("choice_")).collect();
+    let apps: Vec<String> = app.db.read(|c| {
+        let mut v = Vec::new();
+        for a in codes {
+            if ballot::in_round(c, vote_id, a)? {
+                v.push(a.to_string());
+            }
+        }
+        Ok(v)
+    })?;
     let mut out = Vec::new();
     for a in apps {
         let Some(choice) = f.get(&format!("choice_{a}")) else { continue };
@@ -249,21 +261,24 @@ fn list_rows(app: &App, h: &Here, vote: Option<&ballot::Vote>) -> Result<Vec<ser
     let me = &h.person.code;
     app.db.read(|c| {
         let apps = review::group_applicants(c, &h.group)?;
-        let scores = review::scores_display(c, review::score_rule(&h.session))?;
+        let scores = review::scores_display(c, review::score_rule(&h.session), Some(&h.group))?;
         let mine = review::my_scores(c, me)?;
-        let in_round: Vec<String> = match vote {
-            Some(v) => ballot::applicants_of(c, v.id)?,
+        let in_round: HashSet<String> = match vote {
+            Some(v) => ballot::applicants_of(c, v.id)?.into_iter().collect(),
             None => apps.iter().map(|a| a.code.clone()).collect(),
         };
         let drafts = match vote {
             Some(v) => ballot::my_drafts(c, v.id, me)?,
             None => Default::default(),
         };
+        let recused_from = venue::recused_from(c, me)?;
+        let mut questions = review::questions_of_group(c, &h.group)?;
+        let lead_of = review::lead_of(c, me)?;
         let mut out = Vec::new();
         for a in apps {
-            let recused = venue::is_recused(c, me, &a.code)?;
-            let questions = review::questions(c, &a.code)?;
-            let lead = review::is_lead(c, &a.code, me)?;
+            let recused = recused_from.contains(&a.code);
+            let questions = questions.remove(&a.code).unwrap_or_default();
+            let lead = lead_of.contains(&a.code);
             out.push(json!({
                 "a": a,
                 "score": scores.get(&a.code),

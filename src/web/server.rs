@@ -10,22 +10,41 @@
 //! - it writes a response's head and body in two sends without `TCP_NODELAY`, so every page over
 //!   1 KiB waited ~40 ms for the browser's delayed ACK.
 //!
-//! So this module owns the socket: one accept loop with a connection cap, one thread per
+//! So this module owns the socket: one accept loop with a connection cap, one small thread per
 //! connection with `TCP_NODELAY`, an idle timeout and a deadline for each request's head (a
-//! slow-drip client cannot keep a thread), bodies bounded before they are read, and at most
-//! `threads` handlers running at once. Handlers are unchanged: they get a rouille `Request`.
+//! slow-drip client cannot keep a thread), bodies bounded before they are read, and a fixed
+//! pool of workers running the handlers, in lanes (see `Lane`). Connection threads only parse and write, so
+//! their stacks stay small; the deep stacks of page rendering exist `threads` times, not once
+//! per connection (that was most of the server's memory with 500 browsers). Handlers are
+//! unchanged: they get a rouille `Request`.
 
 use rouille::{Request, Response};
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Largest request head (request line + headers) accepted.
 const MAX_HEAD: usize = 32 * 1024;
 const MAX_HEADERS: usize = 100;
+
+/// Which pool of workers answers a request. Lanes keep cheap requests from queueing behind
+/// expensive ones: a live-counter poll never waits behind 16 page renders, and 500 people
+/// signing in at once (bcrypt, ~60 ms of CPU each) occupy the login lane, not every worker.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Lane {
+    /// Pages and form posts: `Limits::threads` workers.
+    Main,
+    /// Polls, static files, health: small and read-only; 4 workers.
+    Light,
+    /// Password checks: as many workers as cores.
+    Login,
+}
+
+const LANES: [Lane; 3] = [Lane::Main, Lane::Light, Lane::Login];
 
 pub struct Limits {
     /// Worker handlers running at once (the rest wait their turn).
@@ -37,16 +56,26 @@ pub struct Limits {
 }
 
 type BodyLimit = dyn Fn(&Request) -> u64 + Send + Sync;
+type Classify = dyn Fn(&Request) -> Lane + Send + Sync;
 type Handler = dyn Fn(&Request) -> Response + Send + Sync;
+
+/// A parsed request on its way to a worker, with where to send the answer.
+struct Job {
+    request: Request,
+    reply: SyncSender<Response>,
+}
 
 struct Shared {
     limits: Limits,
     body_limit: Box<BodyLimit>,
-    handler: Box<Handler>,
+    lane: Box<Classify>,
     open: AtomicUsize,
-    busy: Mutex<usize>,
-    turn: Condvar,
+    /// One queue per lane, in the order of `LANES`.
+    jobs: Vec<Mutex<Sender<Job>>>,
 }
+
+/// Stack of a connection thread: parsing and writing only (handlers run on the workers).
+const CONNECTION_STACK: usize = 128 * 1024;
 
 pub struct Server {
     listener: TcpListener,
@@ -56,19 +85,37 @@ pub struct Server {
 impl Server {
     /// `body_limit` sees a request without its body and says how many body bytes it may send;
     /// more is refused with 413 before anything is read.
-    pub fn new<L, F>(listener: TcpListener, limits: Limits, body_limit: L, handler: F) -> Server
+    /// `lane` picks the worker pool of each request.
+    pub fn new<L, C, F>(listener: TcpListener, limits: Limits, body_limit: L, lane: C, handler: F) -> Server
     where
         L: Fn(&Request) -> u64 + Send + Sync + 'static,
+        C: Fn(&Request) -> Lane + Send + Sync + 'static,
         F: Fn(&Request) -> Response + Send + Sync + 'static,
     {
-        let shared = Shared {
-            limits,
-            body_limit: Box::new(body_limit),
-            handler: Box::new(handler),
-            open: AtomicUsize::new(0),
-            busy: Mutex::new(0),
-            turn: Condvar::new(),
-        };
+        let handler: Arc<Handler> = Arc::new(handler);
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let jobs = LANES
+            .iter()
+            .map(|lane| {
+                let workers = match lane {
+                    Lane::Main => limits.threads.max(1),
+                    Lane::Light => 4,
+                    Lane::Login => cores,
+                };
+                let (tx, rx) = channel::<Job>();
+                let rx = Arc::new(Mutex::new(rx));
+                for i in 0..workers {
+                    let (rx, handler) = (rx.clone(), handler.clone());
+                    std::thread::Builder::new()
+                        .name(format!("http-{lane:?}-{i}").to_lowercase())
+                        .spawn(move || worker(&rx, &*handler))
+                        .expect("start an HTTP worker");
+                }
+                Mutex::new(tx)
+            })
+            .collect();
+        let shared =
+            Shared { limits, body_limit: Box::new(body_limit), lane: Box::new(lane), open: AtomicUsize::new(0), jobs };
         Server { listener, shared: Arc::new(shared) }
     }
 
@@ -94,10 +141,11 @@ impl Server {
                 refuse(stream);
                 continue;
             }
-            let spawned = std::thread::Builder::new().name("http-conn".into()).spawn(move || {
-                let _ = connection(&shared, stream);
-                shared.open.fetch_sub(1, Ordering::AcqRel);
-            });
+            let spawned =
+                std::thread::Builder::new().name("http-conn".into()).stack_size(CONNECTION_STACK).spawn(move || {
+                    let _ = connection(&shared, stream);
+                    shared.open.fetch_sub(1, Ordering::AcqRel);
+                });
             if let Err(e) = spawned {
                 // The closure (and the connection) was dropped; count it closed.
                 self.shared.open.fetch_sub(1, Ordering::AcqRel);
@@ -141,7 +189,7 @@ fn connection(shared: &Shared, stream: TcpStream) -> std::io::Result<()> {
     stream.set_write_timeout(Some(idle))?;
     let remote = stream.peer_addr()?;
     let mut reader = BufReader::with_capacity(16 * 1024, stream.try_clone()?);
-    let mut writer = BufWriter::with_capacity(64 * 1024, stream.try_clone()?);
+    let mut writer = BufWriter::with_capacity(16 * 1024, stream.try_clone()?);
     loop {
         let head = match read_head(&mut reader, &stream, idle) {
             Ok(h) => h,
@@ -173,7 +221,7 @@ fn connection(shared: &Shared, stream: TcpStream) -> std::io::Result<()> {
         }
         let is_head = head.method == "HEAD";
         let request = Request::fake_http_from(remote, head.method, head.url, head.headers, body);
-        let response = run_handler(shared, &request);
+        let response = run_handler(shared, request);
         write_response(&mut writer, response, is_head, head.keep_alive)?;
         if !head.keep_alive {
             break;
@@ -199,21 +247,32 @@ fn linger(reader: &mut BufReader<TcpStream>, stream: &TcpStream) {
     }
 }
 
-/// Runs the handler when one of the `threads` turns is free; a panic becomes a 500 page.
-fn run_handler(shared: &Shared, request: &Request) -> Response {
-    {
-        let mut busy = shared.busy.lock().unwrap_or_else(|p| p.into_inner());
-        while *busy >= shared.limits.threads.max(1) {
-            busy = shared.turn.wait(busy).unwrap_or_else(|p| p.into_inner());
-        }
-        *busy += 1;
+fn internal_error() -> Response {
+    Response::html("<h1>服务器内部错误</h1><p>请重试；如仍有问题，请联系会务人员。</p>").with_status_code(500)
+}
+
+/// Hands the request to the worker pool and waits for its answer.
+fn run_handler(shared: &Shared, request: Request) -> Response {
+    let (reply, answer) = sync_channel(1);
+    let lane = (shared.lane)(&request);
+    let queue = &shared.jobs[LANES.iter().position(|l| *l == lane).unwrap_or(0)];
+    let sent = queue.lock().unwrap_or_else(|p| p.into_inner()).send(Job { request, reply });
+    if sent.is_err() {
+        return internal_error();
     }
-    let response = catch_unwind(AssertUnwindSafe(|| (shared.handler)(request))).unwrap_or_else(|_| {
-        Response::html("<h1>服务器内部错误</h1><p>请重试；如仍有问题，请联系会务人员。</p>").with_status_code(500)
-    });
-    *shared.busy.lock().unwrap_or_else(|p| p.into_inner()) -= 1;
-    shared.turn.notify_one();
-    response
+    answer.recv().unwrap_or_else(|_| internal_error())
+}
+
+/// A worker: runs handlers one at a time; a panic becomes a 500 page, never a dead worker.
+fn worker(jobs: &Mutex<Receiver<Job>>, handler: &Handler) {
+    loop {
+        let job = match jobs.lock().unwrap_or_else(|p| p.into_inner()).recv() {
+            Ok(j) => j,
+            Err(_) => return,
+        };
+        let response = catch_unwind(AssertUnwindSafe(|| handler(&job.request))).unwrap_or_else(|_| internal_error());
+        let _ = job.reply.send(response);
+    }
 }
 
 /// Reads one request head. The whole head must arrive within `idle` of its first byte (and the
