@@ -2,6 +2,7 @@
 //!
 //!     cargo run --release --example loadtest -- [--experts 500] [--groups 25] [--applicants 1000]
 //!         [--committee 35] [--mode lecture_defense] [--poll-ms 2000] [--threads 16] [--keep]
+//!         [--stalled 1000]
 //!
 //! It writes a synthetic package, imports it and issues passwords with the `pingshen` command
 //! line, starts `pingshen serve` as a child process (this same executable re-runs itself as the
@@ -33,6 +34,9 @@ struct Opts {
     mode: String,
     poll_ms: u64,
     threads: usize,
+    /// Hostile connections held open all day: each sends a partial request head and then one
+    /// byte every 5 s, reconnecting whenever the server drops it.
+    stalled: usize,
     /// Keep the data directory (for profiling the finished session) instead of deleting it.
     keep: bool,
 }
@@ -47,6 +51,7 @@ fn opts() -> Opts {
         poll_ms: 2000,
         threads: 16,
         keep: false,
+        stalled: 0,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
@@ -65,6 +70,7 @@ fn opts() -> Opts {
             "--mode" => o.mode = value.clone(),
             "--poll-ms" => o.poll_ms = n() as u64,
             "--threads" => o.threads = n(),
+            "--stalled" => o.stalled = n(),
             _ => panic!("unknown flag {flag}"),
         }
     }
@@ -453,6 +459,10 @@ fn main() {
         })
         .collect();
     let day = Instant::now();
+    let stop_stalled = Arc::new(AtomicBool::new(false));
+    let dropped = Arc::new(AtomicU64::new(0));
+    let drop_secs = Arc::new(Mutex::new(Vec::<f64>::new()));
+    let stalled_threads = start_stalled(&o, &base, &stop_stalled, &dropped, &drop_secs);
 
     let t = Instant::now();
     each(&experts, |e| {
@@ -506,6 +516,20 @@ fn main() {
         polling.store(false, Ordering::Relaxed);
     });
     phase("the whole day after sign-in", day);
+    stop_stalled.store(true, Ordering::Relaxed);
+    if o.stalled > 0 {
+        let mut d = drop_secs.lock().unwrap().clone();
+        d.sort_by(|a, b| a.total_cmp(b));
+        println!(
+            "stalled connections: {} held open all day; the server dropped them {} times, after {:.1} s (median), {:.1}–{:.1} s",
+            o.stalled,
+            dropped.load(Ordering::Relaxed),
+            d.get(d.len() / 2).copied().unwrap_or(0.0),
+            d.first().copied().unwrap_or(0.0),
+            d.last().copied().unwrap_or(0.0)
+        );
+    }
+    drop(stalled_threads);
     done.store(true, Ordering::Relaxed);
     let hwm = proc_kb(pid, "VmHWM:").max(rss_peak.load(Ordering::Relaxed));
     let threads = proc_kb(pid, "Threads:");
@@ -533,6 +557,59 @@ fn main() {
     if errors > 0 || bundle.is_none() {
         std::process::exit(1);
     }
+}
+
+/// Hostile clients: a partial request head, then a byte every 5 s; when the server drops the
+/// connection, note after how long, and open a new one.
+fn start_stalled(
+    o: &Opts,
+    base: &str,
+    stop: &Arc<AtomicBool>,
+    dropped: &Arc<AtomicU64>,
+    drop_secs: &Arc<Mutex<Vec<f64>>>,
+) -> Vec<std::thread::JoinHandle<()>> {
+    use std::io::Write;
+    let addr: std::net::SocketAddr = base.trim_start_matches("http://").parse().unwrap();
+    (0..o.stalled)
+        .map(|_| {
+            let (stop, dropped, drop_secs) = (stop.clone(), dropped.clone(), drop_secs.clone());
+            std::thread::Builder::new()
+                .stack_size(64 << 10)
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+                            std::thread::sleep(Duration::from_millis(200));
+                            continue;
+                        };
+                        let opened = Instant::now();
+                        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                        if s.write_all(b"GET /desk HTTP/1.1\r\nHost: x\r\n").is_err() {
+                            continue;
+                        }
+                        let mut buf = [0u8; 512];
+                        loop {
+                            if stop.load(Ordering::Relaxed) {
+                                return;
+                            }
+                            match s.read(&mut buf) {
+                                Ok(0) => break,
+                                Ok(_) => {}
+                                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                                    if s.write_all(b"X").is_err() {
+                                        break;
+                                    }
+                                    continue;
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        dropped.fetch_add(1, Ordering::Relaxed);
+                        drop_secs.lock().unwrap().push(opened.elapsed().as_secs_f64());
+                    }
+                })
+                .unwrap()
+        })
+        .collect()
 }
 
 fn group_stage(o: &Opts, experts: &[Expert]) {
@@ -570,17 +647,27 @@ fn group_stage(o: &Opts, experts: &[Expert]) {
 
     let t = Instant::now();
     each(experts, |e| {
-        e.browser.get("page: 40-applicant list", "/review/draft");
+        e.browser.get("page: 40-applicant list, in the draft storm", "/review/draft");
         for a in my_apps(e) {
             let fields =
                 [(format!("choice_{a}"), choice(&e.code, &a).to_string()), (format!("opinion_{a}"), String::new())];
             e.browser.post("draft: one vote per request", "/review/draft", &fields);
         }
+    });
+    phase("every expert drafts every vote (one per request)", t);
+
+    // Checking the list before the vote: everyone reloads it three times within ~8 s
+    // (about 190 pages/s), as people read and scroll, not as fast as the machine allows.
+    let t = Instant::now();
+    each(experts, |e| {
+        let mut h = e.code.bytes().fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64));
         for _ in 0..3 {
+            h = h.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            std::thread::sleep(Duration::from_millis((h >> 33) % 2500));
             e.browser.get("page: 40-applicant list", "/review/draft");
         }
     });
-    phase("every expert drafts every vote (one per request)", t);
+    phase("every expert rereads the list three times", t);
 
     let t = Instant::now();
     each(leaders(), |e| {

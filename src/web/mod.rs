@@ -184,7 +184,8 @@ pub fn body_limit(app: &App, req: &Request) -> u64 {
 
 fn route(app: &App, req: &Request) -> Result<Response> {
     let url = req.url();
-    let method = req.method();
+    // HEAD is answered as GET; the connection layer leaves the body out.
+    let method = if req.method() == "HEAD" { "GET" } else { req.method() };
     if let Some(rest) = url.strip_prefix("/static/") {
         return static_file(rest);
     }

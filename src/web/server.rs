@@ -276,7 +276,8 @@ fn worker(jobs: &Mutex<Receiver<Job>>, handler: &Handler) {
 }
 
 /// Reads one request head. The whole head must arrive within `idle` of its first byte (and the
-/// first byte within `idle` of the previous response), so dripping bytes cannot hold a thread.
+/// first byte within `idle` of the previous response): the deadline is checked before every
+/// read, so a client dripping one byte every few seconds is cut off too, not only a silent one.
 fn read_head(reader: &mut BufReader<TcpStream>, stream: &TcpStream, idle: Duration) -> Result<Head, HeadError> {
     let mut lines: Vec<String> = Vec::new();
     let mut total = 0usize;
@@ -288,27 +289,32 @@ fn read_head(reader: &mut BufReader<TcpStream>, stream: &TcpStream, idle: Durati
             Some(d) => d.checked_duration_since(Instant::now()).ok_or(HeadError::Bad(408, "请求超时。"))?,
         };
         stream.set_read_timeout(Some(left.max(Duration::from_millis(1)))).map_err(|_| HeadError::Gone)?;
-        line.clear();
-        let n = match reader.by_ref().take((MAX_HEAD - total + 1) as u64).read_until(b'\n', &mut line) {
-            Ok(n) => n,
+        let buf = match reader.fill_buf() {
+            Ok(b) => b,
             Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
-                return Err(if lines.is_empty() && line.is_empty() && deadline.is_none() {
-                    HeadError::Gone
-                } else {
-                    HeadError::Bad(408, "请求超时。")
-                });
+                return Err(if deadline.is_none() { HeadError::Gone } else { HeadError::Bad(408, "请求超时。") });
             }
             Err(_) => return Err(HeadError::Gone),
         };
-        if n == 0 {
+        if buf.is_empty() {
             return Err(HeadError::Gone);
         }
         deadline.get_or_insert_with(|| Instant::now() + idle);
-        total += n;
-        if total > MAX_HEAD || !line.ends_with(b"\n") {
+        let (take, complete) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (buf.len(), false),
+        };
+        line.extend_from_slice(&buf[..take]);
+        reader.consume(take);
+        total += take;
+        if total > MAX_HEAD {
             return Err(HeadError::Bad(431, "请求头过大。"));
         }
+        if !complete {
+            continue;
+        }
         let text = String::from_utf8_lossy(&line).trim_end_matches(['\r', '\n']).to_string();
+        line.clear();
         if text.is_empty() {
             if lines.is_empty() {
                 continue; // tolerated: a stray CRLF between requests

@@ -14,4 +14,5 @@ mod packaging;
 mod review;
 mod robust;
 mod roles;
+mod slow;
 mod tls;
