@@ -10,6 +10,7 @@ mod bundle;
 mod committee;
 mod common;
 mod doctor;
+mod fuzz;
 mod import;
 mod packaging;
 mod review;
