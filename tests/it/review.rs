@@ -21,7 +21,7 @@ impl Venue {
         assert_eq!(r.status, 200, "{}", r.text());
         let slips = admin.post_form("/admin/accounts/issue", &[]);
         let by_name: HashMap<String, (String, String)> =
-            slip_credentials(&slips.body).into_iter().map(|(n, u, pw)| (n, (u, pw))).collect();
+            slip_credentials(&slips.body).into_iter().map(|(n, u, pw)| (unescape(&n), (u, pw))).collect();
         let creds = p["experts"]
             .as_array()
             .unwrap()
