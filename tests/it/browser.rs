@@ -147,16 +147,16 @@ const NOT_TEXT: &[&str] = &[
 ];
 
 /// Every free-text value of the package (names, units, titles, details, topics, reasons…).
-fn poison(v: &mut serde_json::Value, key: &str, evil: &str, count: &mut usize) {
+fn poison(v: &mut serde_json::Value, evil: &str, count: &mut usize) {
     match v {
         serde_json::Value::Object(m) => {
             for (k, x) in m.iter_mut() {
                 if !NOT_TEXT.contains(&k.as_str()) {
-                    poison(x, k, evil, count);
+                    poison(x, evil, count);
                 }
             }
         }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| poison(x, key, evil, count)),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| poison(x, evil, count)),
         serde_json::Value::String(s) if !s.is_empty() => {
             *s = format!("{s}{evil}");
             *count += 1;
@@ -173,7 +173,7 @@ fn package_fields_full_of_html_render_inert() {
     let mut p = example_json();
     let evil = "<img src=x class=pwn onerror=\"window.__pwned=1\"><script>window.__pwned=1</script>\"'&<i class=pwn>";
     let mut count = 0;
-    poison(&mut p, "", evil, &mut count);
+    poison(&mut p, evil, &mut count);
     assert!(count > 40, "only {count} text fields poisoned");
     let v = crate::review::Venue::new(&p);
     let s = &v.s;
