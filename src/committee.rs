@@ -186,11 +186,32 @@ pub struct Row {
 /// Every group's deliberation rows, computed once for pages and printouts that need them all.
 pub type GroupDeliberations = Vec<(venue::GroupView, Vec<review::DelibRow>)>;
 
+/// A submitted group's deliberation is final (nothing in the group can change after the
+/// submission), so it is computed once per database and group, not on every committee page:
+/// recomputing all groups was most of a committee page's time and of the server's heap peak.
+type FinalKey = (String, String, String); // database file, group, submitted at
+
+fn final_deliberations() -> &'static std::sync::Mutex<HashMap<FinalKey, Vec<review::DelibRow>>> {
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<HashMap<FinalKey, Vec<review::DelibRow>>>> =
+        std::sync::OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
 pub fn all_deliberations(conn: &Connection, session: &SessionView) -> Result<GroupDeliberations> {
+    let db = conn.path().unwrap_or_default().to_string();
     venue::groups(conn)?
         .into_iter()
         .map(|g| {
+            let key = review::submitted(conn, &g.code)?.map(|at| (db.clone(), g.code.clone(), at));
+            if let Some(k) = &key {
+                if let Some(rows) = final_deliberations().lock().unwrap_or_else(|p| p.into_inner()).get(k) {
+                    return Ok((g, rows.clone()));
+                }
+            }
             let rows = review::deliberation(conn, &g.code, session)?;
+            if let (Some(k), false) = (key, db.is_empty()) {
+                final_deliberations().lock().unwrap_or_else(|p| p.into_inner()).insert(k, rows.clone());
+            }
             Ok((g, rows))
         })
         .collect()
