@@ -612,6 +612,19 @@ fn start_stalled(
         .collect()
 }
 
+/// Every voter opens the confirmation page and submits, all released at the same instant.
+fn submit_at_once(voters: Vec<&Expert>, path: &str, kind: &'static str) {
+    let barrier = Barrier::new(voters.len());
+    each(voters, |e| {
+        barrier.wait();
+        let t0 = Instant::now();
+        let page = e.browser.get("submit: confirmation page", path);
+        let vote = page.body.split("name=\"vote\" value=\"").nth(1).and_then(|x| x.split('"').next()).unwrap_or("0");
+        let r = e.browser.post("submit: POST", path, &[f("vote", vote)]);
+        record(kind, t0, r.status == 303);
+    });
+}
+
 fn group_stage(o: &Opts, experts: &[Expert]) {
     let leaders = || experts.iter().filter(|e| e.leader);
     let t = Instant::now();
@@ -677,15 +690,7 @@ fn group_stage(o: &Opts, experts: &[Expert]) {
     phase("leaders open the switch", t);
 
     let t = Instant::now();
-    let barrier = Barrier::new(experts.len());
-    each(experts, |e| {
-        barrier.wait();
-        let t0 = Instant::now();
-        let page = e.browser.get("submit: confirmation page", "/review/submit");
-        let vote = page.body.split("name=\"vote\" value=\"").nth(1).and_then(|x| x.split('"').next()).unwrap_or("0");
-        let r = e.browser.post("submit: POST", "/review/submit", &[f("vote", vote)]);
-        record("SUBMIT ALL, group (page + POST)", t0, r.status == 303);
-    });
+    submit_at_once(experts.iter().collect(), "/review/submit", "SUBMIT ALL, group (page + POST)");
     phase("every expert submits at the same instant", t);
 
     let t = Instant::now();
@@ -737,16 +742,7 @@ fn committee_stage(experts: &[Expert]) {
     phase("the chair opens the committee vote", t);
 
     let t = Instant::now();
-    let n = members().count();
-    let barrier = Barrier::new(n);
-    each(members(), |e| {
-        barrier.wait();
-        let t0 = Instant::now();
-        let page = e.browser.get("submit: confirmation page", "/committee/submit");
-        let vote = page.body.split("name=\"vote\" value=\"").nth(1).and_then(|x| x.split('"').next()).unwrap_or("0");
-        let r = e.browser.post("submit: POST", "/committee/submit", &[f("vote", vote)]);
-        record("SUBMIT ALL, committee (page + POST)", t0, r.status == 303);
-    });
+    submit_at_once(members().collect(), "/committee/submit", "SUBMIT ALL, committee (page + POST)");
     phase("every member submits at the same instant", t);
 
     let t = Instant::now();
