@@ -375,6 +375,10 @@ fn each<'a>(experts: impl IntoIterator<Item = &'a Expert>, work: impl Fn(&Expert
 
 fn phase(name: &str, t: Instant) {
     println!("  {:<52} {:>8.2} s", name, t.elapsed().as_secs_f64());
+    if std::env::var_os("LOADTEST_CLOCK").is_some() {
+        // For `perf record -k CLOCK_MONOTONIC`: on Linux an Instant's Debug form is that clock.
+        println!("    from {t:?} to {:?}", Instant::now());
+    }
 }
 
 fn main() {
@@ -533,6 +537,12 @@ fn main() {
     done.store(true, Ordering::Relaxed);
     let hwm = proc_kb(pid, "VmHWM:").max(rss_peak.load(Ordering::Relaxed));
     let threads = proc_kb(pid, "Threads:");
+    // SIGTERM first, so a wrapping profiler (LOADTEST_WRAP) can write its file.
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let stop = Instant::now();
+    while child.try_wait().ok().flatten().is_none() && stop.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let _ = child.kill();
     let _ = child.wait();
 
@@ -647,7 +657,7 @@ fn group_stage(o: &Opts, experts: &[Expert]) {
         };
         let t = Instant::now();
         each(experts, |e| {
-            e.browser.get("page: 40-applicant list", page);
+            e.browser.get("page: 40-applicant scoring list, all at once", page);
             let fields: Vec<(String, String)> = my_apps(e)
                 .iter()
                 .enumerate()
@@ -677,7 +687,7 @@ fn group_stage(o: &Opts, experts: &[Expert]) {
         for _ in 0..3 {
             h = h.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             std::thread::sleep(Duration::from_millis((h >> 33) % 2500));
-            e.browser.get("page: 40-applicant list", "/review/draft");
+            e.browser.get("page: 40-applicant list, reading pace", "/review/draft");
         }
     });
     phase("every expert rereads the list three times", t);

@@ -4,10 +4,10 @@
 //! once on slips); the database keeps bcrypt hashes, and session tokens only as SHA-256.
 
 use crate::error::{Error, Result};
-use crate::store::{self, Db};
+use crate::store::{self, Db, Tx};
 use rand::rngs::OsRng;
 use rand::Rng;
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::{HashMap, VecDeque};
@@ -122,7 +122,7 @@ pub struct Account {
 
 /// One account per person of the imported session: removes accounts of people who left the
 /// package, creates (password-less, so unusable) accounts for new ones. Returns how many new.
-pub fn sync_people(tx: &Transaction) -> Result<usize> {
+pub fn sync_people(tx: &Tx) -> Result<usize> {
     tx.execute("DELETE FROM accounts WHERE is_admin = 0 AND person_code NOT IN (SELECT code FROM experts)", [])?;
     let missing: Vec<String> = {
         let mut st = tx.prepare(

@@ -8,8 +8,8 @@
 //! submission (secure_delete is on) and the WAL is truncated when a round closes.
 
 use crate::error::{Error, Result};
-use crate::store::{self, Db};
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use crate::store::{self, Db, Tx};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
@@ -151,14 +151,7 @@ pub fn applicants_of(conn: &Connection, vote_id: i64) -> Result<Vec<String>> {
 }
 
 /// Creates the next round of a scope (round 1 at import; later rounds are re-votes).
-pub fn create_round(
-    tx: &Transaction,
-    stage: Stage,
-    scope: &str,
-    applicants: &[String],
-    reason: &str,
-    at: &str,
-) -> Result<i64> {
+pub fn create_round(tx: &Tx, stage: Stage, scope: &str, applicants: &[String], reason: &str, at: &str) -> Result<i64> {
     let next: i64 = tx.query_row(
         "SELECT coalesce(max(round), 0) + 1 FROM votes WHERE stage = ?1 AND scope = ?2",
         params![stage.code(), scope],
@@ -250,6 +243,44 @@ pub fn my_drafts(conn: &Connection, vote_id: i64, voter: &str) -> Result<HashMap
     Ok(rows)
 }
 
+/// One line of what a voter confirms before submitting.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfirmRow {
+    pub code: String,
+    pub name: String,
+    pub recused: bool,
+    pub draft: Option<Draft>,
+}
+
+/// Every applicant of the round in list order with the voter's own draft or recusal: what the
+/// confirmation page shows. One statement, because a whole venue opens that page at once.
+pub fn confirmation(conn: &Connection, vote_id: i64, voter: &str) -> Result<Vec<ConfirmRow>> {
+    let mut st = conn.prepare_cached(
+        "SELECT a.code, a.name,
+                EXISTS (SELECT 1 FROM recusals r WHERE r.expert_code = ?2 AND r.applicant_code = a.code),
+                d.choice, d.opinion
+         FROM vote_applicants v JOIN applicants a ON a.code = v.applicant_code
+         LEFT JOIN drafts d ON d.vote_id = v.vote_id AND d.voter_code = ?2 AND d.applicant_code = a.code
+         WHERE v.vote_id = ?1 ORDER BY a.ord",
+    )?;
+    let rows = st
+        .query_map(params![vote_id, voter], |r| {
+            let code: String = r.get(0)?;
+            let draft = match r.get::<_, Option<String>>(3)? {
+                Some(c) => Some(Draft { applicant_code: code.clone(), choice: Choice::parse(&c), opinion: r.get(4)? }),
+                None => None,
+            };
+            Ok(ConfirmRow { code, name: r.get(1)?, recused: r.get(2)?, draft })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// Applicants a voter still has to decide on before submitting (recused ones excepted).
+pub fn missing(rows: &[ConfirmRow]) -> usize {
+    rows.iter().filter(|r| !r.recused && r.draft.as_ref().and_then(|d| d.choice).is_none()).count()
+}
+
 pub fn has_submitted(conn: &Connection, vote_id: i64, voter: &str) -> Result<bool> {
     Ok(store::row(
         conn,
@@ -261,7 +292,7 @@ pub fn has_submitted(conn: &Connection, vote_id: i64, voter: &str) -> Result<boo
     .unwrap_or(false))
 }
 
-fn load_vote_tx(tx: &Transaction, vote_id: i64) -> Result<Vote> {
+fn load_vote_tx(tx: &Tx, vote_id: i64) -> Result<Vote> {
     store::row(tx, &format!("{VOTE_SQL} WHERE id = ?1"), [vote_id], vote_row).optional()?.ok_or_else(Error::not_found)
 }
 
@@ -311,12 +342,7 @@ pub fn save_drafts(db: &Db, vote_id: i64, voter: &str, entries: &[Draft]) -> Res
 
 /// Opens the switch: freezes the voters (prospective voters who are signed in) and ends
 /// drafting for everyone else. `check` lets a stage add its own condition (the quorum).
-pub fn open(
-    db: &Db,
-    vote_id: i64,
-    actor: &str,
-    check: impl FnOnce(&Transaction, &[String]) -> Result<()>,
-) -> Result<()> {
+pub fn open(db: &Db, vote_id: i64, actor: &str, check: impl FnOnce(&Tx, &[String]) -> Result<()>) -> Result<()> {
     let at = db.now();
     db.write(|tx| {
         let v = load_vote_tx(tx, vote_id)?;
@@ -384,17 +410,15 @@ pub fn submit(db: &Db, vote_id: i64, voter: &str) -> Result<Submitted> {
         if admitted.is_none() {
             return Err(Error::forbidden_msg("开启投票时您未签到，不在本轮投票名单中，不能投票。"));
         }
-        let recused = recused_pairs(tx, vote_id)?;
-        let mine = my_drafts(tx, vote_id, voter)?;
         let mut missing = Vec::new();
         let mut ballots = Vec::new();
-        for a in applicants_of(tx, vote_id)? {
-            if recused.contains(&(voter.to_string(), a.clone())) {
+        for r in confirmation(tx, vote_id, voter)? {
+            if r.recused {
                 continue;
             }
-            match mine.get(&a).and_then(|d| d.choice.map(|c| (c, d.opinion.clone()))) {
-                Some((c, op)) => ballots.push((a, c, op)),
-                None => missing.push(a),
+            match r.draft.and_then(|d| d.choice.map(|c| (c, d.opinion))) {
+                Some((c, op)) => ballots.push((r.code, c, op)),
+                None => missing.push(r.code),
             }
         }
         if !missing.is_empty() {
@@ -405,10 +429,10 @@ pub fn submit(db: &Db, vote_id: i64, voter: &str) -> Result<Submitted> {
             )));
         }
         for (a, c, op) in &ballots {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO ballots (id, vote_id, applicant_code, choice, opinion) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![crate::accounts::random_token(), vote_id, a, c.code(), op],
-            )?;
+            )?
+            .execute(params![crate::accounts::random_token(), vote_id, a, c.code(), op])?;
         }
         tx.execute("DELETE FROM drafts WHERE vote_id = ?1 AND voter_code = ?2", params![vote_id, voter])?;
         tx.execute(
@@ -432,7 +456,7 @@ pub fn submit(db: &Db, vote_id: i64, voter: &str) -> Result<Submitted> {
     Ok(outcome.0)
 }
 
-fn close_tx(tx: &Transaction, vote_id: i64, actor: &str, at: &str, why: &str) -> Result<()> {
+fn close_tx(tx: &Tx, vote_id: i64, actor: &str, at: &str, why: &str) -> Result<()> {
     // Whoever has not submitted cannot vote in this round any more; their drafts go.
     tx.execute("DELETE FROM drafts WHERE vote_id = ?1", [vote_id])?;
     tx.execute("UPDATE votes SET status = 'closed', closed_at = ?1 WHERE id = ?2", params![at, vote_id])?;
@@ -632,7 +656,7 @@ pub fn histories(
 /// A repeated vote (复议) as a new round beside the old ones: needs a reason, chosen
 /// applicants, and the scope's current round closed. The stage checks who may be chosen.
 pub fn revote(
-    tx: &Transaction,
+    tx: &Tx,
     stage: Stage,
     scope: &str,
     applicants: &[String],

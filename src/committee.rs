@@ -6,9 +6,9 @@ use crate::ballot::{self, Stage, Status, Tally};
 use crate::error::{Error, Result};
 use crate::package::model::Ratio;
 use crate::review;
-use crate::store::{self, Db};
+use crate::store::{self, Db, Tx};
 use crate::venue::{self, ApplicantRow, SessionView};
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::HashMap;
@@ -19,7 +19,7 @@ pub fn meta(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(store::row(conn, "SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
 }
 
-fn set_meta(tx: &Transaction, key: &str, value: &str) -> Result<()> {
+fn set_meta(tx: &Tx, key: &str, value: &str) -> Result<()> {
     tx.execute(
         "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         [key, value],
@@ -40,7 +40,7 @@ pub fn ensure_not_reported(conn: &Connection) -> Result<()> {
 }
 
 /// A group's submission admits the applicants it passed to the committee's first round.
-pub fn admit_from_group(tx: &Transaction, group: &str) -> Result<()> {
+pub fn admit_from_group(tx: &Tx, group: &str) -> Result<()> {
     let first = ballot::rounds(tx, Stage::Committee, SCOPE)?.into_iter().next().ok_or_else(Error::not_found)?;
     if first.status != Status::Drafting {
         return Err(Error::conflict("评委会投票已开启，不能再提交专业组结果。"));

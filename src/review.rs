@@ -6,9 +6,9 @@ use crate::ballot::{self, Stage, Tally};
 use crate::error::{Error, Result};
 use crate::package::model::{GroupRule, ScoreRule};
 use crate::package::Mode;
-use crate::store::{self, Db};
+use crate::store::{self, Db, Tx};
 use crate::venue::{self, ApplicantRow, SessionView};
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
@@ -59,7 +59,7 @@ pub fn submitted(conn: &Connection, group: &str) -> Result<Option<String>> {
         .map(|s| store::display_time(&s)))
 }
 
-fn ensure_open_for_work(tx: &Transaction, group: &str) -> Result<()> {
+fn ensure_open_for_work(tx: &Tx, group: &str) -> Result<()> {
     let done: bool =
         tx.query_row("SELECT EXISTS (SELECT 1 FROM group_submissions WHERE group_code = ?1)", [group], |r| r.get(0))?;
     if done {
@@ -98,14 +98,7 @@ pub fn is_lead(conn: &Connection, applicant: &str, expert: &str) -> Result<bool>
     )?)
 }
 
-fn set_leads_tx(
-    tx: &Transaction,
-    group: &str,
-    applicant: &str,
-    experts: &[String],
-    actor: &str,
-    at: &str,
-) -> Result<()> {
+fn set_leads_tx(tx: &Tx, group: &str, applicant: &str, experts: &[String], actor: &str, at: &str) -> Result<()> {
     if applicant_group(tx, applicant)?.as_deref() != Some(group) {
         return Err(Error::forbidden_msg("该申报人不属于本组。"));
     }

@@ -1,29 +1,65 @@
 //! SQLite storage: the one place for the schema, migrations and the write rule.
 //!
-//! Write rule: every change goes through [`Db::write`], which holds the single writer connection
-//! behind a mutex and runs the closure in one `BEGIN IMMEDIATE` transaction. Readers take their
-//! own connection from a small pool; WAL mode gives each read a consistent snapshot. With
-//! `synchronous=FULL` a change acknowledged to a browser survives a power cut.
+//! Write rule: every change goes through [`Db::write`]: the closure runs on the single writer
+//! connection inside a transaction, and `write` returns only after that transaction is durably
+//! committed (`synchronous=FULL`), so a change acknowledged to a browser survives a power cut.
+//! Writes that arrive while another is running are *group-committed*: each runs in its own
+//! savepoint (a failing one is rolled back alone) and the last of the queue commits them all
+//! with one fsync. Readers take their own connection from a small pool; WAL mode gives each
+//! read a consistent snapshot of committed data.
 
 pub mod backup;
 mod schema;
 
 use crate::error::{Error, Result};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 pub use schema::SCHEMA_VERSION;
 
 pub struct Db {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    writer: Mutex<Writer>,
+    /// Writers waiting for the writer lock: while there are any, a finished write leaves the
+    /// commit to them (one of them, or a later one, is bound to commit).
+    queued: AtomicUsize,
+    /// Signalled after every commit or failed batch.
+    committed: Condvar,
     readers: Mutex<Vec<Connection>>,
     pub utc_offset_hours: i8,
 }
 
+struct Writer {
+    conn: Connection,
+    /// A transaction is open with `pending` successful writes not yet committed.
+    open: bool,
+    pending: usize,
+    /// Number of the batch the open transaction will become; bumped when it ends.
+    batch: u64,
+    /// Batches that did not commit, newest last (kept for the writers waiting on them).
+    failed: std::collections::VecDeque<(u64, String)>,
+}
+
+/// The writer connection inside [`Db::write`]'s transaction. Only `Db::write` makes one, so a
+/// function taking `&Tx` runs inside a write.
+pub struct Tx<'c>(&'c Connection);
+
+impl std::ops::Deref for Tx<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.0
+    }
+}
+
 const DB_FILE: &str = "pingshen.db";
 const MAX_IDLE_READERS: usize = 16;
+/// Failed batches remembered (failures are rare: a full disk, an I/O error).
+const FAILED_KEPT: usize = 1024;
+/// A batch is committed once it holds this many writes even if more are queued, so a steady
+/// stream of writers cannot delay an acknowledgement indefinitely.
+const MAX_BATCH: usize = 64;
 
 impl Db {
     /// Opens (creating if needed) the database in `data_dir` and brings the schema up to date.
@@ -34,20 +70,64 @@ impl Db {
         let mut conn = open_conn(&path, true)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         schema::migrate(&mut conn)?;
-        Ok(Db { path, writer: Mutex::new(conn), readers: Mutex::new(Vec::new()), utc_offset_hours })
+        let writer = Writer { conn, open: false, pending: 0, batch: 0, failed: Default::default() };
+        Ok(Db {
+            path,
+            writer: Mutex::new(writer),
+            queued: AtomicUsize::new(0),
+            committed: Condvar::new(),
+            readers: Mutex::new(Vec::new()),
+            utc_offset_hours,
+        })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Runs `f` in one IMMEDIATE transaction on the writer connection; commits on `Ok`.
-    pub fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
-        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+    /// Runs `f` in a transaction on the writer connection and returns once it is committed.
+    /// An `Err` from `f` undoes everything `f` did and nothing else.
+    pub fn write<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
+        let mut w = self.lock_writer();
+        let batch = w.batch;
+        let out = w.run(f);
+        let succeeded = matches!(out, Ok(Ok(_)));
+        if w.open && (self.queued.load(Ordering::SeqCst) == 0 || w.pending >= MAX_BATCH) {
+            w.end_batch();
+        } else if w.open && succeeded {
+            // Writers are queued behind us: the last of them commits our change with theirs.
+            while w.batch == batch {
+                w = self.committed.wait(w).unwrap_or_else(|p| p.into_inner());
+            }
+        }
+        if w.batch != batch {
+            self.committed.notify_all();
+        }
+        let failure = w.failed.iter().find(|(b, _)| *b == batch).map(|(_, e)| e.clone());
+        drop(w);
+        let out = out.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        match failure {
+            None => Ok(out),
+            Some(e) => Err(Error::internal(format!("commit failed: {e}"))),
+        }
+    }
+
+    /// The writer lock, counted as queued while waiting for it.
+    fn lock_writer(&self) -> MutexGuard<'_, Writer> {
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        w
+    }
+
+    /// The writer connection with no transaction open (a pending batch is committed first).
+    fn idle_writer(&self) -> MutexGuard<'_, Writer> {
+        let mut w = self.lock_writer();
+        if w.open {
+            w.end_batch();
+            self.committed.notify_all();
+        }
+        w
     }
 
     /// Runs `f` on a reader connection (a consistent snapshot for each statement/transaction).
@@ -76,8 +156,8 @@ impl Db {
     /// Empties the WAL file after a round closes: old frames there would otherwise keep the
     /// order in which ballots were written until SQLite happened to overwrite them.
     pub fn truncate_wal(&self) {
-        let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+        let w = self.idle_writer();
+        if let Err(e) = w.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
             log::warn!("wal checkpoint: {e}");
         }
     }
@@ -86,6 +166,81 @@ impl Db {
         let wal = self.path.with_extension("db-wal");
         let main = std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0);
         main + std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
+    }
+}
+
+impl Writer {
+    /// Runs `f` in its own savepoint of the open (or a new) transaction. A panic in `f` is
+    /// returned (after its savepoint is undone) so the caller can settle the batch first.
+    fn run<T>(&mut self, f: impl FnOnce(&Tx) -> Result<T>) -> std::thread::Result<Result<T>> {
+        if let Err(e) = self.begin() {
+            return Ok(Err(e));
+        }
+        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&Tx(&self.conn))));
+        let ok = matches!(out, Ok(Ok(_)));
+        if self.conn.is_autocommit() {
+            // SQLite rolled the whole transaction back (disk full, I/O error): everything
+            // pending in this batch is lost, so the batch fails for every writer in it.
+            self.open = false;
+            self.fail_batch("the transaction was rolled back by SQLite".into());
+        } else if ok {
+            match self.conn.prepare_cached("RELEASE w").and_then(|mut s| s.execute([])) {
+                Ok(_) => self.pending += 1,
+                Err(e) => self.abort(format!("release savepoint: {e}")),
+            }
+        } else if let Err(e) = self.conn.execute_batch("ROLLBACK TO w; RELEASE w") {
+            self.abort(format!("rollback to savepoint: {e}"));
+        } else if self.pending == 0 {
+            // Nothing else in the transaction: end it now rather than commit nothing later.
+            if let Err(e) = self.conn.execute_batch("ROLLBACK") {
+                self.abort(format!("rollback: {e}"));
+            }
+            self.open = false;
+        }
+        out
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        if !self.open {
+            self.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+            self.open = true;
+        }
+        self.conn.prepare_cached("SAVEPOINT w")?.execute([])?;
+        Ok(())
+    }
+
+    fn abort(&mut self, why: String) {
+        let _ = self.conn.execute_batch("ROLLBACK");
+        self.open = false;
+        self.fail_batch(why);
+    }
+
+    /// Commits the open transaction (one fsync for every write in it) and records the outcome.
+    fn end_batch(&mut self) {
+        let r = self.conn.prepare_cached("COMMIT").and_then(|mut s| s.execute([]));
+        self.open = false;
+        match r {
+            Ok(_) => self.next_batch(),
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                self.fail_batch(format!("commit: {e}"));
+            }
+        }
+    }
+
+    /// The open batch is lost: every writer in it gets an error instead of an acknowledgement.
+    fn fail_batch(&mut self, why: String) {
+        log::error!("write batch {} lost ({} writes): {why}", self.batch, self.pending);
+        self.failed.push_back((self.batch, why));
+        if self.failed.len() > FAILED_KEPT {
+            self.failed.pop_front();
+        }
+        self.next_batch();
+    }
+
+    fn next_batch(&mut self) {
+        self.batch += 1;
+        self.pending = 0;
     }
 }
 
@@ -127,14 +282,7 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 /// Appends one audit event, chained to the one before. Called inside the same transaction as
 /// the change it records, so an event exists exactly when its change does; the single writer
 /// makes the chain strictly sequential.
-pub fn audit(
-    tx: &Transaction,
-    at: &str,
-    actor: &str,
-    action: &str,
-    object: &str,
-    details: serde_json::Value,
-) -> Result<()> {
+pub fn audit(tx: &Tx, at: &str, actor: &str, action: &str, object: &str, details: serde_json::Value) -> Result<()> {
     let (seq, prev): (i64, String) =
         row(tx, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?
@@ -194,6 +342,73 @@ mod tests {
         c.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
         drop(c);
         assert!(Db::open(dir.path(), 8).is_err());
+    }
+
+    /// Writers that queue share a commit; each still sees exactly its own outcome: every
+    /// acknowledged write is there once, every refused or panicked one left nothing, and the
+    /// audit chain stays one unbroken line.
+    #[test]
+    fn group_commit_keeps_each_writers_outcome() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path(), 8).unwrap();
+        let acked = Mutex::new(Vec::new());
+        std::thread::scope(|s| {
+            for t in 0..16 {
+                let (db, acked) = (&db, &acked);
+                s.spawn(move || {
+                    for i in 0..60 {
+                        let object = format!("{t}-{i}");
+                        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            db.write(|tx| {
+                                audit(tx, "t", "a", "x", &object, serde_json::json!({}))?;
+                                // Hold the writer a moment so others queue and batches form.
+                                std::thread::sleep(std::time::Duration::from_micros(200));
+                                match i % 10 {
+                                    3 => Err(Error::bad_request("refused")),
+                                    7 if t % 4 == 0 => panic!("a bug in one handler"),
+                                    _ => Ok(()),
+                                }
+                            })
+                        }));
+                        if matches!(r, Ok(Ok(()))) {
+                            acked.lock().unwrap().push(object);
+                        }
+                    }
+                });
+            }
+        });
+        let mut acked = acked.into_inner().unwrap();
+        acked.sort();
+        type Line = (i64, String, String, String);
+        let chain: Vec<Line> = db
+            .read(|c| {
+                let mut st = c.prepare("SELECT seq, object, line, hash FROM audit ORDER BY seq")?;
+                let rows = st
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                Ok(rows)
+            })
+            .unwrap();
+        let mut stored: Vec<String> = chain.iter().map(|l| l.1.clone()).collect();
+        stored.sort();
+        assert_eq!(acked.len(), 16 * 60 - 16 * 6 - 4 * 6, "refused and panicked writes are not acknowledged");
+        assert_eq!(stored, acked, "exactly the acknowledged writes are stored, each once");
+        let mut prev = GENESIS.to_string();
+        for (k, (seq, _, line, hash)) in chain.iter().enumerate() {
+            assert_eq!(*seq, k as i64 + 1);
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(v["prev"], prev.as_str(), "line {seq} chains to the one before");
+            assert_eq!(&crate::package::sha256_hex(line.as_bytes()), hash);
+            prev = hash.clone();
+        }
+        let batches = db.writer.lock().unwrap().batch as usize;
+        assert!(
+            batches < acked.len() / 2,
+            "queued writes shared commits ({batches} commits for {} writes)",
+            acked.len()
+        );
+        // The writer is usable afterwards.
+        db.write(|tx| audit(tx, "t", "a", "x", "after", serde_json::json!({}))).unwrap();
     }
 
     #[test]

@@ -185,26 +185,7 @@ fn submit_confirm(app: &App, ctx: &Ctx) -> Result<Response> {
     if v.status != Status::Open {
         return Err(Error::conflict("投票未开启，不能提交。"));
     }
-    let (rows, drafts) = app.db.read(|c| Ok((committee::rows(c, &s)?, ballot::my_drafts(c, v.id, &me.code)?)))?;
-    let (in_round, recused_from) = app.db.read(|c| {
-        Ok((
-            ballot::applicants_of(c, v.id)?.into_iter().collect::<HashSet<String>>(),
-            venue::recused_from(c, &me.code)?,
-        ))
-    })?;
-    let mut missing = 0;
-    let list: Vec<_> = rows
-        .iter()
-        .filter(|r| in_round.contains(&r.applicant.code))
-        .map(|r| {
-            let recused = recused_from.contains(&r.applicant.code);
-            let d = drafts.get(&r.applicant.code);
-            if !recused && d.is_none() {
-                missing += 1;
-            }
-            json!({ "a": { "code": r.applicant.code, "name": r.applicant.name }, "draft": d, "recused": recused, "in_round": true })
-        })
-        .collect();
+    let rows = app.db.read(|c| ballot::confirmation(c, v.id, &me.code))?;
     layout(
         app,
         ctx,
@@ -212,7 +193,7 @@ fn submit_confirm(app: &App, ctx: &Ctx) -> Result<Response> {
         "/committee/draft",
         "确认提交投票",
         json!({
-            "rows": list, "vote": v, "missing": missing, "blind": s.blind,
+            "missing": ballot::missing(&rows), "rows": rows, "vote": v, "blind": s.blind,
             "base": "/committee", "stage_label": "评委会", "with_opinion": false,
         }),
     )

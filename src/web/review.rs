@@ -336,9 +336,7 @@ fn submit_confirm(app: &App, ctx: &Ctx, h: &Here) -> Result<Response> {
     if v.status != Status::Open {
         return Err(Error::conflict("投票未开启，不能提交。"));
     }
-    let rows = list_rows(app, h, Some(&v))?;
-    let missing =
-        rows.iter().filter(|r| r["in_round"] == true && r["recused"] == false && r["draft"].is_null()).count();
+    let rows = app.db.read(|c| ballot::confirmation(c, v.id, &h.person.code))?;
     layout(
         app,
         ctx,
@@ -346,7 +344,7 @@ fn submit_confirm(app: &App, ctx: &Ctx, h: &Here) -> Result<Response> {
         "/review/draft",
         "确认提交投票",
         json!({
-            "rows": rows, "vote": v, "missing": missing, "blind": blind(h),
+            "missing": ballot::missing(&rows), "rows": rows, "vote": v, "blind": blind(h),
             "base": "/review", "stage_label": "", "with_opinion": true,
         }),
     )
