@@ -1,7 +1,7 @@
 //! Load generator: a whole voting day over real HTTP against the real server.
 //!
 //!     cargo run --release --example loadtest -- [--experts 500] [--groups 25] [--applicants 1000]
-//!         [--committee 35] [--mode lecture_defense] [--poll-ms 2000] [--threads 16] [--keep]
+//!         [--committee 35] [--mode lecture_defense] [--poll-ms 2000] [--threads 0 (server default)] [--keep]
 //!         [--stalled 1000]
 //!
 //! It writes a synthetic package, imports it and issues passwords with the `pingshen` command
@@ -49,7 +49,7 @@ fn opts() -> Opts {
         committee: 35,
         mode: "lecture_defense".into(),
         poll_ms: 2000,
-        threads: 16,
+        threads: 0,
         keep: false,
         stalled: 0,
     };
@@ -373,8 +373,12 @@ fn each<'a>(experts: impl IntoIterator<Item = &'a Expert>, work: impl Fn(&Expert
     });
 }
 
+/// The server's pid, once started (phases print its peak RSS so far).
+static SERVER_PID: OnceLock<u32> = OnceLock::new();
+
 fn phase(name: &str, t: Instant) {
-    println!("  {:<52} {:>8.2} s", name, t.elapsed().as_secs_f64());
+    let hwm = SERVER_PID.get().map(|p| format!("   peak RSS so far {:>4} MB", proc_kb(*p, "VmHWM:") / 1024));
+    println!("  {:<52} {:>8.2} s{}", name, t.elapsed().as_secs_f64(), hwm.unwrap_or_default());
     if std::env::var_os("LOADTEST_CLOCK").is_some() {
         // For `perf record -k CLOCK_MONOTONIC`: on Linux an Instant's Debug form is that clock.
         println!("    from {t:?} to {:?}", Instant::now());
@@ -392,13 +396,13 @@ fn main() {
     let dir = tmp.path();
     let data = dir.join("data");
     let config = dir.join("config.toml");
-    std::fs::write(&config, format!("threads = {}\n", o.threads)).unwrap();
+    std::fs::write(&config, format!("threads = {}\n", o.threads)).unwrap(); // 0: the server's default
     let pkg_path = dir.join("package.json");
     std::fs::write(&pkg_path, serde_json::to_vec(&package(&o)).unwrap()).unwrap();
     let s = |p: &Path| p.to_str().unwrap().to_string();
     let (data_s, config_s) = (s(&data), s(&config));
     println!(
-        "pingshen load test: {} experts in {} groups, {} applicants, committee of {}, mode {}, polls every {} ms, {} server threads",
+        "pingshen load test: {} experts in {} groups, {} applicants, committee of {}, mode {}, polls every {} ms, server threads {} (0: default)",
         o.experts, o.groups, o.applicants, o.committee, o.mode, o.poll_ms, o.threads
     );
     let t = Instant::now();
@@ -418,6 +422,7 @@ fn main() {
 
     let (mut child, base) = start_server(&data, &config, &dir.join("server.log"));
     let pid = child.id();
+    let _ = SERVER_PID.set(pid);
     let rss_peak = Arc::new(AtomicU64::new(0));
     let done = Arc::new(AtomicBool::new(false));
     {

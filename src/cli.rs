@@ -321,7 +321,7 @@ fn serve(config: Option<PathBuf>, listen: Option<String>, data: Option<PathBuf>,
     let listener = std::net::TcpListener::bind(&rouille_addr)
         .map_err(|e| fail(format!("cannot listen on {rouille_addr}: {e}")))?;
     let limits = web::server::Limits {
-        threads: cfg.threads,
+        threads: cfg.worker_threads(),
         max_connections: cfg.max_connections.max(1),
         idle: std::time::Duration::from_secs(cfg.idle_timeout_secs.max(1)),
     };

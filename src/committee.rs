@@ -12,6 +12,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub const SCOPE: &str = "committee";
 
@@ -182,45 +183,51 @@ pub struct Row {
     pub rounds: Vec<ballot::RoundResult>,
 }
 
-/// The group's final tally and decision of an applicant (latest closed group round).
 /// Every group's deliberation rows, computed once for pages and printouts that need them all.
-pub type GroupDeliberations = Vec<(venue::GroupView, Vec<review::DelibRow>)>;
+pub type GroupDeliberations = Vec<(venue::GroupView, Arc<Vec<review::DelibRow>>)>;
 
 /// A submitted group's deliberation is final (nothing in the group can change after the
 /// submission), so it is computed once per database and group, not on every committee page:
 /// recomputing all groups was most of a committee page's time and of the server's heap peak.
+/// Shared, not copied, by the pages that read it.
 type FinalKey = (String, String, String); // database file, group, submitted at
+type FinalCache = std::sync::Mutex<HashMap<FinalKey, Arc<Vec<review::DelibRow>>>>;
 
-fn final_deliberations() -> &'static std::sync::Mutex<HashMap<FinalKey, Vec<review::DelibRow>>> {
-    static CACHE: std::sync::OnceLock<std::sync::Mutex<HashMap<FinalKey, Vec<review::DelibRow>>>> =
-        std::sync::OnceLock::new();
+fn final_deliberations() -> &'static FinalCache {
+    static CACHE: std::sync::OnceLock<FinalCache> = std::sync::OnceLock::new();
     CACHE.get_or_init(Default::default)
 }
 
 pub fn all_deliberations(conn: &Connection, session: &SessionView) -> Result<GroupDeliberations> {
-    let db = conn.path().unwrap_or_default().to_string();
     venue::groups(conn)?
         .into_iter()
         .map(|g| {
-            let key = review::submitted(conn, &g.code)?.map(|at| (db.clone(), g.code.clone(), at));
-            if let Some(k) = &key {
-                if let Some(rows) = final_deliberations().lock().unwrap_or_else(|p| p.into_inner()).get(k) {
-                    return Ok((g, rows.clone()));
-                }
-            }
-            let rows = review::deliberation(conn, &g.code, session)?;
-            if let (Some(k), false) = (key, db.is_empty()) {
-                final_deliberations().lock().unwrap_or_else(|p| p.into_inner()).insert(k, rows.clone());
-            }
+            let rows = deliberation_of(conn, session, &g.code)?;
             Ok((g, rows))
         })
         .collect()
 }
 
+/// One group's deliberation rows (from the cache once the group has submitted).
+fn deliberation_of(conn: &Connection, session: &SessionView, group: &str) -> Result<Arc<Vec<review::DelibRow>>> {
+    let db = conn.path().unwrap_or_default().to_string();
+    let key = review::submitted(conn, group)?.map(|at| (db.clone(), group.to_string(), at));
+    if let Some(k) = &key {
+        if let Some(rows) = final_deliberations().lock().unwrap_or_else(|p| p.into_inner()).get(k) {
+            return Ok(rows.clone());
+        }
+    }
+    let rows = Arc::new(review::deliberation(conn, group, session)?);
+    if let (Some(k), false) = (key, db.is_empty()) {
+        final_deliberations().lock().unwrap_or_else(|p| p.into_inner()).insert(k, rows.clone());
+    }
+    Ok(rows)
+}
+
 /// The group's final tally and decision per applicant (latest closed group round).
-fn group_results(groups: &GroupDeliberations) -> HashMap<String, GroupResult> {
+fn group_results<'a>(rows: impl Iterator<Item = &'a review::DelibRow>) -> HashMap<String, GroupResult> {
     let mut out = HashMap::new();
-    for r in groups.iter().flat_map(|(_, rows)| rows) {
+    for r in rows {
         if let (Some(t), Some(passed)) = (&r.tally, r.passed) {
             out.insert(
                 r.applicant.code.clone(),
@@ -239,6 +246,69 @@ fn group_results(groups: &GroupDeliberations) -> HashMap<String, GroupResult> {
     out
 }
 
+/// Who an applicant is, as a member's draft list shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Brief {
+    pub code: String,
+    pub name: String,
+    pub unit: String,
+    pub group_name: String,
+}
+
+/// One line of a member's draft list: the applicant, the group's result, the score.
+#[derive(Debug, Clone, Serialize)]
+pub struct DraftLine {
+    pub applicant: Brief,
+    pub group: Option<GroupResult>,
+    pub score: Option<String>,
+}
+
+/// Which applicants of a committee round a list shows.
+pub enum Filter<'a> {
+    All,
+    /// Those sent straight to the committee, not through a group.
+    Direct,
+    Group(&'a str),
+}
+
+/// The member's draft list of a round: only what the list shows and only the lines asked for
+/// (35 members paging through 25 groups built the full committee rows, with every round's
+/// tally, on each view: most of the server's peak memory).
+pub fn draft_lines(conn: &Connection, session: &SessionView, vote_id: i64, filter: Filter) -> Result<Vec<DraftLine>> {
+    let group = match filter {
+        Filter::Group(g) => Some(g),
+        _ => None,
+    };
+    let mut st = conn.prepare_cached(
+        "SELECT a.code, a.name, a.unit, coalesce(g.name, ''), a.group_code
+         FROM vote_applicants v JOIN applicants a ON a.code = v.applicant_code
+         LEFT JOIN groups g ON g.code = a.group_code
+         WHERE v.vote_id = ?1 AND (?2 IS NULL OR a.group_code = ?2) ORDER BY a.ord",
+    )?;
+    let direct = matches!(filter, Filter::Direct);
+    let rows: Vec<(Brief, Option<String>)> = st
+        .query_map(params![vote_id, group], |r| {
+            Ok((Brief { code: r.get(0)?, name: r.get(1)?, unit: r.get(2)?, group_name: r.get(3)? }, r.get(4)?))
+        })?
+        .filter(|r| !direct || matches!(r, Ok((_, None))))
+        .collect::<rusqlite::Result<_>>()?;
+    let deliberations: Vec<Arc<Vec<review::DelibRow>>> = match group {
+        Some(g) => vec![deliberation_of(conn, session, g)?],
+        None if direct => Vec::new(),
+        None => all_deliberations(conn, session)?.into_iter().map(|(_, d)| d).collect(),
+    };
+    let mut results = group_results(deliberations.iter().flat_map(|d| d.iter()));
+    let scores = review::scores_display(conn, review::score_rule(session), group)?;
+    Ok(rows
+        .into_iter()
+        .map(|(applicant, _)| DraftLine {
+            score: scores.get(&applicant.code).cloned(),
+            group: results.remove(&applicant.code),
+            applicant,
+        })
+        .collect())
+}
+
 /// Everything the committee pages show, per applicant before the committee: the group's
 /// result, the committee's latest closed tally, votes needed and the computed outcome.
 pub fn rows(conn: &Connection, session: &SessionView) -> Result<Vec<Row>> {
@@ -249,7 +319,7 @@ pub fn rows(conn: &Connection, session: &SessionView) -> Result<Vec<Row>> {
 pub fn rows_with(conn: &Connection, session: &SessionView, deliberations: &GroupDeliberations) -> Result<Vec<Row>> {
     let ratio = Ratio::parse(&session.committee_pass_ratio).unwrap_or(Ratio { p: 2, q: 3 });
     let scores = review::scores_display(conn, review::score_rule(session), None)?;
-    let groups = group_results(deliberations);
+    let groups = group_results(deliberations.iter().flat_map(|(_, rows)| rows.iter()));
     let mut histories = ballot::histories(conn, Stage::Committee, SCOPE, session.recused_count_as_present)?;
     let opinions: HashMap<String, String> = {
         let mut st = conn.prepare("SELECT applicant_code, opinion FROM committee_opinions")?;

@@ -228,7 +228,7 @@ fn results_json_with(
 ) -> Result<Value> {
     let ratio = Ratio::parse(&session.committee_pass_ratio).unwrap_or(Ratio { p: 2, q: 3 });
     let group_rows: std::collections::HashMap<&str, &review::DelibRow> =
-        groups.iter().flat_map(|(_, d)| d).map(|r| (r.applicant.code.as_str(), r)).collect();
+        groups.iter().flat_map(|(_, d)| d.iter()).map(|r| (r.applicant.code.as_str(), r)).collect();
     let scores = review::scores_display(conn, review::score_rule(session), None)?;
     let mut applicants = Vec::new();
     for a in venue::search_applicants(conn, None, None, 1, i64::MAX / 4)?.rows {

@@ -257,6 +257,9 @@ fn open_conn(path: &Path, create: bool) -> Result<Connection> {
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // Deleted drafts must not linger in free pages where a file reader could find them.
     conn.pragma_update(None, "secure_delete", "ON")?;
+    // Each write runs in a savepoint (group commit); its statement journal stays in memory
+    // instead of a temporary file written for every page it touches.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     // The writer keeps a large page cache (a 10,000-applicant session fits); readers are many
     // (one per concurrent request) and each has its own cache, so theirs stays small: the
     // kernel's page cache serves them just as well (BENCHMARKS.md, peak RSS).

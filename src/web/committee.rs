@@ -10,7 +10,6 @@ use crate::error::{Error, Result};
 use crate::venue::{self, SessionView};
 use rouille::{Request, Response};
 use serde_json::json;
-use std::collections::HashSet;
 
 fn session(app: &App) -> Result<SessionView> {
     app.db.read(venue::session)?.ok_or_else(Error::not_found)
@@ -116,39 +115,33 @@ fn draft_page(app: &App, req: &Request, ctx: &Ctx) -> Result<Response> {
     let s = session(app)?;
     let me = person(ctx)?;
     let filter = super::http::query(req, "group");
+    let which = match filter.as_deref() {
+        None | Some("") => committee::Filter::All,
+        Some("direct") => committee::Filter::Direct,
+        Some(g) => committee::Filter::Group(g),
+    };
     let v = app.db.read(committee::current)?;
-    let (rows, drafts, submitted, admitted, groups, reported) = app.db.read(|c| {
+    let (lines, drafts, submitted, admitted, groups, reported, recused_from) = app.db.read(|c| {
         let admitted: bool = c.query_row(
             "SELECT EXISTS (SELECT 1 FROM vote_voters WHERE vote_id = ?1 AND voter_code = ?2)",
             rusqlite::params![v.id, me.code],
             |r| r.get(0),
         )?;
         Ok((
-            committee::rows(c, &s)?,
+            committee::draft_lines(c, &s, v.id, which)?,
             ballot::my_drafts(c, v.id, &me.code)?,
             ballot::has_submitted(c, v.id, &me.code)?,
             admitted,
             venue::groups(c)?,
             committee::reported(c)?,
-        ))
-    })?;
-    let (in_round, recused_from) = app.db.read(|c| {
-        Ok((
-            ballot::applicants_of(c, v.id)?.into_iter().collect::<HashSet<String>>(),
             venue::recused_from(c, &me.code)?,
         ))
     })?;
-    let list: Vec<_> = rows
+    let list: Vec<_> = lines
         .iter()
-        .filter(|r| in_round.contains(&r.applicant.code))
-        .filter(|r| match &filter {
-            None => true,
-            Some(g) if g == "direct" => r.applicant.group_code.is_none(),
-            Some(g) => r.applicant.group_code.as_deref() == Some(g.as_str()),
-        })
-        .map(|r| {
-            let recused = recused_from.contains(&r.applicant.code);
-            json!({ "r": brief(r), "draft": drafts.get(&r.applicant.code), "recused": recused })
+        .map(|l| {
+            let code = &l.applicant.code;
+            json!({ "r": l, "draft": drafts.get(code), "recused": recused_from.contains(code) })
         })
         .collect();
     layout(
@@ -163,19 +156,6 @@ fn draft_page(app: &App, req: &Request, ctx: &Ctx) -> Result<Response> {
             "just_submitted": req.get_param("submitted").is_some(),
         }),
     )
-}
-
-/// What a member's draft list shows of a row: a thousand full rows (round histories, every
-/// opinion) serialized per page view were most of the server's peak memory.
-fn brief(r: &committee::Row) -> serde_json::Value {
-    let a = &r.applicant;
-    json!({
-        "applicant": { "code": a.code, "name": a.name, "unit": a.unit, "group_name": a.group_name },
-        "group": r.group.as_ref().map(|g| json!({
-            "agree": g.agree, "oppose": g.oppose, "abstain": g.abstain, "opinion": g.opinion, "passed": g.passed,
-        })),
-        "score": r.score,
-    })
 }
 
 fn submit_confirm(app: &App, ctx: &Ctx) -> Result<Response> {
@@ -270,7 +250,7 @@ pub fn record_with(
     for (g, delib) in groups {
         group_rows.push(json!({
             "group": g,
-            "rows": delib,
+            "rows": delib.as_slice(),
             "rounds": ballot::rounds(c, ballot::Stage::Group, &g.code)?,
             "submitted": crate::review::submitted(c, &g.code)?,
         }));
@@ -290,7 +270,7 @@ pub fn record_with(
     let in_committee: std::collections::HashMap<&str, &committee::Row> =
         rows.iter().map(|r| (r.applicant.code.as_str(), r)).collect();
     let group_by_code: std::collections::HashMap<&str, &crate::review::DelibRow> =
-        groups.iter().flat_map(|(_, d)| d).map(|r| (r.applicant.code.as_str(), r)).collect();
+        groups.iter().flat_map(|(_, d)| d.iter()).map(|r| (r.applicant.code.as_str(), r)).collect();
     let summary: Vec<_> = all_applicants
         .iter()
         .map(|a| {

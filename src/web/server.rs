@@ -19,7 +19,7 @@
 //! unchanged: they get a rouille `Request`.
 
 use rouille::{Request, Response};
-use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -73,6 +73,11 @@ struct Shared {
     /// One queue per lane, in the order of `LANES`.
     jobs: Vec<Mutex<Sender<Job>>>,
 }
+
+/// Read buffer of a connection.
+const READ_BUFFER: usize = 4 * 1024;
+/// Bodies up to this size leave in the same send as the head.
+const ONE_SEND: usize = 256 * 1024;
 
 /// Stack of a connection thread: parsing and writing only (handlers run on the workers).
 const CONNECTION_STACK: usize = 128 * 1024;
@@ -188,8 +193,10 @@ fn connection(shared: &Shared, stream: TcpStream) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
     stream.set_write_timeout(Some(idle))?;
     let remote = stream.peer_addr()?;
-    let mut reader = BufReader::with_capacity(16 * 1024, stream.try_clone()?);
-    let mut writer = BufWriter::with_capacity(16 * 1024, stream.try_clone()?);
+    // Small: request heads are a few hundred bytes, and 500 idle keep-alive connections each
+    // hold one. Responses are assembled per request (write_response), not in a kept buffer.
+    let mut reader = BufReader::with_capacity(READ_BUFFER, stream.try_clone()?);
+    let mut writer = stream.try_clone()?;
     loop {
         let head = match read_head(&mut reader, &stream, idle) {
             Ok(h) => h,
@@ -211,7 +218,6 @@ fn connection(shared: &Shared, stream: TcpStream) -> std::io::Result<()> {
             }
             if head.expect_continue {
                 writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-                writer.flush()?;
             }
             stream.set_read_timeout(Some(idle))?;
             body.reserve_exact(head.content_length as usize);
@@ -415,29 +421,34 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-fn write_plain(w: &mut BufWriter<TcpStream>, status: u16, msg: &str) -> std::io::Result<()> {
-    write!(
-        w,
+fn write_plain(w: &mut TcpStream, status: u16, msg: &str) -> std::io::Result<()> {
+    let text = format!(
         "HTTP/1.1 {status} {}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{msg}",
         reason(status),
         msg.len()
-    )?;
-    w.flush()
+    );
+    w.write_all(text.as_bytes())
 }
 
-/// Head and body go out through one buffer: a small page leaves in a single send.
-fn write_response(w: &mut BufWriter<TcpStream>, r: Response, is_head: bool, keep_alive: bool) -> std::io::Result<()> {
+/// Head and body go out in one send when the body is small (a page), so no connection keeps
+/// a write buffer between requests; a large body (a material file) is copied after the head.
+fn write_response(w: &mut TcpStream, r: Response, is_head: bool, keep_alive: bool) -> std::io::Result<()> {
     let (mut data, len) = r.data.into_reader_and_size();
-    let mut buffered = Vec::new();
+    let mut out = Vec::with_capacity(512);
+    let mut body_in_out = false;
     let len = match len {
         Some(n) => n,
         None => {
-            data.read_to_end(&mut buffered)?;
-            buffered.len()
+            // Unknown length: read it all first (the head needs Content-Length).
+            let mut body = Vec::new();
+            data.read_to_end(&mut body)?;
+            let n = body.len();
+            data = Box::new(std::io::Cursor::new(body));
+            n
         }
     };
     let status = r.status_code;
-    write!(w, "HTTP/1.1 {status} {}\r\n", reason(status))?;
+    write!(out, "HTTP/1.1 {status} {}\r\n", reason(status))?;
     for (k, v) in &r.headers {
         if k.eq_ignore_ascii_case("Content-Length")
             || k.eq_ignore_ascii_case("Transfer-Encoding")
@@ -447,21 +458,23 @@ fn write_response(w: &mut BufWriter<TcpStream>, r: Response, is_head: bool, keep
         {
             continue;
         }
-        write!(w, "{k}: {v}\r\n")?;
+        write!(out, "{k}: {v}\r\n")?;
     }
     let bodiless = is_head || status == 304 || status == 204 || (100..200).contains(&status);
     if status != 304 && status != 204 {
-        write!(w, "Content-Length: {len}\r\n")?;
+        write!(out, "Content-Length: {len}\r\n")?;
     }
-    w.write_all(if keep_alive { b"Connection: keep-alive\r\n\r\n" } else { b"Connection: close\r\n\r\n" })?;
-    if !bodiless {
-        if buffered.is_empty() {
-            std::io::copy(&mut data.take(len as u64), w)?;
-        } else {
-            w.write_all(&buffered)?;
-        }
+    out.extend_from_slice(if keep_alive { b"Connection: keep-alive\r\n\r\n" } else { b"Connection: close\r\n\r\n" });
+    if !bodiless && len <= ONE_SEND {
+        out.reserve_exact(len);
+        (&mut data).take(len as u64).read_to_end(&mut out)?;
+        body_in_out = true;
     }
-    w.flush()
+    w.write_all(&out)?;
+    if !bodiless && !body_in_out {
+        std::io::copy(&mut data.take(len as u64), w)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
