@@ -540,6 +540,10 @@ fn main() {
     }
     drop(stalled_threads);
     done.store(true, Ordering::Relaxed);
+    if let Ok(to) = std::env::var("LOADTEST_SMAPS") {
+        // For finding what holds the server's memory: its mappings at the end of the day.
+        let _ = std::fs::copy(format!("/proc/{pid}/smaps"), to);
+    }
     let hwm = proc_kb(pid, "VmHWM:").max(rss_peak.load(Ordering::Relaxed));
     let threads = proc_kb(pid, "Threads:");
     // SIGTERM first, so a wrapping profiler (LOADTEST_WRAP) can write its file.

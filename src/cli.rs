@@ -521,11 +521,11 @@ fn bundle_cmd(config: Option<PathBuf>, data: Option<PathBuf>, out: Option<PathBu
     let db = Db::open(&cfg.data_dir, cfg.utc_offset_hours).map_err(fail)?;
     let (key, _) = crate::bundle::key::load_or_create(&cfg.data_dir).map_err(fail)?;
     let t = web::render::Templates::load();
-    let b = crate::bundle::build(&db, &t, &key).map_err(|e| (1, e.message))?;
-    let path = out.unwrap_or_else(|| crate::bundle::default_path(&cfg.data_dir, &b.session_id));
-    crate::bundle::write_zip(&b, &path).map_err(fail)?;
+    let session = db.read(crate::venue::session).map_err(fail)?.ok_or((1, "没有评审会。".to_string()))?;
+    let path = out.unwrap_or_else(|| crate::bundle::default_path(&cfg.data_dir, &session.session_id));
+    let (_, head) = crate::bundle::write_streaming(&db, &t, &key, &path).map_err(|e| (1, e.message))?;
     println!("{}", path.display());
-    println!("audit head: {}", b.audit_head);
+    println!("audit head: {head}");
     Ok(())
 }
 

@@ -50,8 +50,26 @@ fn pretty(v: &Value) -> Vec<u8> {
     s
 }
 
-/// Builds the whole bundle of a reported session.
+/// Builds the whole bundle of a reported session in memory.
 pub fn build(db: &Db, t: &Templates, key: &Key) -> Result<Bundle> {
+    let mut files = Vec::new();
+    let (session_id, audit_head) = produce(db, t, key, &mut |name, bytes| {
+        files.push((name.to_string(), bytes));
+        Ok(())
+    })?;
+    Ok(Bundle { session_id, audit_head, files })
+}
+
+/// Produces the bundle's files one at a time in archive order, handing each to `emit` (which
+/// may write it out and drop it), and returns the session id and the audit head. Only
+/// names, sizes and hashes are kept between files: holding every file at once made the report
+/// of a 1,000-applicant session the server's peak memory.
+fn produce(
+    db: &Db,
+    t: &Templates,
+    key: &Key,
+    emit: &mut dyn FnMut(&str, Vec<u8>) -> Result<()>,
+) -> Result<(String, String)> {
     let session = db.read(venue::session)?.ok_or_else(Error::not_found)?;
     let (reported_at, close_seq, seed) = db.read(|c| {
         Ok((
@@ -64,40 +82,30 @@ pub fn build(db: &Db, t: &Templates, key: &Key) -> Result<Bundle> {
         return Err(Error::conflict("评审结果尚未上报，不能生成结果包。"));
     };
     let close_seq: i64 = close_seq.parse().map_err(Error::internal)?;
-    let tm = std::time::Instant::now();
-    // The groups' deliberations and the committee's rows, computed once for every file.
+    let mut listed: Vec<(String, usize, String)> = Vec::new();
+    let mut out = |name: &str, bytes: Vec<u8>| -> Result<()> {
+        listed.push((name.to_string(), bytes.len(), crate::package::sha256_hex(&bytes)));
+        emit(name, bytes)
+    };
+    // Content files in name order (the archive's order), each dropped once handed on.
+    out("attendance.json", pretty(&db.read(|c| attendance_json(c, &session))?))?;
+    let (audit, head) = db.read(|c| audit_jsonl(c, close_seq))?;
+    out("audit.jsonl", audit)?;
+    out("ballots.json", db.read(|c| ballots_bytes(c, &seed))?)?;
+    // The groups' deliberations and the committee's rows, computed once for the last three.
     let (results, report_data) = db.read(|c| {
         let groups = committee::all_deliberations(c, &session)?;
-        log::debug!("deliberations {:?}", tm.elapsed());
         let rows = committee::rows_with(c, &session, &groups)?;
-        log::debug!("committee rows {:?}", tm.elapsed());
         let results = results_json_with(c, &session, &groups, &rows)?;
-        log::debug!("results {:?}", tm.elapsed());
         Ok((results, crate::web::minutes_data_with(c, &session, &groups, &rows, false)?))
     })?;
-    log::debug!("results.json {:?}", tm.elapsed());
-    let ballots = db.read(|c| ballots_bytes(c, &seed))?;
-    log::debug!("ballots.json {:?}", tm.elapsed());
-    let attendance = db.read(|c| attendance_json(c, &session))?;
-    let (audit, head) = db.read(|c| audit_jsonl(c, close_seq))?;
-    log::debug!("attendance+audit {:?}", tm.elapsed());
-    let xlsx = results_xlsx(&results)?;
-    log::debug!("xlsx {:?}", tm.elapsed());
-    let report = report_html(report_data, t, key, &head)?;
-    log::debug!("report.html {:?}", tm.elapsed());
-    let mut content: Vec<(String, Vec<u8>)> = vec![
-        ("attendance.json".into(), pretty(&attendance)),
-        ("audit.jsonl".into(), audit),
-        ("ballots.json".into(), ballots),
-        ("report.html".into(), report.into_bytes()),
-        ("results.json".into(), pretty(&results)),
-        ("results.xlsx".into(), xlsx),
-    ];
-    content.sort_by(|a, b| a.0.cmp(&b.0));
-    let files: Vec<Value> = content
-        .iter()
-        .map(|(n, b)| json!({ "path": n, "size": b.len(), "sha256": crate::package::sha256_hex(b) }))
-        .collect();
+    out("report.html", report_html(report_data, t, key, &head)?.into_bytes())?;
+    out("results.json", pretty(&results))?;
+    out("results.xlsx", results_xlsx(&results)?)?;
+    drop(results);
+    debug_assert!(listed.iter().map(|(n, _, _)| n.as_str()).eq(CONTENT_FILES.iter().copied()));
+    let files: Vec<Value> =
+        listed.iter().map(|(n, size, sha)| json!({ "path": n, "size": size, "sha256": sha })).collect();
     let manifest = json!({
         "format": FORMAT,
         "session_id": session.session_id,
@@ -110,12 +118,13 @@ pub fn build(db: &Db, t: &Templates, key: &Key) -> Result<Bundle> {
         "audit_head": head,
         "files": files,
     });
-    content.push((MANIFEST.into(), pretty(&manifest)));
-    let mut sums = String::new();
-    let mut listed: Vec<&(String, Vec<u8>)> = content.iter().collect();
+    let manifest = pretty(&manifest);
+    listed.push((MANIFEST.to_string(), manifest.len(), crate::package::sha256_hex(&manifest)));
+    emit(MANIFEST, manifest)?;
     listed.sort_by(|a, b| a.0.cmp(&b.0));
-    for (n, b) in listed {
-        sums.push_str(&format!("{}  {n}\n", crate::package::sha256_hex(b)));
+    let mut sums = String::new();
+    for (n, _, sha) in &listed {
+        sums.push_str(&format!("{sha}  {n}\n"));
     }
     let trusted = trusted_comment(&session.session_id, &head);
     let sig = minisign::sign(
@@ -126,42 +135,69 @@ pub fn build(db: &Db, t: &Templates, key: &Key) -> Result<Bundle> {
         Some("signature from pingshen appliance key"),
     )
     .map_err(Error::internal)?;
-    content.push((SUMS.into(), sums.into_bytes()));
-    content.push((SIG.into(), sig.into_string().into_bytes()));
-    Ok(Bundle { session_id: session.session_id, audit_head: head, files: content })
+    emit(SUMS, sums.into_bytes())?;
+    emit(SIG, sig.into_string().into_bytes())?;
+    Ok((session.session_id, head))
 }
 
 pub fn trusted_comment(session_id: &str, head: &str) -> String {
     format!("pingshen-bundle/1 session:{session_id} audit_head:{head}")
 }
 
-/// Writes the bundle as a zip with fixed timestamps (the same content gives the same entries).
-pub fn write_zip(b: &Bundle, path: &Path) -> Result<()> {
+/// The zip entries' options: fixed timestamps, so the same content gives the same entries.
+fn zip_options() -> zip::write::SimpleFileOptions {
+    zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default())
+        .unix_permissions(0o644)
+}
+
+/// Writes `path` through a temporary file, synced and renamed into place when complete.
+fn write_zip_with(path: &Path, fill: impl FnOnce(&mut zip::ZipWriter<std::fs::File>) -> Result<()>) -> Result<()> {
     let tmp = path.with_extension("zip.tmp");
-    {
-        let f = std::fs::File::create(&tmp)?;
-        let mut w = zip::ZipWriter::new(f);
-        let opts = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated)
-            .last_modified_time(zip::DateTime::default())
-            .unix_permissions(0o644);
-        for (name, bytes) in &b.files {
-            w.start_file(name.as_str(), opts).map_err(Error::internal)?;
-            w.write_all(bytes)?;
-        }
+    let written: Result<()> = (|| {
+        let mut w = zip::ZipWriter::new(std::fs::File::create(&tmp)?);
+        fill(&mut w)?;
         let f = w.finish().map_err(Error::internal)?;
         f.sync_all()?;
+        Ok(())
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
+    written?;
     std::fs::rename(&tmp, path)?;
     Ok(())
+}
+
+fn add_entry(w: &mut zip::ZipWriter<std::fs::File>, name: &str, bytes: &[u8]) -> Result<()> {
+    w.start_file(name, zip_options()).map_err(Error::internal)?;
+    w.write_all(bytes)?;
+    Ok(())
+}
+
+/// Writes a built bundle as a zip.
+pub fn write_zip(b: &Bundle, path: &Path) -> Result<()> {
+    write_zip_with(path, |w| b.files.iter().try_for_each(|(name, bytes)| add_entry(w, name, bytes)))
+}
+
+/// Builds the bundle straight into a zip at `path`, one file at a time; returns the session id
+/// and the audit head. Same bytes as `build` + `write_zip`.
+pub fn write_streaming(db: &Db, t: &Templates, key: &Key, path: &Path) -> Result<(String, String)> {
+    let mut ids = None;
+    write_zip_with(path, |w| {
+        ids = Some(produce(db, t, key, &mut |name, bytes| add_entry(w, name, &bytes))?);
+        Ok(())
+    })?;
+    ids.ok_or_else(|| Error::internal("bundle not produced"))
 }
 
 /// Builds and writes `<session id>-result.zip` into the data directory; returns its path.
 pub fn write_for_session(db: &Db, data_dir: &Path, t: &Templates) -> Result<PathBuf> {
     let (key, _) = key::load_or_create(data_dir)?;
-    let b = build(db, t, &key)?;
-    let path = default_path(data_dir, &b.session_id);
-    write_zip(&b, &path)?;
+    let session = db.read(venue::session)?.ok_or_else(Error::not_found)?;
+    let path = default_path(data_dir, &session.session_id);
+    write_streaming(db, t, &key, &path)?;
     log::info!("result bundle written: {}", path.display());
     Ok(path)
 }
@@ -296,45 +332,44 @@ fn results_json_with(
 }
 
 #[derive(serde::Serialize)]
-struct BallotOut {
-    stage: String,
-    scope: String,
+struct BallotOut<'a> {
+    stage: &'a str,
+    scope: &'a str,
     round: i64,
-    applicant: String,
-    choice: String,
+    applicant: &'a str,
+    choice: &'a str,
 }
 
 /// Every submitted ballot with no voter and no time, ordered by SHA-256(seed ‖ id): the seed is
 /// drawn once at the report, so the order is fixed but unrelated to submission. Written one
 /// ballot per line (hundreds of thousands of them build no JSON tree).
 pub fn ballots_bytes(conn: &Connection, seed: &str) -> Result<Vec<u8>> {
-    let mut st = conn.prepare(
-        "SELECT b.id, v.stage, v.scope, v.round, b.applicant_code, b.choice FROM ballots b JOIN votes v ON v.id = b.vote_id",
-    )?;
-    let mut rows: Vec<([u8; 32], BallotOut)> = st
+    // The round of each vote once, and per ballot only its sort key, round and applicant.
+    let votes: std::collections::HashMap<i64, (String, String, i64)> = {
+        let mut st = conn.prepare("SELECT id, stage, scope, round FROM votes")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut st = conn.prepare("SELECT id, vote_id, applicant_code, choice FROM ballots")?;
+    let mut rows: Vec<([u8; 32], i64, String, &'static str)> = st
         .query_map([], |r| {
             let id: String = r.get(0)?;
             let mut h = <sha2::Sha256 as sha2::Digest>::new();
             sha2::Digest::update(&mut h, seed.as_bytes());
             sha2::Digest::update(&mut h, id.as_bytes());
-            Ok((
-                sha2::Digest::finalize(h).into(),
-                BallotOut {
-                    stage: r.get(1)?,
-                    scope: r.get(2)?,
-                    round: r.get(3)?,
-                    applicant: r.get(4)?,
-                    choice: r.get(5)?,
-                },
-            ))
+            let choice = ballot::Choice::parse(&r.get::<_, String>(3)?).map(|c| c.code()).unwrap_or("");
+            Ok((sha2::Digest::finalize(h).into(), r.get(1)?, r.get(2)?, choice))
         })?
         .collect::<rusqlite::Result<_>>()?;
     rows.sort_unstable_by_key(|r| r.0);
     let mut out = Vec::with_capacity(rows.len() * 80 + 64);
     out.extend_from_slice(b"{\"format\":\"pingshen-ballots/1\",\"ballots\":[");
-    for (i, (_, b)) in rows.iter().enumerate() {
+    for (i, (_, vote, applicant, choice)) in rows.iter().enumerate() {
+        let (stage, scope, round) =
+            votes.get(vote).ok_or_else(|| Error::internal(format!("ballot of unknown vote {vote}")))?;
         out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
-        serde_json::to_writer(&mut out, b).map_err(Error::internal)?;
+        let b = BallotOut { stage, scope, round: *round, applicant, choice };
+        serde_json::to_writer(&mut out, &b).map_err(Error::internal)?;
     }
     out.extend_from_slice(b"\n]}\n");
     Ok(out)

@@ -151,7 +151,7 @@ pub fn handle(app: &App, req: &Request) -> Response {
 }
 
 /// The worker lane of a request (see `server::Lane`): polls and static files are light,
-/// password checks have their own lane, everything else is main.
+/// password checks have their own lane, other forms theirs, pages are main.
 pub fn lane(req: &Request) -> server::Lane {
     let url = req.url();
     match req.method() {
@@ -164,6 +164,7 @@ pub fn lane(req: &Request) -> server::Lane {
             server::Lane::Light
         }
         "POST" if url == "/login" => server::Lane::Login,
+        "POST" => server::Lane::Form,
         _ => server::Lane::Main,
     }
 }

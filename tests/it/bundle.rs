@@ -216,6 +216,18 @@ fn rebuilding_gives_identical_content_and_ballot_order_is_not_submission_order()
     }
     let (code, out_text) = verify(&v.s.data.join("a.zip"), Some(&v.s.data.join("appliance.pub")));
     assert_eq!(code, 0, "{out_text}");
+    // Built in memory and written at once, the bundle is the one streamed file by file.
+    let db = pingshen::store::Db::open(&v.s.data, 8).unwrap();
+    let (key, _) = pingshen::bundle::key::load_or_create(&v.s.data).unwrap();
+    let built = pingshen::bundle::build(&db, &pingshen::web::render::Templates::load(), &key).unwrap();
+    let mut names: Vec<&str> = built.files.iter().map(|(n, _)| n.as_str()).collect();
+    names.sort();
+    assert_eq!(names, a.keys().map(String::as_str).collect::<Vec<_>>(), "the same files");
+    for (n, bytes) in &built.files {
+        if n != "SHA256SUMS.minisig" {
+            assert_eq!(bytes, &a[n], "{n}: built in memory differs from streamed");
+        }
+    }
     // The order is a function of a seed drawn at the report: other seeds give other orders,
     // and none follows the ballots' storage (random id) order or the submission order.
     let conn = v.s.db();
