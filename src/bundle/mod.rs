@@ -92,17 +92,17 @@ fn produce(
     let (audit, head) = db.read(|c| audit_jsonl(c, close_seq))?;
     out("audit.jsonl", audit)?;
     out("ballots.json", db.read(|c| ballots_bytes(c, &seed))?)?;
-    // The groups' deliberations and the committee's rows, computed once for the last three.
-    let (results, report_data) = db.read(|c| {
+    // The groups' deliberations and the committee's rows, computed once for the last three;
+    // the report's data and the results' tree are each dropped before the next is built.
+    db.read(|c| {
         let groups = committee::all_deliberations(c, &session)?;
         let rows = committee::rows_with(c, &session, &groups)?;
+        let report_data = crate::web::minutes_data_with(c, &session, &groups, &rows, false)?;
+        out("report.html", report_html(report_data, t, key, &head)?.into_bytes())?;
         let results = results_json_with(c, &session, &groups, &rows)?;
-        Ok((results, crate::web::minutes_data_with(c, &session, &groups, &rows, false)?))
+        out("results.json", pretty(&results))?;
+        out("results.xlsx", results_xlsx(&results)?)
     })?;
-    out("report.html", report_html(report_data, t, key, &head)?.into_bytes())?;
-    out("results.json", pretty(&results))?;
-    out("results.xlsx", results_xlsx(&results)?)?;
-    drop(results);
     debug_assert!(listed.iter().map(|(n, _, _)| n.as_str()).eq(CONTENT_FILES.iter().copied()));
     let files: Vec<Value> =
         listed.iter().map(|(n, size, sha)| json!({ "path": n, "size": size, "sha256": sha })).collect();

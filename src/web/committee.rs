@@ -88,13 +88,9 @@ pub fn post(app: &App, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
                 return Err(Error::forbidden_msg("只有上报人可以提交评审结果。"));
             }
             let s = session(app)?;
-            let rows = app.db.read(|c| committee::rows(c, &s))?;
-            let opinions: Vec<(String, String)> = rows
-                .iter()
-                .filter_map(|r| {
-                    f.get(&format!("opinion_{}", r.applicant.code)).map(|o| (r.applicant.code.clone(), o.to_string()))
-                })
-                .collect();
+            let codes = app.db.read(committee::committee_applicants)?;
+            let opinions: Vec<(String, String)> =
+                codes.into_iter().filter_map(|c| f.get(&format!("opinion_{c}")).map(|o| (c, o.to_string()))).collect();
             committee::save_opinions(&app.db, &opinions, &me)?;
             if f.get("action") == Some("submit") {
                 if let Err(e) = committee::report(&app.db, &s, &me) {
@@ -137,11 +133,17 @@ fn draft_page(app: &App, req: &Request, ctx: &Ctx) -> Result<Response> {
             venue::recused_from(c, &me.code)?,
         ))
     })?;
-    let list: Vec<_> = lines
+    #[derive(serde::Serialize)]
+    struct Line<'a> {
+        r: &'a committee::DraftLine,
+        draft: Option<&'a ballot::Draft>,
+        recused: bool,
+    }
+    let list: Vec<Line> = lines
         .iter()
         .map(|l| {
             let code = &l.applicant.code;
-            json!({ "r": l, "draft": drafts.get(code), "recused": recused_from.contains(code) })
+            Line { r: l, draft: drafts.get(code), recused: recused_from.contains(code) }
         })
         .collect();
     layout(
@@ -150,11 +152,11 @@ fn draft_page(app: &App, req: &Request, ctx: &Ctx) -> Result<Response> {
         "committee_draft.html",
         "/committee/draft",
         "大评委拟投票",
-        json!({
-            "rows": list, "vote": v, "submitted": submitted, "admitted": admitted, "groups": groups,
-            "filter": filter, "blind": s.blind, "reported": reported,
-            "just_submitted": req.get_param("submitted").is_some(),
-        }),
+        minijinja::context! {
+            rows => minijinja::Value::from_serialize(&list), vote => minijinja::Value::from_serialize(&v),
+            submitted, admitted, groups => minijinja::Value::from_serialize(&groups), filter, blind => s.blind,
+            reported, just_submitted => req.get_param("submitted").is_some(),
+        },
     )
 }
 
@@ -172,10 +174,11 @@ fn submit_confirm(app: &App, ctx: &Ctx) -> Result<Response> {
         "vote_submit.html",
         "/committee/draft",
         "确认提交投票",
-        json!({
-            "missing": ballot::missing(&rows), "rows": rows, "vote": v, "blind": s.blind,
-            "base": "/committee", "stage_label": "评委会", "with_opinion": false,
-        }),
+        minijinja::context! {
+            missing => ballot::missing(&rows), rows => minijinja::Value::from_serialize(&rows),
+            vote => minijinja::Value::from_serialize(&v), blind => s.blind, base => "/committee",
+            stage_label => "评委会", with_opinion => false,
+        },
     )
 }
 

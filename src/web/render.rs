@@ -40,6 +40,11 @@ impl Templates {
     pub fn render(&self, name: &str, ctx: serde_json::Value) -> Result<String> {
         Ok(self.env.get_template(name)?.render(ctx)?)
     }
+
+    /// Renders from a context already in minijinja's values (no serde_json tree in between).
+    pub fn render_value(&self, name: &str, ctx: minijinja::Value) -> Result<String> {
+        Ok(self.env.get_template(name)?.render(ctx)?)
+    }
 }
 
 pub fn static_asset(path: &str) -> Option<(Vec<u8>, &'static str)> {

@@ -9,6 +9,7 @@ use crate::ballot::{self, Choice, Draft, Stage, Status};
 use crate::error::{Error, Result};
 use crate::review::{self, DecisionInput, NoteKind};
 use crate::venue::{self, SessionView};
+use minijinja::Value;
 use rouille::{Request, Response};
 use serde_json::json;
 use std::collections::HashSet;
@@ -257,40 +258,49 @@ fn pick_page(app: &App, ctx: &Ctx, h: &Here, code: &str) -> Result<Response> {
 }
 
 /// Rows of the group's applicants with the score, the viewer's own draft and recusal.
-fn list_rows(app: &App, h: &Here, vote: Option<&ballot::Vote>) -> Result<Vec<serde_json::Value>> {
+/// One applicant of an expert's 40-applicant lists (scores, drafts).
+#[derive(serde::Serialize)]
+struct ListRow {
+    a: venue::ApplicantRow,
+    score: Option<String>,
+    my_score: Option<String>,
+    recused: bool,
+    in_round: bool,
+    draft: Option<ballot::Draft>,
+    questions: Vec<review::Note>,
+    lead: bool,
+}
+
+fn list_rows(app: &App, h: &Here, vote: Option<&ballot::Vote>) -> Result<Vec<ListRow>> {
     let me = &h.person.code;
     app.db.read(|c| {
         let apps = review::group_applicants(c, &h.group)?;
-        let scores = review::scores_display(c, review::score_rule(&h.session), Some(&h.group))?;
-        let mine = review::my_scores(c, me)?;
+        let mut scores = review::scores_display(c, review::score_rule(&h.session), Some(&h.group))?;
+        let mut mine = review::my_scores(c, me)?;
         let in_round: HashSet<String> = match vote {
             Some(v) => ballot::applicants_of(c, v.id)?.into_iter().collect(),
             None => apps.iter().map(|a| a.code.clone()).collect(),
         };
-        let drafts = match vote {
+        let mut drafts = match vote {
             Some(v) => ballot::my_drafts(c, v.id, me)?,
             None => Default::default(),
         };
         let recused_from = venue::recused_from(c, me)?;
         let mut questions = review::questions_of_group(c, &h.group)?;
         let lead_of = review::lead_of(c, me)?;
-        let mut out = Vec::new();
-        for a in apps {
-            let recused = recused_from.contains(&a.code);
-            let questions = questions.remove(&a.code).unwrap_or_default();
-            let lead = lead_of.contains(&a.code);
-            out.push(json!({
-                "a": a,
-                "score": scores.get(&a.code),
-                "my_score": mine.get(&a.code),
-                "recused": recused,
-                "in_round": in_round.contains(&a.code),
-                "draft": drafts.get(&a.code),
-                "questions": questions,
-                "lead": lead,
-            }));
-        }
-        Ok(out)
+        Ok(apps
+            .into_iter()
+            .map(|a| ListRow {
+                score: scores.remove(&a.code),
+                my_score: mine.remove(&a.code),
+                recused: recused_from.contains(&a.code),
+                in_round: in_round.contains(&a.code),
+                draft: drafts.remove(&a.code),
+                questions: questions.remove(&a.code).unwrap_or_default(),
+                lead: lead_of.contains(&a.code),
+                a,
+            })
+            .collect())
     })
 }
 
@@ -303,7 +313,9 @@ fn scores_page(app: &App, ctx: &Ctx, h: &Here, template: &str, path: &str, title
         template,
         path,
         title,
-        json!({ "rows": rows, "scoring_open": open, "group_name": h.group_name, "blind": blind(h) }),
+        minijinja::context! {
+            rows => Value::from_serialize(&rows), scoring_open => open, group_name => h.group_name, blind => blind(h),
+        },
     )
 }
 
@@ -324,10 +336,10 @@ fn draft_page(app: &App, ctx: &Ctx, h: &Here, just_submitted: bool) -> Result<Re
         "review_draft.html",
         "/review/draft",
         "专业组拟投票",
-        json!({
-            "rows": rows, "vote": v, "submitted": submitted, "admitted": admitted, "group_name": h.group_name,
-            "blind": blind(h), "just_submitted": just_submitted, "group_done": group_done,
-        }),
+        minijinja::context! {
+            rows => Value::from_serialize(&rows), vote => Value::from_serialize(&v), submitted, admitted,
+            group_name => h.group_name, blind => blind(h), just_submitted, group_done,
+        },
     )
 }
 
@@ -343,10 +355,10 @@ fn submit_confirm(app: &App, ctx: &Ctx, h: &Here) -> Result<Response> {
         "vote_submit.html",
         "/review/draft",
         "确认提交投票",
-        json!({
-            "missing": ballot::missing(&rows), "rows": rows, "vote": v, "blind": blind(h),
-            "base": "/review", "stage_label": "", "with_opinion": true,
-        }),
+        minijinja::context! {
+            missing => ballot::missing(&rows), rows => Value::from_serialize(&rows), vote => Value::from_serialize(&v),
+            blind => blind(h), base => "/review", stage_label => "", with_opinion => true,
+        },
     )
 }
 
