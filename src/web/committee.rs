@@ -8,6 +8,7 @@ use crate::ballot::{self, Status};
 use crate::committee;
 use crate::error::{Error, Result};
 use crate::venue::{self, SessionView};
+use minijinja::Value;
 use rouille::{Request, Response};
 use serde_json::json;
 
@@ -203,11 +204,12 @@ fn ops_page(app: &App, ctx: &Ctx, error: Option<String>) -> Result<Response> {
         "committee_ops.html",
         "/committee/ops",
         "评委会数据操作",
-        json!({
-            "vote": v, "p": progress, "quorum": quorum, "attendance": attendance, "pending_groups": pending_groups,
-            "rows": rows, "chart": chart, "released": released, "reported": reported, "error": error,
-            "frozen": v.status != Status::Drafting,
-        }),
+        minijinja::context! {
+            vote => Value::from_serialize(&v), p => Value::from_serialize(&progress),
+            quorum => Value::from_serialize(&quorum), attendance => Value::from_serialize(&attendance),
+            pending_groups => Value::from_serialize(&pending_groups), rows => Value::from_serialize(&rows), chart,
+            released, reported, error, frozen => v.status != Status::Drafting,
+        },
     )
 }
 
@@ -224,10 +226,10 @@ fn report_page(app: &App, ctx: &Ctx, error: Option<String>) -> Result<Response> 
         "committee_report.html",
         "/committee/report",
         "大评委上报评审结果",
-        json!({
-            "rows": rows, "reported": reported, "latest": latest, "error": error, "all_decided": all_decided,
-            "is_reporter": person(ctx)?.is_reporter, "ratio": s.committee_pass_ratio, "bundle": bundle,
-        }),
+        minijinja::context! {
+            rows => Value::from_serialize(&rows), reported, latest => Value::from_serialize(&latest), error,
+            all_decided, is_reporter => person(ctx)?.is_reporter, ratio => s.committee_pass_ratio, bundle,
+        },
     )
 }
 
