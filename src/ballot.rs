@@ -412,15 +412,35 @@ pub fn submit(db: &Db, vote_id: i64, voter: &str) -> Result<Submitted> {
         }
         let mut missing = Vec::new();
         let mut ballots = Vec::new();
-        for r in confirmation(tx, vote_id, voter)? {
-            if r.recused {
+        // Per applicant of the round: recused, or the voter's draft (no names, no list order:
+        // this runs on the single writer, once per voter of a venue submitting at once).
+        let mut st = tx.prepare_cached(
+            "SELECT v.applicant_code,
+                    EXISTS (SELECT 1 FROM recusals r WHERE r.expert_code = ?2 AND r.applicant_code = v.applicant_code),
+                    d.choice, d.opinion
+             FROM vote_applicants v
+             LEFT JOIN drafts d ON d.vote_id = v.vote_id AND d.voter_code = ?2 AND d.applicant_code = v.applicant_code
+             WHERE v.vote_id = ?1",
+        )?;
+        let rows = st.query_map(params![vote_id, voter], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, bool>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        for row in rows {
+            let (code, recused, choice, opinion) = row?;
+            if recused {
                 continue;
             }
-            match r.draft.and_then(|d| d.choice.map(|c| (c, d.opinion))) {
-                Some((c, op)) => ballots.push((r.code, c, op)),
-                None => missing.push(r.code),
+            match choice.as_deref().and_then(Choice::parse) {
+                Some(c) => ballots.push((code, c, opinion.unwrap_or_default())),
+                None => missing.push(code),
             }
         }
+        drop(st);
         if !missing.is_empty() {
             return Err(Error::bad_request(format!(
                 "还有 {} 名申报人未选择投票意见：{}。",
