@@ -135,6 +135,14 @@ fn a_whole_group_session_in_expert_review_mode() {
     let st = status(&leader, "/review/ops/status");
     assert_eq!((st["status"].as_str(), st["done"].as_u64()), (Some("open"), Some(0)));
 
+    // The confirmation lists the voter's own choices, opinions and recusals, nobody else's.
+    let page = li.get("/review/submit").text();
+    assert!(page.contains("A0001") && page.contains("回避") && page.contains("弃权"), "{page}");
+    assert!(page.contains("确认提交") && !page.contains("没有拟投票"), "{page}");
+    let page = wang.get("/review/submit").text();
+    assert!(page.contains("王的私人意见") && page.contains("反对") && !page.contains("回避"), "{page}");
+    assert!(!leader.get("/review/submit").text().contains("王的私人意见"));
+
     // Submission: final, idempotent; no tally while the round is open.
     assert_eq!(submit(&leader).status, 303);
     assert_eq!(leader.post_form("/review/submit", &[("vote", "1")]).status, 303, "a second submit is harmless");
@@ -189,6 +197,31 @@ fn a_whole_group_session_in_expert_review_mode() {
     assert_eq!(leader.post_form("/review/assign/A0001", &[("experts", "E002")]).status, 409);
     assert_eq!(wang.post_form("/applicants/A0001/opinion", &[("text", "late")]).status, 409);
     assert!(leader.get("/review/deliberate").text().contains("本组评议结果已于"));
+}
+
+/// Opened before everyone drafted: the confirmation names what is missing and offers no
+/// submit button, and the submission itself is refused naming the applicants; nothing is stored.
+#[test]
+fn a_voter_with_missing_drafts_sees_them_and_cannot_submit() {
+    let v = Venue::new(&example_json());
+    let leader = v.login("E001");
+    let (wang, li) = (v.login("E002"), v.login("E003"));
+    assert_eq!(draft(&li, &[("A0002", "agree")]).status, 303);
+    assert_eq!(leader.post_form("/review/ops/open", &[]).status, 303);
+    let page = wang.get("/review/submit");
+    assert_eq!(page.status, 200);
+    let text = page.text();
+    assert!(text.contains("还有 2 名申报人没有拟投票") && !page.body.contains("id=\"confirm-submit\""), "{text}");
+    let vote = page.body.split("name=\"vote\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let r = wang.post_form("/review/submit", &[("vote", &vote)]);
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("还有 2 名申报人未选择投票意见：A0001、A0002"), "{}", r.text());
+    // The recused expert drafted everything they may vote on: A0001 is 回避, not missing.
+    let page = li.get("/review/submit");
+    assert!(page.body.contains("id=\"confirm-submit\"") && page.text().contains("回避"), "{}", page.text());
+    assert_eq!(submit(&li).status, 303);
+    assert_eq!(v.count("SELECT count(*) FROM ballots"), 1, "only the one complete submission");
+    assert_eq!(v.count("SELECT count(*) FROM vote_voters WHERE voter_code = 'E002' AND submitted = 1"), 0);
 }
 
 #[test]
