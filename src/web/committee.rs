@@ -154,8 +154,8 @@ fn draft_page(app: &App, req: &Request, ctx: &Ctx) -> Result<Response> {
         "/committee/draft",
         "大评委拟投票",
         minijinja::context! {
-            rows => minijinja::Value::from_serialize(&list), vote => minijinja::Value::from_serialize(&v),
-            submitted, admitted, groups => minijinja::Value::from_serialize(&groups), filter, blind => s.blind,
+            rows => Value::from_serialize(&list), vote => Value::from_serialize(&v),
+            submitted, admitted, groups => Value::from_serialize(&groups), filter, blind => s.blind,
             reported, just_submitted => req.get_param("submitted").is_some(),
         },
     )
@@ -176,8 +176,8 @@ fn submit_confirm(app: &App, ctx: &Ctx) -> Result<Response> {
         "/committee/draft",
         "确认提交投票",
         minijinja::context! {
-            missing => ballot::missing(&rows), rows => minijinja::Value::from_serialize(&rows),
-            vote => minijinja::Value::from_serialize(&v), blind => s.blind, base => "/committee",
+            missing => ballot::missing(&rows), rows => Value::from_serialize(&rows),
+            vote => Value::from_serialize(&v), blind => s.blind, base => "/committee",
             stage_label => "评委会", with_opinion => false,
         },
     )

@@ -347,9 +347,9 @@ fn static_file(path: &str) -> Result<Response> {
 }
 
 /// Renders a page inside the common layout (header, left menu) with the user's context.
-/// A page in the common frame. `extra` is any serializable context (a `json!` value, or typed
-/// rows for the long lists: those skip the serde_json tree, a third of a 1,000-row page's
-/// memory and time); its keys win over the frame's.
+/// `extra` is any serializable context (a `json!` value, or typed rows for the long lists:
+/// those skip the serde_json tree, a third of a 1,000-row page's memory and time); its keys
+/// win over the frame's.
 pub fn layout(
     app: &App,
     ctx: &Ctx,

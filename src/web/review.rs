@@ -257,7 +257,6 @@ fn pick_page(app: &App, ctx: &Ctx, h: &Here, code: &str) -> Result<Response> {
     )
 }
 
-/// Rows of the group's applicants with the score, the viewer's own draft and recusal.
 /// One applicant of an expert's 40-applicant lists (scores, drafts).
 #[derive(serde::Serialize)]
 struct ListRow {
@@ -271,6 +270,7 @@ struct ListRow {
     lead: bool,
 }
 
+/// Rows of the group's applicants with the score, the viewer's own draft and recusal.
 fn list_rows(app: &App, h: &Here, vote: Option<&ballot::Vote>) -> Result<Vec<ListRow>> {
     let me = &h.person.code;
     app.db.read(|c| {
