@@ -107,7 +107,7 @@ fn main() {
         t0.elapsed().as_secs_f64()
     );
 
-    let t = pingshen::web::render::Templates::load();
+    let t = pingshen::render::Templates::load();
     let (key, _) = pingshen::bundle::key::load_or_create(data).unwrap();
     let t1 = Instant::now();
     let b = pingshen::bundle::build(&db, &t, &key).unwrap();

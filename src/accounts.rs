@@ -6,7 +6,7 @@
 use crate::error::{Error, Result};
 use crate::store::{self, Db, Tx};
 use rand::rngs::OsRng;
-use rand::{Rng, RngCore};
+use rand::Rng;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::json;
@@ -38,14 +38,10 @@ pub fn new_password() -> String {
 
 /// 256 bits from the OS in one call (`gen::<[u8; 32]>` asked the OS once per byte: 32
 /// system calls per ballot id in the submission burst).
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
+pub use crate::ids::random_token;
 
 pub fn token_hash(token: &str) -> String {
-    crate::package::sha256_hex(token.as_bytes())
+    crate::ids::sha256_hex(token.as_bytes())
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -339,6 +335,11 @@ pub fn start_session(db: &Db, acc: &Account, addr: &str) -> Result<(String, Stri
             "INSERT INTO web_sessions (token_hash, account_id, csrf, created_at, last_seen) VALUES (?1, ?2, ?3, ?4, ?4)",
             params![token_hash(&token), acc.id, csrf, now],
         )?;
+        // After the report a sign-in opens a web session and nothing else: no attendance, no
+        // audit row (DOMAIN decision 3).
+        if store::is_reported(tx)? {
+            return Ok(());
+        }
         if let Some(code) = &acc.person_code {
             let n = tx.execute(
                 "INSERT OR IGNORE INTO attendance (person_code, signed_in_at, method) VALUES (?1, ?2, 'login')",
@@ -403,6 +404,10 @@ pub fn end_session(db: &Db, token: &str, acc: &Account) -> Result<()> {
     let at = db.now();
     db.write(|tx| {
         tx.execute("DELETE FROM web_sessions WHERE token_hash = ?1", [token_hash(token)])?;
+        // After the report only web sessions change (DOMAIN decision 3): no audit row.
+        if store::is_reported(tx)? {
+            return Ok(());
+        }
         store::audit(tx, &at, &actor_name(acc), "logout", &acc.username, json!({}))
     })
 }

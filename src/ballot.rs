@@ -8,6 +8,7 @@
 //! submission (secure_delete is on) and the WAL is truncated when a round closes.
 
 use crate::error::{Error, Result};
+use crate::rules::{self, SessionRules};
 use crate::store::{self, Db, Tx};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -211,6 +212,17 @@ pub fn voters(conn: &Connection, v: &Vote) -> Result<Vec<String>> {
     Ok(rows)
 }
 
+/// Whether an expert is recused from an applicant (回避): they cannot draft, vote, score or
+/// lead on it, and they leave its denominator unless the session counts them as present.
+pub fn is_recused(conn: &Connection, expert: &str, applicant: &str) -> Result<bool> {
+    Ok(store::row(
+        conn,
+        "SELECT EXISTS (SELECT 1 FROM recusals WHERE expert_code = ?1 AND applicant_code = ?2)",
+        [expert, applicant],
+        |r| r.get(0),
+    )?)
+}
+
 pub fn recused_pairs(conn: &Connection, vote_id: i64) -> Result<HashSet<(String, String)>> {
     let mut st = conn.prepare_cached(
         "SELECT r.expert_code, r.applicant_code FROM recusals r
@@ -315,7 +327,7 @@ pub fn save_drafts(db: &Db, vote_id: i64, voter: &str, entries: &[Draft]) -> Res
             if !in_round(tx, vote_id, &d.applicant_code)? {
                 return Err(Error::bad_request(format!("申报人「{}」不在本轮投票中。", d.applicant_code)));
             }
-            if crate::venue::is_recused(tx, voter, &d.applicant_code)? {
+            if is_recused(tx, voter, &d.applicant_code)? {
                 return Err(Error::forbidden_msg(format!("您需回避申报人「{}」，不能投票。", d.applicant_code)));
             }
             if d.opinion.chars().count() > MAX_OPINION {
@@ -340,6 +352,21 @@ pub fn save_drafts(db: &Db, vote_id: i64, voter: &str, entries: &[Draft]) -> Res
     })
 }
 
+/// The prospective voters who would be frozen if the round opened now (DOMAIN decision 4):
+/// signed in or checked in by staff, and not marked 离场. A database error is an error here,
+/// never "not signed in".
+pub fn would_be_frozen(conn: &Connection, stage: Stage, scope: &str) -> Result<Vec<String>> {
+    let mut st =
+        conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM attendance WHERE person_code = ?1 AND left_at IS NULL)")?;
+    let mut out = Vec::new();
+    for c in prospective_voters(conn, stage, scope)? {
+        if st.query_row([&c], |r| r.get::<_, bool>(0))? {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
 /// Opens the switch: freezes the voters (prospective voters who are signed in) and ends
 /// drafting for everyone else. `check` lets a stage add its own condition (the quorum).
 pub fn open(db: &Db, vote_id: i64, actor: &str, check: impl FnOnce(&Tx, &[String]) -> Result<()>) -> Result<()> {
@@ -349,13 +376,7 @@ pub fn open(db: &Db, vote_id: i64, actor: &str, check: impl FnOnce(&Tx, &[String
         if v.status != Status::Drafting {
             return Err(Error::conflict("投票已经开启过了。"));
         }
-        let present: Vec<String> = prospective_voters(tx, v.stage, &v.scope)?
-            .into_iter()
-            .filter(|c| {
-                tx.query_row("SELECT EXISTS (SELECT 1 FROM attendance WHERE person_code = ?1)", [c], |r| r.get(0))
-                    .unwrap_or(false)
-            })
-            .collect();
+        let present = would_be_frozen(tx, v.stage, &v.scope)?;
         if present.is_empty() {
             return Err(Error::conflict("还没有任何投票人签到，不能开启投票。"));
         }
@@ -452,7 +473,7 @@ pub fn submit(db: &Db, vote_id: i64, voter: &str) -> Result<Submitted> {
             tx.prepare_cached(
                 "INSERT INTO ballots (id, vote_id, applicant_code, choice, opinion) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
-            .execute(params![crate::accounts::random_token(), vote_id, a, c.code(), op])?;
+            .execute(params![crate::ids::random_token(), vote_id, a, c.code(), op])?;
         }
         tx.execute("DELETE FROM drafts WHERE vote_id = ?1 AND voter_code = ?2", params![vote_id, voter])?;
         tx.execute(
@@ -560,16 +581,17 @@ pub struct Tally {
     pub agree: u64,
     pub oppose: u64,
     pub abstain: u64,
-    /// Voters present for this applicant: the round's voters, less those recused from it
-    /// unless the session counts recused members as present.
+    /// Voters present for this applicant (the threshold's denominator): `rules::present`.
     pub present: u64,
+    /// Voters who may vote on this applicant (`rules::eligible`); 0 means no decision.
+    pub eligible: u64,
     pub recused: u64,
     pub opinions: Vec<String>,
 }
 
 /// Counts of a closed round, over all of its ballots. Refused while the round is not closed:
 /// a tally that moves as ballots arrive would reveal each vote to whoever watches it.
-pub fn tally(conn: &Connection, vote_id: i64, recused_count_as_present: bool) -> Result<Vec<Tally>> {
+pub fn tally(conn: &Connection, vote_id: i64, session: &SessionRules) -> Result<Vec<Tally>> {
     let v = vote(conn, vote_id)?.ok_or_else(Error::not_found)?;
     if v.status != Status::Closed {
         return Err(Error::conflict("本轮投票尚未结束，没有计票结果。"));
@@ -604,8 +626,10 @@ pub fn tally(conn: &Connection, vote_id: i64, recused_count_as_present: bool) ->
         } else {
             voters.iter().filter(|c| recused.contains(&((*c).clone(), a.clone()))).count() as u64
         };
+        let n = voters.len() as u64;
         out.push(Tally {
-            present: voters.len() as u64 - if recused_count_as_present { 0 } else { rec },
+            present: rules::present(session, n, rec),
+            eligible: rules::eligible(n, rec),
             applicant_code: a,
             agree,
             oppose,
@@ -642,12 +666,12 @@ pub fn histories(
     conn: &Connection,
     stage: Stage,
     scope: &str,
-    recused_count_as_present: bool,
+    session: &SessionRules,
 ) -> Result<HashMap<String, History>> {
     let mut out: HashMap<String, History> = HashMap::new();
     for r in rounds(conn, stage, scope)? {
         let mut tallies: HashMap<String, Tally> = if r.status == Status::Closed {
-            tally(conn, r.id, recused_count_as_present)?.into_iter().map(|t| (t.applicant_code.clone(), t)).collect()
+            tally(conn, r.id, session)?.into_iter().map(|t| (t.applicant_code.clone(), t)).collect()
         } else {
             HashMap::new()
         };

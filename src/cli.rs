@@ -4,7 +4,8 @@
 use crate::accounts;
 use crate::config::{self, Config};
 use crate::demo;
-use crate::package::{self, Mode};
+use crate::package;
+use crate::rules::Mode;
 use crate::store::Db;
 use crate::web::{self, App};
 use clap::{Parser, Subcommand};
@@ -392,7 +393,7 @@ fn import(path: &Path, config: Option<PathBuf>, data: Option<PathBuf>, check_onl
     init_logging(&cfg)?;
     let db = Db::open(&cfg.data_dir, cfg.utc_offset_hours).map_err(fail)?;
     let summary = package::import(&db, &cfg.data_dir, &mut loaded, "admin-cli", false)
-        .map_err(|e| (if e.status == 409 { 3 } else { 1 }, e.message))?;
+        .map_err(|e| (if e.kind == crate::error::Kind::Conflict { 3 } else { 1 }, e.message))?;
     println!(
         "已导入 {}: {} 个专业组, {} 名专家, 评委会 {} 人, {} 名申报人, {} 条回避, {} 份材料",
         summary.session_id,
@@ -456,7 +457,7 @@ fn accounts_cmd(
     let slips = accounts::issue_passwords(&db, cfg.bcrypt_cost, only_ref, "admin-cli").map_err(fail)?;
     let bind: SocketAddr = cfg.listen.parse().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 8080)));
     let address = venue_addresses(&cfg, bind).remove(0);
-    let templates = web::render::Templates::load();
+    let templates = crate::render::Templates::load();
     let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
     let mut written = Vec::new();
     let mut write = |path: PathBuf, bytes: Vec<u8>| -> CmdResult {
@@ -520,7 +521,7 @@ fn bundle_cmd(config: Option<PathBuf>, data: Option<PathBuf>, out: Option<PathBu
     let cfg = load_config(config, data)?;
     let db = Db::open(&cfg.data_dir, cfg.utc_offset_hours).map_err(fail)?;
     let (key, _) = crate::bundle::key::load_or_create(&cfg.data_dir).map_err(fail)?;
-    let t = web::render::Templates::load();
+    let t = crate::render::Templates::load();
     let session = db.read(crate::venue::session).map_err(fail)?.ok_or((1, "没有评审会。".to_string()))?;
     let path = out.unwrap_or_else(|| crate::bundle::default_path(&cfg.data_dir, &session.session_id));
     let (_, head) = crate::bundle::write_streaming(&db, &t, &key, &path).map_err(|e| (1, e.message))?;

@@ -4,29 +4,20 @@
 
 use crate::ballot::{self, Stage, Status, Tally};
 use crate::error::{Error, Result};
-use crate::package::model::Ratio;
 use crate::review;
+use crate::rules::{self, Decision, Quorum, RoundPresence};
 use crate::store::{self, Db, Tx};
 use crate::venue::{self, ApplicantRow, SessionView};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 use serde::Serialize;
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 pub const SCOPE: &str = "committee";
 
-pub fn meta(conn: &Connection, key: &str) -> Result<Option<String>> {
-    Ok(store::row(conn, "SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
-}
-
-fn set_meta(tx: &Tx, key: &str, value: &str) -> Result<()> {
-    tx.execute(
-        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [key, value],
-    )?;
-    Ok(())
-}
+pub use crate::store::meta;
+use crate::store::set_meta;
 
 /// When the reporter submitted, if they have: from then on the session is read-only.
 pub fn reported(conn: &Connection) -> Result<Option<String>> {
@@ -34,8 +25,8 @@ pub fn reported(conn: &Connection) -> Result<Option<String>> {
 }
 
 pub fn ensure_not_reported(conn: &Connection) -> Result<()> {
-    if meta(conn, "reported_at")?.is_some() {
-        return Err(Error::conflict("评审结果已上报，评审工作已结束，不能再做任何修改。"));
+    if store::is_reported(conn)? {
+        return Err(Error::reported());
     }
     Ok(())
 }
@@ -59,35 +50,24 @@ pub fn current(conn: &Connection) -> Result<ballot::Vote> {
     ballot::latest(conn, Stage::Committee, SCOPE)?.ok_or_else(Error::not_found)
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Quorum {
-    pub members: u64,
-    pub present: u64,
-    pub needed: u64,
-    pub ratio: String,
-    pub reached: bool,
-}
-
-/// present × q ≥ members × p, with "present" the members signed in now.
-pub fn quorum(conn: &Connection, session: &SessionView) -> Result<Quorum> {
-    let ratio = Ratio::parse(&session.quorum_ratio).unwrap_or(Ratio { p: 2, q: 3 });
+/// The quorum of a committee round with one meaning of "present" (DOMAIN decision 4): once
+/// the round has opened, its frozen voters; before, those who would be frozen if it opened now.
+pub fn quorum_of_round(conn: &Connection, session: &SessionView, v: &ballot::Vote) -> Result<Quorum> {
     let members: i64 = conn.query_row("SELECT count(*) FROM committee", [], |r| r.get(0))?;
-    let present: i64 = conn.query_row(
-        "SELECT count(*) FROM committee c JOIN attendance a ON a.person_code = c.expert_code",
-        [],
-        |r| r.get(0),
-    )?;
-    Ok(quorum_of(ratio, members as u64, present as u64))
+    let frozen = match v.status {
+        Status::Drafting => None,
+        _ => Some(ballot::voters(conn, v)?.len() as u64),
+    };
+    let now = match frozen {
+        Some(_) => 0,
+        None => ballot::would_be_frozen(conn, Stage::Committee, SCOPE)?.len() as u64,
+    };
+    Ok(rules::quorum(&session.rules, members as u64, rules::present_members(frozen, now)))
 }
 
-pub fn quorum_of(ratio: Ratio, members: u64, present: u64) -> Quorum {
-    Quorum {
-        members,
-        present,
-        needed: (members * ratio.p as u64).div_ceil(ratio.q as u64),
-        ratio: ratio.to_string(),
-        reached: ratio.reached(present, members),
-    }
+/// The quorum of the committee's current round.
+pub fn quorum(conn: &Connection, session: &SessionView) -> Result<Quorum> {
+    quorum_of_round(conn, session, &current(conn)?)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -110,7 +90,6 @@ pub fn groups_not_submitted(conn: &Connection) -> Result<Vec<GroupsPending>> {
 /// hold among the members signed in, who are frozen as this round's voters.
 pub fn open(db: &Db, session: &SessionView, actor: &str) -> Result<()> {
     let v = db.read(current)?;
-    let ratio = Ratio::parse(&session.quorum_ratio).unwrap_or(Ratio { p: 2, q: 3 });
     ballot::open(db, v.id, actor, |tx, present| {
         ensure_not_reported(tx)?;
         let pending = groups_not_submitted(tx)?;
@@ -122,7 +101,7 @@ pub fn open(db: &Db, session: &SessionView, actor: &str) -> Result<()> {
             return Err(Error::conflict("没有需要评委会表决的申报人。"));
         }
         let members: i64 = tx.query_row("SELECT count(*) FROM committee", [], |r| r.get(0))?;
-        let q = quorum_of(ratio, members as u64, present.len() as u64);
+        let q = rules::quorum(&session.rules, members as u64, present.len() as u64);
         if !q.reached {
             return Err(Error::conflict(format!(
                 "出席评委 {} 人，不足评委总数 {} 人的 {}（至少需要 {} 人），不能开启投票。",
@@ -177,7 +156,11 @@ pub struct Row {
     pub group: Option<GroupResult>,
     pub tally: Option<Tally>,
     pub needed: Option<u64>,
+    /// The latest closed round's decision (`rules::committee_decision`), none while pending.
+    pub decision: Option<Decision>,
     pub passed: Option<bool>,
+    /// 无法表决: nobody eligible voted (DOMAIN decision 2).
+    pub no_decision: bool,
     pub pending: bool,
     pub opinion: String,
     pub rounds: Vec<ballot::RoundResult>,
@@ -298,7 +281,7 @@ pub fn draft_lines(conn: &Connection, session: &SessionView, vote_id: i64, filte
         None => all_deliberations(conn, session)?.into_iter().map(|(_, d)| d).collect(),
     };
     let mut results = group_results(deliberations.iter().flat_map(|d| d.iter()));
-    let scores = review::scores_display(conn, review::score_rule(session), group)?;
+    let scores = review::scores_display(conn, session.rules.score, group)?;
     Ok(rows
         .into_iter()
         .map(|(applicant, _)| DraftLine {
@@ -317,10 +300,9 @@ pub fn rows(conn: &Connection, session: &SessionView) -> Result<Vec<Row>> {
 
 /// `rows`, given the groups' deliberations already computed.
 pub fn rows_with(conn: &Connection, session: &SessionView, deliberations: &GroupDeliberations) -> Result<Vec<Row>> {
-    let ratio = Ratio::parse(&session.committee_pass_ratio).unwrap_or(Ratio { p: 2, q: 3 });
-    let scores = review::scores_display(conn, review::score_rule(session), None)?;
+    let scores = review::scores_display(conn, session.rules.score, None)?;
     let groups = group_results(deliberations.iter().flat_map(|(_, rows)| rows.iter()));
-    let mut histories = ballot::histories(conn, Stage::Committee, SCOPE, session.recused_count_as_present)?;
+    let mut histories = ballot::histories(conn, Stage::Committee, SCOPE, &session.rules)?;
     let opinions: HashMap<String, String> = {
         let mut st = conn.prepare("SELECT applicant_code, opinion FROM committee_opinions")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
@@ -336,15 +318,20 @@ pub fn rows_with(conn: &Connection, session: &SessionView, deliberations: &Group
     for code in codes {
         let Some(applicant) = all.remove(&code) else { continue };
         let ballot::History { rounds: history, latest, pending } = histories.remove(&code).unwrap_or_default();
-        let needed = latest.as_ref().map(|t| (t.present * ratio.p as u64).div_ceil(ratio.q as u64));
-        let passed = latest.as_ref().map(|t| ratio.reached(t.agree, t.present));
+        let needed = latest.as_ref().map(|t| rules::votes_needed(&session.rules, t.present));
+        let decision = match (&latest, pending) {
+            (Some(t), false) => Some(rules::committee_decision(&session.rules, t.agree, t.present, t.eligible)),
+            _ => None,
+        };
         out.push(Row {
             score: scores.get(&code).cloned(),
             group: groups.get(&code).cloned(),
             applicant,
             tally: latest,
             needed,
-            passed: if pending { None } else { passed },
+            decision,
+            passed: decision.and_then(Decision::passed),
+            no_decision: decision == Some(Decision::NoDecision),
             pending,
             opinion: opinions.get(&code).cloned().unwrap_or_default(),
             rounds: history,
@@ -385,19 +372,28 @@ pub fn report(db: &Db, session: &SessionView, actor: &str) -> Result<()> {
         if rows.is_empty() {
             return Err(Error::conflict("没有评委会表决结果，不能上报。"));
         }
-        if let Some(r) = rows.iter().find(|r| r.passed.is_none()) {
+        if let Some(r) = rows.iter().find(|r| r.decision.is_none()) {
             return Err(Error::conflict(format!("申报人「{}」还没有结束的评委会投票，不能上报。", r.applicant.name)));
         }
-        set_meta(tx, "reported_at", &at)?;
         set_meta(tx, "reported_by", actor)?;
         // The bundle's ballot order: fixed now, unrelated to the order ballots were cast.
-        set_meta(tx, "ballot_seed", &crate::accounts::random_token())?;
+        set_meta(tx, "ballot_seed", &crate::ids::random_token())?;
         let passed = rows.iter().filter(|r| r.passed == Some(true)).count();
-        store::audit(tx, &at, actor, "committee.report", SCOPE, json!({ "applicants": rows.len(), "passed": passed }))?;
+        let no_decision = rows.iter().filter(|r| r.no_decision).count();
+        store::audit(
+            tx,
+            &at,
+            actor,
+            "committee.report",
+            SCOPE,
+            json!({ "applicants": rows.len(), "passed": passed, "no_decision": no_decision }),
+        )?;
         // The final line closes the chain the bundle signs; later logins are not part of it.
         store::audit(tx, &at, "system", "audit.close", SCOPE, json!({}))?;
         let seq: i64 = tx.query_row("SELECT max(seq) FROM audit", [], |r| r.get(0))?;
-        set_meta(tx, "audit_close_seq", &seq.to_string())
+        set_meta(tx, "audit_close_seq", &seq.to_string())?;
+        // Last: from this row on the schema's triggers refuse every write but web sessions.
+        set_meta(tx, "reported_at", &at)
     })
 }
 
@@ -421,7 +417,7 @@ pub fn display_token(db: &Db, rotate: bool, actor: &str) -> Result<String> {
             return Ok(t);
         }
     }
-    let token = crate::accounts::random_token();
+    let token = crate::ids::random_token();
     let at = db.now();
     db.write(|tx| {
         set_meta(tx, "display_token", &token)?;
@@ -430,32 +426,133 @@ pub fn display_token(db: &Db, rotate: bool, actor: &str) -> Result<String> {
     Ok(token)
 }
 
+/// One member's presence in one committee round (DOMAIN decision 4).
+#[derive(Debug, Clone, Serialize)]
+pub struct RoundMark {
+    pub round: i64,
+    pub presence: RoundPresence,
+    pub label: &'static str,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct MemberPresence {
     pub code: String,
     pub name: String,
     pub is_chair: bool,
     pub is_reporter: bool,
+    /// First sign-in (or staff check-in) time.
     pub signed_in_at: Option<String>,
+    /// 代为签到: checked in by staff (DOMAIN decision 5).
+    pub staff_check_in: bool,
+    /// 离场: marked as gone; not frozen into rounds opened afterwards.
+    pub left_at: Option<String>,
+    /// Per committee round that has opened: voter, 迟到 or absent.
+    pub rounds: Vec<RoundMark>,
 }
 
 pub fn attendance(conn: &Connection) -> Result<Vec<MemberPresence>> {
+    let opened: Vec<(i64, String, HashSet<String>)> = ballot::rounds(conn, Stage::Committee, SCOPE)?
+        .into_iter()
+        .filter_map(|v| v.opened_at.clone().map(|at| (v, at)))
+        .map(|(v, at)| Ok((v.round, at, ballot::voters(conn, &v)?.into_iter().collect())))
+        .collect::<Result<_>>()?;
     let mut st = conn.prepare(
-        "SELECT c.expert_code, e.name, c.is_chair, c.is_reporter, a.signed_in_at FROM committee c
+        "SELECT c.expert_code, e.name, c.is_chair, c.is_reporter, a.signed_in_at, a.method, a.left_at FROM committee c
          JOIN experts e ON e.code = c.expert_code LEFT JOIN attendance a ON a.person_code = c.expert_code ORDER BY c.ord",
     )?;
     let rows = st
         .query_map([], |r| {
+            let code: String = r.get(0)?;
+            let signed_in_at = r.get::<_, Option<String>>(4)?.map(|s| store::display_time(&s));
+            let rounds = opened
+                .iter()
+                .map(|(round, at, voters)| {
+                    let presence = rules::round_presence(voters.contains(&code), signed_in_at.as_deref(), at);
+                    RoundMark { round: *round, presence, label: presence.label() }
+                })
+                .collect();
             Ok(MemberPresence {
-                code: r.get(0)?,
+                code,
                 name: r.get(1)?,
                 is_chair: r.get(2)?,
                 is_reporter: r.get(3)?,
-                signed_in_at: r.get::<_, Option<String>>(4)?.map(|s| store::display_time(&s)),
+                signed_in_at,
+                staff_check_in: r.get::<_, Option<String>>(5)?.as_deref() == Some("admin"),
+                left_at: r.get::<_, Option<String>>(6)?.map(|s| store::display_time(&s)),
+                rounds,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows)
+}
+
+/// The data of the minutes (会议记录) and the summary table (评委会评议情况汇总表).
+pub fn minutes(db: &Db) -> Result<serde_json::Value> {
+    let s = db.read(venue::session)?.ok_or_else(Error::not_found)?;
+    db.read(|c| {
+        let groups = all_deliberations(c, &s)?;
+        let rows = rows_with(c, &s, &groups)?;
+        minutes_with(c, &s, &groups, &rows, true)
+    })
+}
+
+/// `minutes` from the groups' deliberations and the committee rows already computed.
+pub fn minutes_with(
+    c: &rusqlite::Connection,
+    s: &SessionView,
+    groups: &GroupDeliberations,
+    rows: &[Row],
+    with_summary: bool,
+) -> Result<serde_json::Value> {
+    let mut group_rows = Vec::new();
+    for (g, delib) in groups {
+        group_rows.push(json!({
+            "group": g,
+            "rows": delib.as_slice(),
+            "rounds": ballot::rounds(c, ballot::Stage::Group, &g.code)?,
+            "submitted": review::submitted(c, &g.code)?,
+        }));
+    }
+    let committee_rounds = ballot::rounds(c, ballot::Stage::Committee, SCOPE)?;
+    let members = attendance(c)?;
+    let mut round_voters = Vec::new();
+    for v in &committee_rounds {
+        let voters = ballot::voters(c, v)?;
+        let names: Vec<String> = voters
+            .iter()
+            .map(|code| c.query_row("SELECT name FROM experts WHERE code = ?1", [code], |r| r.get(0)))
+            .collect::<rusqlite::Result<_>>()?;
+        let late: Vec<&str> = members
+            .iter()
+            .filter(|m| m.rounds.iter().any(|x| x.round == v.round && x.presence == RoundPresence::Late))
+            .map(|m| m.name.as_str())
+            .collect();
+        round_voters.push(json!({ "round": v, "present": names, "late": late }));
+    }
+    let all_applicants =
+        if with_summary { venue::search_applicants(c, None, None, 1, i64::MAX / 4)?.rows } else { vec![] };
+    let in_committee: std::collections::HashMap<&str, &Row> =
+        rows.iter().map(|r| (r.applicant.code.as_str(), r)).collect();
+    let group_by_code: std::collections::HashMap<&str, &review::DelibRow> =
+        groups.iter().flat_map(|(_, d)| d.iter()).map(|r| (r.applicant.code.as_str(), r)).collect();
+    let summary: Vec<_> = all_applicants
+        .iter()
+        .map(|a| {
+            let cm = in_committee.get(a.code.as_str());
+            json!({ "a": a, "group": group_by_code.get(a.code.as_str()), "committee": cm, "reached_committee": cm.is_some() })
+        })
+        .collect();
+    Ok(json!({
+        "rows": rows,
+        "groups": group_rows,
+        "committee_rounds": round_voters,
+        "attendance": members,
+        "quorum": quorum(c, s)?,
+        "reported": reported(c)?,
+        "summary": summary,
+        "chart": bars_svg(&bars(rows)),
+        "s": s,
+    }))
 }
 
 /// 按专业统计 of the committee's outcomes.
@@ -503,16 +600,6 @@ pub fn bars_svg(bars: &[review::SpecialtyStat]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quorum_boundaries() {
-        let r = Ratio { p: 2, q: 3 };
-        assert!(!quorum_of(r, 25, 16).reached);
-        assert!(quorum_of(r, 25, 17).reached);
-        assert_eq!(quorum_of(r, 25, 0).needed, 17);
-        assert_eq!(quorum_of(r, 9, 6).needed, 6);
-        assert!(quorum_of(r, 9, 6).reached);
-    }
 
     #[test]
     fn chart_escapes_labels() {

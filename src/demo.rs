@@ -4,7 +4,8 @@
 
 use crate::accounts;
 use crate::error::{Error, Result};
-use crate::package::{self, Mode};
+use crate::package;
+use crate::rules::Mode;
 use crate::store::Db;
 use serde_json::{json, Value};
 use std::path::Path;

@@ -3,37 +3,85 @@
 
 use std::fmt;
 
+/// What went wrong, as callers branch on it; the HTTP status is derived from the kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The request itself is wrong (a field, a value): 400.
+    BadRequest,
+    /// Not signed in, or the session expired: 401.
+    Unauthenticated,
+    /// Signed in, but not allowed: 403.
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    /// The state forbids it now (the switch is open, the session is reported …): 409.
+    Conflict,
+    TooLarge,
+    /// A defect or an I/O failure: logged where it is created, a generic message shown.
+    Internal,
+}
+
+impl Kind {
+    pub fn status(self) -> u16 {
+        match self {
+            Kind::BadRequest => 400,
+            Kind::Unauthenticated => 401,
+            Kind::Forbidden => 403,
+            Kind::NotFound => 404,
+            Kind::MethodNotAllowed => 405,
+            Kind::Conflict => 409,
+            Kind::TooLarge => 413,
+            Kind::Internal => 500,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Error {
-    pub status: u16,
+    pub kind: Kind,
     pub message: String,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// The message of SQLite's RAISE in the triggers that freeze a reported session.
+pub const REPORTED_RAISE: &str = "pingshen: session reported";
+pub const REPORTED_MESSAGE: &str = "评审结果已上报，评审工作已结束，不能再做任何修改。";
+
 impl Error {
-    pub fn new(status: u16, message: impl Into<String>) -> Self {
-        Error { status, message: message.into() }
+    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
+        Error { kind, message: message.into() }
+    }
+    pub fn status(&self) -> u16 {
+        self.kind.status()
+    }
+    /// A refusal the user can act on (400 or 409): shown on the page they came from.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self.kind, Kind::BadRequest | Kind::Conflict)
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(400, message)
+        Self::new(Kind::BadRequest, message)
     }
     pub fn forbidden() -> Self {
-        Self::new(403, "您没有权限访问此页面。")
+        Self::new(Kind::Forbidden, "您没有权限访问此页面。")
     }
     pub fn forbidden_msg(message: impl Into<String>) -> Self {
-        Self::new(403, message)
+        Self::new(Kind::Forbidden, message)
     }
     pub fn not_found() -> Self {
-        Self::new(404, "页面不存在。")
+        Self::new(Kind::NotFound, "页面不存在。")
     }
     pub fn conflict(message: impl Into<String>) -> Self {
-        Self::new(409, message)
+        Self::new(Kind::Conflict, message)
+    }
+    /// After the report nothing in the session changes (DOMAIN decision 3).
+    pub fn reported() -> Self {
+        Self::conflict(REPORTED_MESSAGE)
     }
     /// Logs the cause and returns a generic message: internals never reach the browser.
     pub fn internal(cause: impl fmt::Display) -> Self {
         log::error!("internal error: {cause}");
-        Self::new(500, "系统内部错误，请联系会务人员。")
+        Self::new(Kind::Internal, "系统内部错误，请联系会务人员。")
     }
 }
 
@@ -47,6 +95,10 @@ impl std::error::Error for Error {}
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
+        // The freeze triggers' refusal is a state conflict, not a defect.
+        if e.to_string().contains(REPORTED_RAISE) {
+            return Error::reported();
+        }
         Error::internal(format!("database: {e}"))
     }
 }

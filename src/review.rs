@@ -4,8 +4,7 @@
 
 use crate::ballot::{self, Stage, Tally};
 use crate::error::{Error, Result};
-use crate::package::model::{GroupRule, ScoreRule};
-use crate::package::Mode;
+use crate::rules::{self, Decision, Mode, ScoreRule};
 use crate::store::{self, Db, Tx};
 use crate::venue::{self, ApplicantRow, SessionView};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -107,7 +106,7 @@ fn set_leads_tx(tx: &Tx, group: &str, applicant: &str, experts: &[String], actor
         if !members.contains(e) {
             return Err(Error::bad_request(format!("专家「{e}」不是本组成员。")));
         }
-        if venue::is_recused(tx, e, applicant)? {
+        if ballot::is_recused(tx, e, applicant)? {
             return Err(Error::bad_request(format!("专家「{e}」需回避该申报人，不能担任主审专家。")));
         }
     }
@@ -164,7 +163,7 @@ pub fn suggest_leads(conn: &Connection, group: &str) -> Result<Vec<(String, Stri
     for a in group_applicants(conn, group)? {
         let mut best: Option<usize> = None;
         for (i, e) in experts.iter().enumerate() {
-            if venue::is_recused(conn, &e.code, &a.code)? {
+            if ballot::is_recused(conn, &e.code, &a.code)? {
                 continue;
             }
             if best.is_none_or(|b| load[i] < load[b]) {
@@ -308,45 +307,7 @@ pub fn scoring_open(conn: &Connection, group: &str) -> Result<bool> {
     Ok(first.as_deref() == Some("drafting"))
 }
 
-/// "85.5" → 855 tenths; 0–100 with at most one decimal.
-pub fn parse_score(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let (whole, frac) = match s.split_once('.') {
-        Some((w, f)) => (w, f),
-        None => (s, ""),
-    };
-    if whole.is_empty()
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || frac.len() > 1
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let tenths = whole.parse::<i64>().ok()? * 10 + frac.parse::<i64>().unwrap_or(0);
-    (0..=1000).contains(&tenths).then_some(tenths)
-}
-
-pub fn format_tenths(t: i64) -> String {
-    format!("{}.{}", t / 10, t % 10)
-}
-
-/// The applicant's 得分 in tenths, rounded half up: the mean, or with `trimmed_mean` the mean
-/// after dropping one highest and one lowest score when five or more experts scored.
-pub fn aggregate(scores: &[i64], rule: ScoreRule) -> Option<i64> {
-    if scores.is_empty() {
-        return None;
-    }
-    let mut v = scores.to_vec();
-    v.sort_unstable();
-    let used: &[i64] = if rule == ScoreRule::TrimmedMean && v.len() >= 5 { &v[1..v.len() - 1] } else { &v };
-    let sum: i64 = used.iter().sum();
-    let n = used.len() as i64;
-    Some((2 * sum + n) / (2 * n))
-}
-
-pub fn score_rule(s: &SessionView) -> ScoreRule {
-    ScoreRule::parse(&s.score_rule).unwrap_or(ScoreRule::Mean)
-}
+pub use crate::rules::{format_tenths, parse_score};
 
 /// 得分 of every scored applicant (all groups), as "87.2".
 /// Each applicant's shown score: of one group's applicants, or of everyone (`None`).
@@ -365,7 +326,7 @@ pub fn scores_display(conn: &Connection, rule: ScoreRule, group: Option<&str>) -
         let (a, t) = row?;
         by.entry(a).or_default().push(t);
     }
-    Ok(by.into_iter().filter_map(|(a, v)| aggregate(&v, rule).map(|t| (a, format_tenths(t)))).collect())
+    Ok(by.into_iter().filter_map(|(a, v)| rules::aggregate_score(&v, rule).map(|t| (a, format_tenths(t)))).collect())
 }
 
 pub fn my_scores(conn: &Connection, expert: &str) -> Result<HashMap<String, String>> {
@@ -392,7 +353,7 @@ pub fn save_scores(db: &Db, mode: Mode, group: &str, expert: &str, entries: &[(S
             if applicant_group(tx, a)?.as_deref() != Some(group) {
                 return Err(Error::forbidden_msg("该申报人不属于本组。"));
             }
-            if venue::is_recused(tx, expert, a)? {
+            if ballot::is_recused(tx, expert, a)? {
                 return Err(Error::forbidden_msg(format!("您需回避申报人「{a}」，不能打分。")));
             }
             match t {
@@ -408,19 +369,6 @@ pub fn save_scores(db: &Db, mode: Mode, group: &str, expert: &str, entries: &[(S
     })
 }
 
-pub fn group_rule(s: &SessionView) -> GroupRule {
-    GroupRule::parse(&s.group_pass_rule).unwrap_or(GroupRule::MoreThanHalf)
-}
-
-/// `session.group_pass_rule` in integer math: more than half (agree × 2 > present), or at
-/// least p/q (agree × q ≥ present × p).
-pub fn group_passes(rule: GroupRule, agree: u64, present: u64) -> bool {
-    match rule {
-        GroupRule::MoreThanHalf => agree * 2 > present,
-        GroupRule::AtLeast(r) => r.reached(agree, present),
-    }
-}
-
 pub use crate::ballot::RoundResult;
 
 #[derive(Debug, Clone, Serialize)]
@@ -428,7 +376,11 @@ pub struct DelibRow {
     pub applicant: ApplicantRow,
     pub score: Option<String>,
     pub tally: Option<Tally>,
+    /// What the group's rule gives for the latest closed round (`rules::group_decision`).
+    pub decision: Option<Decision>,
     pub computed_pass: Option<bool>,
+    /// 无法表决: nobody eligible voted (DOMAIN decision 2); the leader cannot mark it.
+    pub no_decision: bool,
     pub passed: Option<bool>,
     pub override_reason: String,
     pub evaluation: String,
@@ -440,9 +392,8 @@ pub struct DelibRow {
 /// Everything the leader needs for 专业组评议: per applicant the latest closed round's tally,
 /// the pass pre-filled by the rule, the saved decision, and every round kept.
 pub fn deliberation(conn: &Connection, group: &str, session: &SessionView) -> Result<Vec<DelibRow>> {
-    let rule = group_rule(session);
-    let scores = scores_display(conn, score_rule(session), Some(group))?;
-    let mut histories = ballot::histories(conn, Stage::Group, group, session.recused_count_as_present)?;
+    let scores = scores_display(conn, session.rules.score, Some(group))?;
+    let mut histories = ballot::histories(conn, Stage::Group, group, &session.rules)?;
     let mut decisions: HashMap<String, (bool, String, String, String)> = {
         let mut st = conn.prepare_cached(
             "SELECT d.applicant_code, d.passed, d.override_reason, d.evaluation, d.opinion FROM group_decisions d
@@ -456,7 +407,8 @@ pub fn deliberation(conn: &Connection, group: &str, session: &SessionView) -> Re
     let mut out = Vec::new();
     for a in group_applicants(conn, group)? {
         let ballot::History { rounds: history, latest, pending } = histories.remove(&a.code).unwrap_or_default();
-        let computed = latest.as_ref().map(|t| group_passes(rule, t.agree, t.present));
+        let decision = latest.as_ref().map(|t| rules::group_decision(&session.rules, t.agree, t.present, t.eligible));
+        let computed = decision.and_then(Decision::passed);
         let saved = decisions.remove(&a.code);
         let (passed, override_reason, evaluation, opinion) = match saved {
             Some((p, r, e, o)) => (Some(p), r, e, o),
@@ -466,7 +418,9 @@ pub fn deliberation(conn: &Connection, group: &str, session: &SessionView) -> Re
             score: scores.get(&a.code).cloned(),
             applicant: a,
             tally: latest,
+            decision,
             computed_pass: computed,
+            no_decision: decision == Some(Decision::NoDecision),
             passed,
             override_reason,
             evaluation,
@@ -506,12 +460,22 @@ pub fn save_decisions(
                 .iter()
                 .find(|r| r.applicant.code == i.applicant)
                 .ok_or_else(|| Error::forbidden_msg("该申报人不属于本组。"))?;
-            let Some(computed) = row.computed_pass else {
-                return Err(Error::conflict(format!("申报人「{}」还没有结束的投票，不能评议。", row.applicant.name)));
-            };
             if row.pending {
                 return Err(Error::conflict(format!("申报人「{}」的复议投票尚未结束。", row.applicant.name)));
             }
+            let computed = match row.decision {
+                None => {
+                    return Err(Error::conflict(format!("申报人「{}」还没有结束的投票，不能评议。", row.applicant.name)))
+                }
+                Some(Decision::NoDecision) => {
+                    return Err(Error::conflict(format!(
+                        "申报人「{}」{}，不能标记是否通过。",
+                        row.applicant.name,
+                        rules::NO_DECISION_LABEL
+                    )))
+                }
+                Some(d) => d == Decision::Passed,
+            };
             if i.passed != computed && i.override_reason.trim().is_empty() {
                 return Err(Error::bad_request(format!(
                     "申报人「{}」的「是否通过」与投票规则的结果不同，请填写改动理由。",
@@ -552,7 +516,10 @@ pub fn save_decisions(
                 [group],
                 |r| r.get(0),
             )?;
-            if decided as usize != rows.len() {
+            // Applicants with no decision cannot be marked; the group submits without them and
+            // they do not go on to the committee (DOMAIN decision 2).
+            let no_decision = rows.iter().filter(|r| r.no_decision && !r.pending).count();
+            if decided as usize + no_decision != rows.len() {
                 return Err(Error::bad_request("还有申报人没有评议结果，不能提交。"));
             }
             tx.execute(
@@ -624,40 +591,4 @@ pub fn by_specialty<'a>(items: impl IntoIterator<Item = (&'a str, Option<bool>)>
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scores_parse_and_aggregate() {
-        assert_eq!(parse_score("85.5"), Some(855));
-        assert_eq!(parse_score("100"), Some(1000));
-        assert_eq!(parse_score("0"), Some(0));
-        assert_eq!(parse_score("100.1"), None);
-        assert_eq!(parse_score("85.55"), None);
-        assert_eq!(parse_score("-1"), None);
-        assert_eq!(parse_score("abc"), None);
-        assert_eq!(aggregate(&[850, 865, 900], ScoreRule::Mean), Some(872)); // 87.1666 → 87.2
-                                                                             // Five scorers: drop 60.0 and 99.0 → (80 + 85 + 90) / 3 = 85.0
-        assert_eq!(aggregate(&[600, 800, 850, 900, 990], ScoreRule::TrimmedMean), Some(850));
-        assert_eq!(aggregate(&[600, 800, 850, 900, 990], ScoreRule::Mean), Some(828));
-        // Four scorers: nothing dropped even under trimmed_mean.
-        assert_eq!(aggregate(&[600, 800, 850, 900], ScoreRule::TrimmedMean), Some(788));
-        assert_eq!(aggregate(&[], ScoreRule::Mean), None);
-        assert_eq!(format_tenths(872), "87.2");
-    }
-
-    #[test]
-    fn group_rule_boundaries() {
-        assert!(!group_passes(GroupRule::MoreThanHalf, 2, 4), "2 of 4 is not more than half");
-        assert!(group_passes(GroupRule::MoreThanHalf, 3, 4));
-        assert!(group_passes(GroupRule::MoreThanHalf, 2, 3));
-        assert!(!group_passes(GroupRule::MoreThanHalf, 0, 0));
-        let two_thirds = GroupRule::AtLeast(crate::package::model::Ratio { p: 2, q: 3 });
-        assert!(group_passes(two_thirds, 2, 3));
-        assert!(!group_passes(two_thirds, 3, 5));
-        assert!(group_passes(two_thirds, 4, 6));
-    }
 }

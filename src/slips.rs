@@ -3,7 +3,7 @@
 
 use crate::accounts::Slip;
 use crate::error::{Error, Result};
-use crate::web::render::Templates;
+use crate::render::Templates;
 use qrcode::render::svg;
 use qrcode::QrCode;
 use serde_json::json;
@@ -52,7 +52,7 @@ pub fn slips_html(t: &Templates, page: &SlipPage, slips: &[Slip]) -> Result<Stri
             "fingerprint": page.key_fingerprint,
             "tls_fingerprint": page.tls_fingerprint,
             "inline_css": if standalone {
-                crate::web::render::static_asset("slips.css").map(|(b, _)| String::from_utf8_lossy(&b).into_owned())
+                crate::render::static_asset("slips.css").map(|(b, _)| String::from_utf8_lossy(&b).into_owned())
             } else {
                 None
             },

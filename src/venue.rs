@@ -2,7 +2,7 @@
 //! attendance, audit. Plain functions over a connection, so tests can call them directly.
 
 use crate::error::{Error, Result};
-use crate::package::Mode;
+use crate::rules::{Mode, SessionRules};
 use crate::store::{self, Db};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -13,15 +13,9 @@ pub struct SessionView {
     pub session_id: String,
     pub name: String,
     pub committee: String,
-    pub mode: String,
-    pub mode_label: String,
-    pub committee_pass_ratio: String,
-    pub quorum_ratio: String,
-    pub group_pass_rule: String,
-    pub group_pass_label: String,
-    pub score_rule: String,
-    pub score_label: String,
-    pub recused_count_as_present: bool,
+    /// The rules, typed; serialized flat with their codes and labels for the pages.
+    #[serde(flatten)]
+    pub rules: SessionRules,
     pub blind: bool,
     pub package_sha256: String,
     pub package_source: String,
@@ -31,44 +25,45 @@ pub struct SessionView {
 
 impl SessionView {
     pub fn mode(&self) -> Mode {
-        Mode::parse(&self.mode).unwrap_or(Mode::ExpertReview)
+        self.rules.mode
     }
 }
 
+/// The imported session, its rules parsed once here: a stored rule that does not parse is an
+/// error (the database was changed by hand or by another version), never a silent default.
 pub fn session(conn: &Connection) -> Result<Option<SessionView>> {
-    use crate::package::model::{GroupRule, ScoreRule};
-    Ok(crate::store::row(
+    let row: Option<([String; 11], [bool; 3])> = store::row(
         conn,
         "SELECT session_id, name, committee, mode, committee_pass_ratio, quorum_ratio, group_pass_rule,
-                    score_rule, recused_count_as_present, blind, package_sha256, package_source, imported_at, is_demo
-             FROM session WHERE id = 1",
+                score_rule, package_sha256, package_source, imported_at, recused_count_as_present, blind, is_demo
+         FROM session WHERE id = 1",
         [],
         |r| {
-            let mode: String = r.get(3)?;
-            let gr: String = r.get(6)?;
-            let sr: String = r.get(7)?;
-            Ok(SessionView {
-                session_id: r.get(0)?,
-                name: r.get(1)?,
-                committee: r.get(2)?,
-                mode_label: Mode::parse(&mode).map(|m| m.label().to_string()).unwrap_or_default(),
-                mode,
-                committee_pass_ratio: r.get(4)?,
-                quorum_ratio: r.get(5)?,
-                group_pass_label: GroupRule::parse(&gr).map(|g| g.label()).unwrap_or_default(),
-                group_pass_rule: gr,
-                score_label: ScoreRule::parse(&sr).map(|s| s.label().to_string()).unwrap_or_default(),
-                score_rule: sr,
-                recused_count_as_present: r.get(8)?,
-                blind: r.get(9)?,
-                package_sha256: r.get(10)?,
-                package_source: r.get(11)?,
-                imported_at: store::display_time(&r.get::<_, String>(12)?),
-                is_demo: r.get(13)?,
-            })
+            let mut texts: [String; 11] = Default::default();
+            for (i, t) in texts.iter_mut().enumerate() {
+                *t = r.get(i)?;
+            }
+            Ok((texts, [r.get(11)?, r.get(12)?, r.get(13)?]))
         },
     )
-    .optional()?)
+    .optional()?;
+    let Some(([id, name, committee, mode, pass, quorum, group, score, sha, source, at], [counted, blind, is_demo])) =
+        row
+    else {
+        return Ok(None);
+    };
+    let rules = SessionRules::parse(&mode, &pass, &quorum, &group, &score, counted).map_err(Error::internal)?;
+    Ok(Some(SessionView {
+        session_id: id,
+        name,
+        committee,
+        rules,
+        blind,
+        package_sha256: sha,
+        package_source: source,
+        imported_at: store::display_time(&at),
+        is_demo,
+    }))
 }
 
 #[derive(Debug, Serialize, Default)]
@@ -401,15 +396,6 @@ pub fn recused_from(conn: &Connection, expert: &str) -> Result<std::collections:
     Ok(rows)
 }
 
-pub fn is_recused(conn: &Connection, expert: &str, applicant: &str) -> Result<bool> {
-    Ok(crate::store::row(
-        conn,
-        "SELECT EXISTS (SELECT 1 FROM recusals WHERE expert_code = ?1 AND applicant_code = ?2)",
-        [expert, applicant],
-        |r| r.get(0),
-    )?)
-}
-
 pub struct MaterialFile {
     pub applicant_code: String,
     pub path: String,
@@ -433,21 +419,25 @@ pub struct AttendanceRow {
     pub group_name: String,
     pub signed_in_at: String,
     pub method: String,
+    pub staff: bool,
+    pub left_at: String,
 }
 
 pub fn attendance(conn: &Connection) -> Result<Vec<AttendanceRow>> {
     let people = crate::accounts::load_people(conn)?;
-    let mut st = conn.prepare("SELECT signed_in_at, method FROM attendance WHERE person_code = ?1")?;
+    let mut st = conn.prepare("SELECT signed_in_at, method, left_at FROM attendance WHERE person_code = ?1")?;
     let mut out = Vec::new();
     for p in people {
-        let (at, method): (String, String) =
-            st.query_row([&p.code], |r| Ok((r.get(0)?, r.get(1)?))).optional()?.unwrap_or_default();
+        let (at, method, left): (String, String, Option<String>) =
+            st.query_row([&p.code], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?.unwrap_or_default();
         out.push(AttendanceRow {
             roles: p.role_labels().join("、"),
             code: p.code,
             name: p.name,
             group_name: p.group_name.unwrap_or_default(),
             signed_in_at: store::display_time(&at),
+            staff: method == "admin",
+            left_at: left.map(|t| store::display_time(&t)).unwrap_or_default(),
             method: match method.as_str() {
                 "login" => "登录签到".into(),
                 "admin" => "会务人员签到".into(),
@@ -458,15 +448,12 @@ pub fn attendance(conn: &Connection) -> Result<Vec<AttendanceRow>> {
     Ok(out)
 }
 
-/// The admin checks someone in by hand (e.g. a member whose phone has no browser).
+/// 代为签到 (DOMAIN decision 5): staff record someone's physical presence (e.g. a member
+/// whose phone has no browser). Counts for the quorum and puts them into the next round's voters.
 pub fn check_in(db: &Db, code: &str, actor: &str) -> Result<bool> {
     let at = db.now();
     db.write(|tx| {
-        let exists: bool =
-            tx.query_row("SELECT EXISTS (SELECT 1 FROM experts WHERE code = ?1)", [code], |r| r.get(0))?;
-        if !exists {
-            return Err(Error::not_found());
-        }
+        ensure_person(tx, code)?;
         let n = tx.execute(
             "INSERT OR IGNORE INTO attendance (person_code, signed_in_at, method) VALUES (?1, ?2, 'admin')",
             params![code, at],
@@ -476,6 +463,64 @@ pub fn check_in(db: &Db, code: &str, actor: &str) -> Result<bool> {
         }
         Ok(n == 1)
     })
+}
+
+/// Undoes a mistaken staff check-in. Refused once the person has been frozen into a round
+/// (that round's record stays as it was) and for someone who signed in on their own device.
+pub fn undo_check_in(db: &Db, code: &str, actor: &str) -> Result<()> {
+    let at = db.now();
+    db.write(|tx| {
+        ensure_person(tx, code)?;
+        let method: Option<String> =
+            store::row(tx, "SELECT method FROM attendance WHERE person_code = ?1", [code], |r| r.get(0)).optional()?;
+        match method.as_deref() {
+            None => return Err(Error::conflict("此人尚未签到。")),
+            Some("admin") => {}
+            Some(_) => return Err(Error::conflict("此人已用本人账号登录签到，不能撤销；如已离开会场，请标记离场。")),
+        }
+        ensure_not_frozen(tx, code)?;
+        tx.execute("DELETE FROM attendance WHERE person_code = ?1", [code])?;
+        store::audit(tx, &at, actor, "attendance.undo", code, json!({}))
+    })
+}
+
+/// 离场 (or back, with `left = false`): someone who left is not frozen into rounds opened
+/// afterwards; rounds already open keep their voters.
+pub fn mark_left(db: &Db, code: &str, left: bool, actor: &str) -> Result<()> {
+    let at = db.now();
+    db.write(|tx| {
+        ensure_person(tx, code)?;
+        let n = tx.execute(
+            "UPDATE attendance SET left_at = ?2 WHERE person_code = ?1 AND (left_at IS NULL) = ?3",
+            params![code, left.then_some(at.as_str()), left],
+        )?;
+        if n == 0 {
+            return Err(Error::conflict(if left {
+                "此人未签到或已标记离场。"
+            } else {
+                "此人未标记离场。"
+            }));
+        }
+        store::audit(tx, &at, actor, if left { "attendance.left" } else { "attendance.back" }, code, json!({}))
+    })
+}
+
+fn ensure_person(tx: &Connection, code: &str) -> Result<()> {
+    let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM experts WHERE code = ?1)", [code], |r| r.get(0))?;
+    if !exists {
+        return Err(Error::not_found());
+    }
+    Ok(())
+}
+
+/// A person frozen as a voter of a round that has opened cannot have their check-in undone.
+fn ensure_not_frozen(tx: &Connection, code: &str) -> Result<()> {
+    let frozen: bool =
+        tx.query_row("SELECT EXISTS (SELECT 1 FROM vote_voters WHERE voter_code = ?1)", [code], |r| r.get(0))?;
+    if frozen {
+        return Err(Error::conflict("此人已在已开启的投票名单中，该轮的出席记录不能更改；如已离开会场，请标记离场。"));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Serialize)]

@@ -11,18 +11,19 @@ pub mod verify;
 use crate::ballot::{self, Stage};
 use crate::committee;
 use crate::error::{Error, Result};
-use crate::package::model::Ratio;
+use crate::render::Templates;
 use crate::review;
-use crate::store::Db;
+use crate::rules::{self, Decision};
+use crate::store::{self, Db};
 use crate::venue;
-use crate::web::render::Templates;
 use key::Key;
 use rusqlite::Connection;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub const FORMAT: &str = "pingshen-bundle/1";
+/// The bundle format written now; `verify` also reads `pingshen-bundle/1`.
+pub const FORMAT: &str = "pingshen-bundle/2";
 pub const CONTENT_FILES: &[&str] =
     &["attendance.json", "audit.jsonl", "ballots.json", "report.html", "results.json", "results.xlsx"];
 pub const MANIFEST: &str = "manifest.json";
@@ -84,7 +85,7 @@ fn produce(
     let close_seq: i64 = close_seq.parse().map_err(Error::internal)?;
     let mut listed: Vec<(String, usize, String)> = Vec::new();
     let mut out = |name: &str, bytes: Vec<u8>| -> Result<()> {
-        listed.push((name.to_string(), bytes.len(), crate::package::sha256_hex(&bytes)));
+        listed.push((name.to_string(), bytes.len(), crate::ids::sha256_hex(&bytes)));
         emit(name, bytes)
     };
     // Content files in name order (the archive's order), each dropped once handed on.
@@ -97,7 +98,7 @@ fn produce(
     db.read(|c| {
         let groups = committee::all_deliberations(c, &session)?;
         let rows = committee::rows_with(c, &session, &groups)?;
-        let report_data = crate::web::minutes_data_with(c, &session, &groups, &rows, false)?;
+        let report_data = committee::minutes_with(c, &session, &groups, &rows, false)?;
         out("report.html", report_html(report_data, t, key, &head)?.into_bytes())?;
         let results = results_json_with(c, &session, &groups, &rows)?;
         out("results.json", pretty(&results))?;
@@ -108,6 +109,7 @@ fn produce(
         listed.iter().map(|(n, size, sha)| json!({ "path": n, "size": size, "sha256": sha })).collect();
     let manifest = json!({
         "format": FORMAT,
+        "rehearsal": false,
         "session_id": session.session_id,
         "session_name": session.name,
         "package_sha256": session.package_sha256,
@@ -119,7 +121,7 @@ fn produce(
         "files": files,
     });
     let manifest = pretty(&manifest);
-    listed.push((MANIFEST.to_string(), manifest.len(), crate::package::sha256_hex(&manifest)));
+    listed.push((MANIFEST.to_string(), manifest.len(), crate::ids::sha256_hex(&manifest)));
     emit(MANIFEST, manifest)?;
     listed.sort_by(|a, b| a.0.cmp(&b.0));
     let mut sums = String::new();
@@ -141,7 +143,7 @@ fn produce(
 }
 
 pub fn trusted_comment(session_id: &str, head: &str) -> String {
-    format!("pingshen-bundle/1 session:{session_id} audit_head:{head}")
+    format!("{FORMAT} session:{session_id} audit_head:{head}")
 }
 
 /// The zip entries' options: fixed timestamps, so the same content gives the same entries.
@@ -203,7 +205,7 @@ pub fn write_for_session(db: &Db, data_dir: &Path, t: &Templates) -> Result<Path
 }
 
 fn tally_json(t: &ballot::Tally) -> Value {
-    json!({ "agree": t.agree, "oppose": t.oppose, "abstain": t.abstain, "present": t.present })
+    json!({ "agree": t.agree, "oppose": t.oppose, "abstain": t.abstain, "present": t.present, "eligible": t.eligible })
 }
 
 /// Every round of both stages with its tallies, taken from the per-applicant histories the
@@ -262,10 +264,10 @@ fn results_json_with(
     groups: &committee::GroupDeliberations,
     committee_rows: &[committee::Row],
 ) -> Result<Value> {
-    let ratio = Ratio::parse(&session.committee_pass_ratio).unwrap_or(Ratio { p: 2, q: 3 });
     let group_rows: std::collections::HashMap<&str, &review::DelibRow> =
         groups.iter().flat_map(|(_, d)| d.iter()).map(|r| (r.applicant.code.as_str(), r)).collect();
-    let scores = review::scores_display(conn, review::score_rule(session), None)?;
+    let scores = review::scores_display(conn, session.rules.score, None)?;
+    let decision_code = |d: Option<Decision>| d.map(|d| json!(d)).unwrap_or(Value::Null);
     let mut applicants = Vec::new();
     for a in venue::search_applicants(conn, None, None, 1, i64::MAX / 4)?.rows {
         let g = group_rows.get(a.code.as_str()).copied();
@@ -274,6 +276,7 @@ fn results_json_with(
                 json!({
                     "round": r.rounds.iter().rev().find(|h| h.tally.is_some()).map(|h| h.round),
                     "agree": t.agree, "oppose": t.oppose, "abstain": t.abstain, "present": t.present,
+                    "eligible": t.eligible, "decision": decision_code(r.decision),
                     "computed_passed": r.computed_pass, "passed": r.passed, "override_reason": r.override_reason,
                     "evaluation": r.evaluation, "opinion": r.opinion,
                 })
@@ -285,43 +288,45 @@ fn results_json_with(
                 json!({
                     "round": r.rounds.iter().rev().find(|h| h.tally.is_some()).map(|h| h.round),
                     "agree": t.agree, "oppose": t.oppose, "abstain": t.abstain, "present": t.present,
-                    "needed": (t.present * ratio.p as u64).div_ceil(ratio.q as u64), "passed": r.passed,
-                    "opinion": r.opinion,
+                    "eligible": t.eligible, "needed": rules::votes_needed(&session.rules, t.present),
+                    "decision": decision_code(r.decision), "passed": r.passed, "opinion": r.opinion,
                 })
             })
         });
-        let outcome = if a.group_code.is_some() && g.and_then(|r| r.passed) != Some(true) {
-            "failed_group"
-        } else if c.and_then(|r| r.passed) == Some(true) {
-            "passed"
-        } else {
-            "failed_committee"
-        };
+        // The group's final word: the leader's decision, or no decision when nobody could vote.
+        let group_word = a.group_code.as_ref().map(|_| match g {
+            Some(r) if r.no_decision => None,
+            Some(r) => Some(r.passed == Some(true)),
+            None => Some(false),
+        });
+        let outcome = rules::outcome(group_word, c.and_then(|r| r.decision));
         applicants.push(json!({
             "code": a.code, "name": a.name, "unit": a.unit, "group": a.group_code, "group_name": a.group_name,
             "specialty": a.specialty, "score": scores.get(&a.code), "group_result": group,
-            "committee_result": committee_result, "outcome": outcome,
+            "committee_result": committee_result, "outcome": outcome.code(),
         }));
     }
-    let first = ballot::rounds(conn, Stage::Committee, committee::SCOPE)?.into_iter().next();
-    let frozen = match &first {
-        Some(v) if v.status != ballot::Status::Drafting => ballot::voters(conn, v)?.len() as u64,
-        _ => 0,
-    };
-    let members: i64 = conn.query_row("SELECT count(*) FROM committee", [], |r| r.get(0))?;
-    let qr = Ratio::parse(&session.quorum_ratio).unwrap_or(Ratio { p: 2, q: 3 });
-    let q = committee::quorum_of(qr, members as u64, frozen);
+    let first =
+        ballot::rounds(conn, Stage::Committee, committee::SCOPE)?.into_iter().next().ok_or_else(Error::not_found)?;
+    let q = committee::quorum_of_round(conn, session, &first)?;
     let attendance: Vec<Value> = committee::attendance(conn)?
         .into_iter()
-        .map(|m| json!({ "code": m.code, "name": m.name, "chair": m.is_chair, "reporter": m.is_reporter, "signed_in": m.signed_in_at.is_some() }))
+        .map(|m| {
+            json!({
+                "code": m.code, "name": m.name, "chair": m.is_chair, "reporter": m.is_reporter,
+                "first_sign_in": m.signed_in_at, "staff_check_in": m.staff_check_in, "left_at": m.left_at,
+                "rounds": m.rounds.iter().map(|r| json!({ "round": r.round, "presence": r.presence })).collect::<Vec<_>>(),
+            })
+        })
         .collect();
+    let r = &session.rules;
     Ok(json!({
-        "format": "pingshen-results/1",
+        "format": "pingshen-results/2",
         "session": {
-            "id": session.session_id, "name": session.name, "committee": session.committee, "mode": session.mode,
-            "committee_pass_ratio": session.committee_pass_ratio, "quorum_ratio": session.quorum_ratio,
-            "group_pass_rule": session.group_pass_rule, "score_rule": session.score_rule,
-            "recused_count_as_present": session.recused_count_as_present,
+            "id": session.session_id, "name": session.name, "committee": session.committee, "mode": r.mode.code(),
+            "committee_pass_ratio": r.committee_pass.to_string(), "quorum_ratio": r.quorum.to_string(),
+            "group_pass_rule": r.group_pass.code(), "score_rule": r.score.code(),
+            "recused_count_as_present": r.recused_count_as_present,
         },
         "reported_at": committee::meta(conn, "reported_at")?,
         "quorum": { "members": q.members, "present": q.present, "needed": q.needed, "reached": q.reached },
@@ -375,21 +380,55 @@ pub fn ballots_bytes(conn: &Connection, seed: &str) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Who was frozen as a voter when each round opened, who of its prospective voters signed in
+/// only after it opened (迟到: not voters), the staff check-ins and 离场 marks, and the recusals.
 pub fn attendance_json(conn: &Connection, session: &venue::SessionView) -> Result<Value> {
+    let first_sign_in: std::collections::HashMap<String, String> = {
+        let mut st = conn.prepare("SELECT person_code, signed_in_at FROM attendance")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, store::display_time(&r.get::<_, String>(1)?))))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
     let mut rounds = Vec::new();
     let mut scopes: Vec<(Stage, String)> = venue::groups(conn)?.into_iter().map(|g| (Stage::Group, g.code)).collect();
     scopes.push((Stage::Committee, committee::SCOPE.to_string()));
     for (stage, scope) in scopes {
+        let prospective = ballot::prospective_voters(conn, stage, &scope)?;
         for v in ballot::rounds(conn, stage, &scope)? {
-            if v.status == ballot::Status::Drafting {
-                continue;
-            }
+            let Some(opened_at) = v.opened_at.as_deref() else { continue };
+            let voters = ballot::voters(conn, &v)?;
+            let late: Vec<&String> = prospective
+                .iter()
+                .filter(|c| {
+                    let presence =
+                        rules::round_presence(voters.contains(c), first_sign_in.get(*c).map(String::as_str), opened_at);
+                    presence == rules::RoundPresence::Late
+                })
+                .collect();
             rounds.push(json!({
                 "stage": stage.code(), "scope": scope, "round": v.round, "opened_at": v.opened_at,
-                "present": ballot::voters(conn, &v)?,
+                "present": voters, "late": late,
             }));
         }
     }
+    let mut st = conn.prepare(
+        "SELECT a.person_code, a.signed_in_at, a.left_at FROM attendance a JOIN experts e ON e.code = a.person_code
+         WHERE a.method = 'admin' ORDER BY e.ord",
+    )?;
+    let staff: Vec<Value> = st
+        .query_map([], |r| {
+            Ok(json!({ "code": r.get::<_, String>(0)?, "at": store::display_time(&r.get::<_, String>(1)?),
+                       "left_at": r.get::<_, Option<String>>(2)?.map(|s| store::display_time(&s)) }))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut st = conn.prepare(
+        "SELECT a.person_code, a.left_at FROM attendance a JOIN experts e ON e.code = a.person_code
+         WHERE a.left_at IS NOT NULL ORDER BY e.ord",
+    )?;
+    let left: Vec<Value> = st
+        .query_map([], |r| {
+            Ok(json!({ "code": r.get::<_, String>(0)?, "at": store::display_time(&r.get::<_, String>(1)?) }))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
     let mut st =
         conn.prepare("SELECT expert_code, applicant_code, source FROM recusals ORDER BY applicant_code, expert_code")?;
     let recusals: Vec<Value> = st
@@ -398,9 +437,11 @@ pub fn attendance_json(conn: &Connection, session: &venue::SessionView) -> Resul
         })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(json!({
-        "format": "pingshen-attendance/1",
-        "recused_count_as_present": session.recused_count_as_present,
+        "format": "pingshen-attendance/2",
+        "recused_count_as_present": session.rules.recused_count_as_present,
         "rounds": rounds,
+        "staff_check_ins": staff,
+        "left": left,
         "recusals": recusals,
     }))
 }
@@ -417,6 +458,16 @@ pub fn audit_jsonl(conn: &Connection, close_seq: i64) -> Result<(Vec<u8>, String
         head = hash;
     }
     Ok((out, head))
+}
+
+/// 是否通过 of a group or committee result: 通过 / 未通过, or the no-decision label.
+fn passed_cell(result: &Value) -> String {
+    match (&result["decision"], &result["passed"]) {
+        (Value::String(d), _) if d == "no_decision" => rules::NO_DECISION_LABEL.to_string(),
+        (_, Value::Bool(true)) => "通过".to_string(),
+        (_, Value::Bool(false)) => "未通过".to_string(),
+        _ => String::new(),
+    }
 }
 
 fn results_xlsx(results: &Value) -> Result<Vec<u8>> {
@@ -459,7 +510,7 @@ fn results_xlsx(results: &Value) -> Result<Vec<u8>> {
                 s(&a["unit"]),
                 s(&a["group_name"]),
                 s(&a["score"]),
-                s(&g["passed"]),
+                passed_cell(g),
                 s(&g["agree"]),
                 s(&g["oppose"]),
                 s(&g["abstain"]),
@@ -498,6 +549,7 @@ fn results_xlsx(results: &Value) -> Result<Vec<u8>> {
             let outcome = match a["outcome"].as_str() {
                 Some("passed") => "通过",
                 Some("failed_group") => "专业组未通过",
+                Some("no_decision") => rules::NO_DECISION_LABEL,
                 _ => "评委会未通过",
             };
             let vals = [
@@ -505,7 +557,7 @@ fn results_xlsx(results: &Value) -> Result<Vec<u8>> {
                 s(&a["name"]),
                 s(&a["unit"]),
                 s(&a["group_name"]),
-                s(&c["passed"]),
+                passed_cell(c),
                 s(&c["agree"]),
                 s(&c["oppose"]),
                 s(&c["abstain"]),
@@ -530,7 +582,7 @@ fn results_xlsx(results: &Value) -> Result<Vec<u8>> {
 fn report_html(mut data: Value, t: &Templates, key: &Key, head: &str) -> Result<String> {
     data["standalone"] = json!(true);
     data["inline_css"] =
-        json!(crate::web::render::static_asset("app.css").map(|(b, _)| String::from_utf8_lossy(&b).into_owned()));
+        json!(crate::render::static_asset("app.css").map(|(b, _)| String::from_utf8_lossy(&b).into_owned()));
     data["key_id"] = json!(key.id());
     data["fingerprint"] = json!(key.fingerprint());
     data["audit_head"] = json!(head);

@@ -2,7 +2,7 @@
 //! of BUNDLE.md. Each check prints one line; the first failure stops the run.
 
 use super::{CONTENT_FILES, MANIFEST, SIG, SUMS};
-use crate::package::model::{GroupRule, Ratio};
+use crate::rules::{self, Decision, SessionRules};
 use minisign::{PublicKey, SignatureBox};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -112,7 +112,10 @@ fn trusted(files: &Files) -> Result<(String, String), String> {
     let sig = SignatureBox::from_string(&String::from_utf8_lossy(files.get(SIG).ok_or("SHA256SUMS.minisig missing")?))
         .map_err(|e| format!("SHA256SUMS.minisig unreadable: {e}"))?;
     let c = sig.trusted_comment().map_err(|e| e.to_string())?;
-    let rest = c.strip_prefix("pingshen-bundle/1 session:").ok_or(format!("unexpected trusted comment: {c}"))?;
+    let rest = c
+        .strip_prefix("pingshen-bundle/2 session:")
+        .or_else(|| c.strip_prefix("pingshen-bundle/1 session:"))
+        .ok_or(format!("unexpected trusted comment: {c}"))?;
     let (id, head) = rest.split_once(" audit_head:").ok_or(format!("unexpected trusted comment: {c}"))?;
     Ok((id.to_string(), head.to_string()))
 }
@@ -166,7 +169,7 @@ fn completeness(files: &Files) -> Result<(Outcome, String), String> {
 
 fn hashes(files: &Files) -> Result<(Outcome, String), String> {
     for (h, n) in sums_entries(files)? {
-        let got = crate::package::sha256_hex(&files[&n]);
+        let got = crate::ids::sha256_hex(&files[&n]);
         if got != h {
             return Err(format!("{n}: SHA-256 {got} but SHA256SUMS says {h}"));
         }
@@ -180,7 +183,7 @@ fn hashes(files: &Files) -> Result<(Outcome, String), String> {
         if f["size"].as_u64() != Some(b.len() as u64) {
             return Err(format!("{n}: size {} but manifest says {}", b.len(), f["size"]));
         }
-        if f["sha256"].as_str() != Some(crate::package::sha256_hex(b).as_str()) {
+        if f["sha256"].as_str() != Some(crate::ids::sha256_hex(b).as_str()) {
             return Err(format!("{n}: SHA-256 differs from the manifest"));
         }
         seen.insert(n.to_string());
@@ -212,7 +215,7 @@ fn audit_chain(files: &Files) -> Result<(Outcome, String), String> {
             return Err(format!("audit line {n} does not chain to the line before"));
         }
         last_action = v["action"].as_str().unwrap_or("").to_string();
-        prev = crate::package::sha256_hex(line.as_bytes());
+        prev = crate::ids::sha256_hex(line.as_bytes());
     }
     if last_action != "audit.close" {
         return Err("the audit log does not end with its closing line".into());
@@ -230,20 +233,24 @@ struct Count {
     oppose: u64,
     abstain: u64,
     present: u64,
+    eligible: u64,
 }
 
-fn count_of(v: &Value) -> Count {
+/// A stated tally; format 1 results carry no `eligible`, so it is taken from the recount.
+fn count_of(v: &Value, recount: &Count) -> Count {
+    let n = |k: &str| v[k].as_u64().unwrap_or(u64::MAX);
     Count {
-        agree: v["agree"].as_u64().unwrap_or(u64::MAX),
-        oppose: v["oppose"].as_u64().unwrap_or(u64::MAX),
-        abstain: v["abstain"].as_u64().unwrap_or(u64::MAX),
-        present: v["present"].as_u64().unwrap_or(u64::MAX),
+        agree: n("agree"),
+        oppose: n("oppose"),
+        abstain: n("abstain"),
+        present: n("present"),
+        eligible: if v.get("eligible").is_some() { n("eligible") } else { recount.eligible },
     }
 }
 
 /// Recounts `ballots.json` against `attendance.json` and compares with `results.json`, applying
 /// the same threshold functions the appliance uses.
-fn recount(files: &Files) -> Result<(Outcome, String), String> {
+pub fn recount(files: &Files) -> Result<(Outcome, String), String> {
     let results = json(files, "results.json")?;
     let attendance = json(files, "attendance.json")?;
     #[derive(serde::Deserialize)]
@@ -261,11 +268,17 @@ fn recount(files: &Files) -> Result<(Outcome, String), String> {
     let ballots: Ballots = serde_json::from_slice(files.get("ballots.json").ok_or("ballots.json missing")?)
         .map_err(|e| format!("ballots.json is not a ballot list: {e}"))?;
     let s = &results["session"];
-    let counted_present = s["recused_count_as_present"].as_bool().ok_or("results.json: no recused_count_as_present")?;
-    let ratio = Ratio::parse(s["committee_pass_ratio"].as_str().unwrap_or(""))
-        .ok_or("results.json: bad committee_pass_ratio")?;
-    let rule =
-        GroupRule::parse(s["group_pass_rule"].as_str().unwrap_or("")).ok_or("results.json: bad group_pass_rule")?;
+    let text = |k: &str| s[k].as_str().unwrap_or("");
+    let session = SessionRules::parse(
+        text("mode"),
+        text("committee_pass_ratio"),
+        text("quorum_ratio"),
+        text("group_pass_rule"),
+        text("score_rule"),
+        s["recused_count_as_present"].as_bool().ok_or("results.json: no recused_count_as_present")?,
+    )
+    .map_err(|e| format!("results.json: {e}"))?;
+    let format2 = results["format"] == "pingshen-results/2";
     type Key = (String, String, i64);
     let key = |v: &Value| -> Key {
         (
@@ -319,14 +332,16 @@ fn recount(files: &Files) -> Result<(Outcome, String), String> {
             let rec = voters.iter().filter(|v| recused.contains(&((*v).clone(), a.clone()))).count() as u64;
             let mut c = counts.get(&(k.clone(), a.clone())).copied().unwrap_or_default();
             let cast = c.agree + c.oppose + c.abstain;
-            if cast > voters.len() as u64 - rec {
-                return Err(format!("{k:?} {a}: {cast} ballots for {} eligible voters", voters.len() as u64 - rec));
+            let n = voters.len() as u64;
+            c.eligible = rules::eligible(n, rec);
+            if cast > c.eligible {
+                return Err(format!("{k:?} {a}: {cast} ballots for {} eligible voters", c.eligible));
             }
             used += cast as usize;
-            c.present = voters.len() as u64 - if counted_present { 0 } else { rec };
+            c.present = rules::present(&session, n, rec);
             let stated = stated_by.get(a.as_str()).ok_or(format!("results.json: round {k:?} has no tally for {a}"))?;
-            if count_of(stated) != c {
-                return Err(format!("{k:?} {a}: results.json says {:?}, the ballots give {c:?}", count_of(stated)));
+            if count_of(stated, &c) != c {
+                return Err(format!("{k:?} {a}: results.json says {:?}, the ballots give {c:?}", count_of(stated, &c)));
             }
             latest.insert((k.0.clone(), a.clone()), (k.2, c));
         }
@@ -335,55 +350,80 @@ fn recount(files: &Files) -> Result<(Outcome, String), String> {
         return Err(format!("{} ballots belong to no closed round", all.len() - used));
     }
     let mut decided = 0;
+    let mut no_decision = 0;
     for a in results["applicants"].as_array().ok_or("results.json: no applicants")? {
         let code = a["code"].as_str().unwrap_or("").to_string();
         let g = &a["group_result"];
-        let group_ok = if a["group"].is_null() {
-            true
+        // The group's final word: None for an applicant sent straight to the committee,
+        // Some(None) when nobody in the group could vote on it (no decision).
+        let group_word = if a["group"].is_null() {
+            None
         } else {
             let (round, c) =
                 latest.get(&("group".into(), code.clone())).ok_or(format!("{code}: no closed group round"))?;
-            if g["round"].as_i64() != Some(*round) || count_of(g) != *c {
+            if g["round"].as_i64() != Some(*round) || count_of(g, c) != *c {
                 return Err(format!("{code}: the group result differs from the recount"));
             }
-            let computed = crate::review::group_passes(rule, c.agree, c.present);
-            if g["computed_passed"].as_bool() != Some(computed) {
-                return Err(format!("{code}: the group's rule gives {computed}, results.json says otherwise"));
+            let decision = rules::group_decision(&session, c.agree, c.present, c.eligible);
+            if format2 && g["decision"] != serde_json::json!(decision) {
+                return Err(format!("{code}: the group's rule gives {decision:?}, results.json says otherwise"));
             }
-            let passed = g["passed"].as_bool().ok_or(format!("{code}: no group decision"))?;
-            if passed != computed && g["override_reason"].as_str().unwrap_or("").trim().is_empty() {
-                return Err(format!("{code}: the group decision differs from its rule without a reason"));
+            match decision.passed() {
+                None => {
+                    if !g["passed"].is_null() {
+                        return Err(format!("{code}: marked by the group though nobody could vote on it"));
+                    }
+                    Some(None)
+                }
+                Some(computed) => {
+                    if g["computed_passed"].as_bool() != Some(computed) {
+                        return Err(format!("{code}: the group's rule gives {computed}, results.json says otherwise"));
+                    }
+                    let passed = g["passed"].as_bool().ok_or(format!("{code}: no group decision"))?;
+                    if passed != computed && g["override_reason"].as_str().unwrap_or("").trim().is_empty() {
+                        return Err(format!("{code}: the group decision differs from its rule without a reason"));
+                    }
+                    Some(Some(passed))
+                }
             }
-            passed
         };
         let cm = &a["committee_result"];
-        let committee_ok = match latest.get(&("committee".into(), code.clone())) {
+        let committee = match latest.get(&("committee".into(), code.clone())) {
             None if cm.is_null() => None,
             None => return Err(format!("{code}: a committee result without a closed committee round")),
             Some((round, c)) => {
-                let needed = (c.present * ratio.p as u64).div_ceil(ratio.q as u64);
-                let passed = ratio.reached(c.agree, c.present);
+                let needed = rules::votes_needed(&session, c.present);
+                let decision = rules::committee_decision(&session, c.agree, c.present, c.eligible);
                 if cm["round"].as_i64() != Some(*round)
-                    || count_of(cm) != *c
+                    || count_of(cm, c) != *c
                     || cm["needed"].as_u64() != Some(needed)
-                    || cm["passed"].as_bool() != Some(passed)
+                    || cm["passed"].as_bool() != decision.passed()
+                    || (format2 && cm["decision"] != serde_json::json!(decision))
                 {
                     return Err(format!("{code}: the committee result differs from the recount"));
                 }
-                Some(passed)
+                Some(decision)
             }
         };
-        let outcome = match (group_ok, committee_ok) {
-            (false, _) => "failed_group",
-            (true, Some(true)) => "passed",
-            _ => "failed_committee",
-        };
+        if group_word.is_some_and(|w| w != Some(true)) && committee.is_some() {
+            return Err(format!("{code}: reached the committee without passing its group"));
+        }
+        let outcome = rules::outcome(group_word, committee).code();
         if a["outcome"].as_str() != Some(outcome) {
             return Err(format!("{code}: outcome {} but the recount gives {outcome}", a["outcome"]));
         }
+        if committee == Some(Decision::NoDecision) || group_word == Some(None) {
+            no_decision += 1;
+        }
         decided += 1;
     }
-    Ok((Outcome::Pass, format!("{} ballots recounted; {decided} applicants' tallies and outcomes agree", all.len())))
+    Ok((
+        Outcome::Pass,
+        format!(
+            "{} ballots recounted; {decided} applicants' tallies and outcomes agree ({no_decision} without a decision)",
+            all.len()
+        ),
+    ))
 }
 
 fn key_pin(files: &Files, pinned: Option<&PublicKey>) -> Result<(Outcome, String), String> {

@@ -2,6 +2,7 @@
 //! its JSON path and all of them are reported at once.
 
 use super::model::*;
+use crate::rules::{GroupRule, Mode, Ratio, ScoreRule};
 use serde_json::{Map, Value};
 
 pub const FORMAT: &str = "pingshen-package/1";

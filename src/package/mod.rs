@@ -12,12 +12,10 @@ use crate::store::{self, Db};
 use model::{Package, Problem};
 use rusqlite::params;
 use serde_json::json;
-use sha2::{Digest, Sha256};
+
 use source::Source;
 use std::collections::HashMap;
 use std::path::Path;
-
-pub use model::Mode;
 
 /// A package that parsed and passed every check, with its materials still to be copied.
 pub struct Loaded {
@@ -41,9 +39,7 @@ pub struct ImportSummary {
     pub warnings: Vec<String>,
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
+pub use crate::ids::sha256_hex;
 
 /// Loads `package.json`, `package.xlsx`, a directory holding one of them, or a `.zip`.
 pub fn load_path(path: &Path, limit: u64) -> std::result::Result<Loaded, Vec<Problem>> {

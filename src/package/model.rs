@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::rules::{GroupRule, Mode, Ratio, ScoreRule};
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     pub place: String,
@@ -62,118 +64,6 @@ pub fn col_letter(mut c: usize) -> String {
     }
     s.reverse();
     String::from_utf8(s).unwrap_or_default()
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    ExpertReview,
-    LectureDefense,
-    InterviewDefense,
-}
-
-impl Mode {
-    pub fn code(self) -> &'static str {
-        match self {
-            Mode::ExpertReview => "expert_review",
-            Mode::LectureDefense => "lecture_defense",
-            Mode::InterviewDefense => "interview_defense",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            Mode::ExpertReview => "专家评审",
-            Mode::LectureDefense => "专家评审+讲课答辩",
-            Mode::InterviewDefense => "专家答辩+面试答辩",
-        }
-    }
-    /// Accepts the JSON code or the Chinese label (with either plus sign, spaces ignored).
-    pub fn parse(s: &str) -> Option<Mode> {
-        let norm: String = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().replace('＋', "+");
-        [Mode::ExpertReview, Mode::LectureDefense, Mode::InterviewDefense]
-            .into_iter()
-            .find(|m| m.code() == norm || m.label() == norm)
-    }
-}
-
-/// A fraction p/q with 0 < p ≤ q; thresholds compare with integer math only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ratio {
-    pub p: u32,
-    pub q: u32,
-}
-
-impl Ratio {
-    pub fn parse(s: &str) -> Option<Ratio> {
-        let (a, b) = s.trim().split_once('/')?;
-        let p: u32 = a.trim().parse().ok()?;
-        let q: u32 = b.trim().parse().ok()?;
-        (p > 0 && q > 0 && p <= q && q <= 1000).then_some(Ratio { p, q })
-    }
-    /// `count / total ≥ p/q`, i.e. `count × q ≥ total × p`.
-    pub fn reached(self, count: u64, total: u64) -> bool {
-        count * self.q as u64 >= total * self.p as u64
-    }
-}
-
-impl fmt::Display for Ratio {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.p, self.q)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GroupRule {
-    MoreThanHalf,
-    AtLeast(Ratio),
-}
-
-impl GroupRule {
-    pub fn parse(s: &str) -> Option<GroupRule> {
-        match s.trim() {
-            "more_than_half" | "过半数" => Some(GroupRule::MoreThanHalf),
-            other => Ratio::parse(other).map(GroupRule::AtLeast),
-        }
-    }
-    pub fn code(self) -> String {
-        match self {
-            GroupRule::MoreThanHalf => "more_than_half".into(),
-            GroupRule::AtLeast(r) => r.to_string(),
-        }
-    }
-    pub fn label(self) -> String {
-        match self {
-            GroupRule::MoreThanHalf => "同意票过半数".into(),
-            GroupRule::AtLeast(r) => format!("同意票不少于 {r}"),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScoreRule {
-    Mean,
-    TrimmedMean,
-}
-
-impl ScoreRule {
-    pub fn parse(s: &str) -> Option<ScoreRule> {
-        match s.trim() {
-            "mean" | "平均分" => Some(ScoreRule::Mean),
-            "trimmed_mean" | "去掉最高最低分" => Some(ScoreRule::TrimmedMean),
-            _ => None,
-        }
-    }
-    pub fn code(self) -> &'static str {
-        match self {
-            ScoreRule::Mean => "mean",
-            ScoreRule::TrimmedMean => "trimmed_mean",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            ScoreRule::Mean => "平均分",
-            ScoreRule::TrimmedMean => "去掉一个最高分和一个最低分后的平均分",
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -273,28 +163,6 @@ pub struct Package {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ratio_boundaries_are_integer_math() {
-        let two_thirds = Ratio::parse("2/3").unwrap();
-        assert!(two_thirds.reached(17, 25));
-        assert!(!two_thirds.reached(16, 25));
-        assert!(two_thirds.reached(2, 3));
-        assert!(two_thirds.reached(0, 0));
-        assert_eq!(Ratio::parse("3/2"), None);
-        assert_eq!(Ratio::parse("0/3"), None);
-        assert_eq!(Ratio::parse("2/0"), None);
-        assert_eq!(Ratio::parse("abc"), None);
-        assert_eq!(Ratio::parse(" 1 / 2 "), Some(Ratio { p: 1, q: 2 }));
-    }
-
-    #[test]
-    fn modes_parse_codes_and_labels() {
-        assert_eq!(Mode::parse("专家评审"), Some(Mode::ExpertReview));
-        assert_eq!(Mode::parse("专家评审 ＋ 讲课答辩"), Some(Mode::LectureDefense));
-        assert_eq!(Mode::parse("interview_defense"), Some(Mode::InterviewDefense));
-        assert_eq!(Mode::parse("committee"), None);
-    }
 
     #[test]
     fn column_letters() {

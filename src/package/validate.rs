@@ -2,6 +2,7 @@
 //! warnings (e.g. a group smaller than the national minimum of 3) are shown but do not block.
 
 use super::model::*;
+use crate::rules::Mode;
 use std::collections::{HashMap, HashSet};
 
 pub struct Report {

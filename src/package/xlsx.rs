@@ -2,6 +2,7 @@
 //! (which reads Excel- and WPS-saved workbooks alike). Problems name the sheet and cell.
 
 use super::model::*;
+use crate::rules::{GroupRule, Mode, Ratio, ScoreRule};
 use calamine::{Data, Reader, Xlsx};
 use serde_json::{Map, Value};
 use std::collections::HashMap;

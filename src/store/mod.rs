@@ -300,7 +300,7 @@ pub fn audit(tx: &Tx, at: &str, actor: &str, action: &str, object: &str, details
         "seq": seq, "at": at, "actor": actor, "action": action, "object": object, "details": details, "prev": prev,
     })
     .to_string();
-    let hash = crate::package::sha256_hex(line.as_bytes());
+    let hash = crate::ids::sha256_hex(line.as_bytes());
     tx.prepare_cached(
         "INSERT INTO audit (seq, at, actor, action, object, details, line, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
@@ -322,6 +322,25 @@ pub fn row<T, P: rusqlite::Params>(
 }
 
 /// The hash of the newest audit line (the chain's head), if any.
+/// A session-wide setting or mark (`reported_at`, `ballot_seed`, the display token …).
+pub fn meta(conn: &rusqlite::Connection, key: &str) -> Result<Option<String>> {
+    Ok(row(conn, "SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+}
+
+pub fn set_meta(tx: &Tx, key: &str, value: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )?;
+    Ok(())
+}
+
+/// Whether the reporter has submitted: from then on only web sessions change (DOMAIN
+/// decision 3; the schema's freeze triggers refuse every other write).
+pub fn is_reported(conn: &rusqlite::Connection) -> Result<bool> {
+    Ok(meta(conn, "reported_at")?.is_some())
+}
+
 pub fn audit_head(conn: &rusqlite::Connection) -> Result<Option<String>> {
     Ok(conn.query_row("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1", [], |r| r.get(0)).optional()?)
 }
@@ -340,6 +359,44 @@ mod tests {
         assert_eq!(mode, "wal");
         drop(db);
         Db::open(dir.path(), 8).unwrap();
+    }
+
+    /// DOMAIN decision 3 at the database: once `reported_at` is set every table but
+    /// web_sessions refuses writes, and a table added without its freeze triggers fails here.
+    #[test]
+    fn a_reported_session_is_frozen_by_the_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path(), 8).unwrap();
+        let tables: Vec<String> = db
+            .read(|c| {
+                let mut st =
+                    c.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'web_sessions'")?;
+                let rows = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+                Ok(rows)
+            })
+            .unwrap();
+        for t in &tables {
+            let n: i64 = db
+                .read(|c| {
+                    Ok(c.query_row(
+                        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1 AND name LIKE 'frozen_%'",
+                        [t],
+                        |r| r.get(0),
+                    )?)
+                })
+                .unwrap();
+            assert_eq!(n, 3, "table {t} needs its insert/update/delete freeze triggers");
+        }
+        db.write(|tx| set_meta(tx, "x", "1")).unwrap();
+        db.write(|tx| set_meta(tx, "reported_at", "2026-12-05T10:00:00+08:00")).unwrap();
+        let e = db.write(|tx| set_meta(tx, "x", "2")).unwrap_err();
+        assert_eq!(e.kind, crate::error::Kind::Conflict, "{e}");
+        assert_eq!(e.message, crate::error::REPORTED_MESSAGE);
+        let e = db.write(|tx| Ok(tx.execute("DELETE FROM meta", [])?)).unwrap_err();
+        assert_eq!(e.kind, crate::error::Kind::Conflict);
+        assert_eq!(db.read(|c| meta(c, "x")).unwrap().as_deref(), Some("1"), "nothing changed");
+        // Web sessions still change: signing in after the report works.
+        db.write(|tx| Ok(tx.execute("DELETE FROM web_sessions", [])?)).unwrap();
     }
 
     #[test]
@@ -406,7 +463,7 @@ mod tests {
             assert_eq!(*seq, k as i64 + 1);
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
             assert_eq!(v["prev"], prev.as_str(), "line {seq} chains to the one before");
-            assert_eq!(&crate::package::sha256_hex(line.as_bytes()), hash);
+            assert_eq!(&crate::ids::sha256_hex(line.as_bytes()), hash);
             prev = hash.clone();
         }
         let batches = db.writer.lock().unwrap().batch as usize;

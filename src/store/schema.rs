@@ -226,6 +226,153 @@ CREATE INDEX recusals_applicant ON recusals(applicant_code);
 CREATE INDEX lead_reviewers_expert ON lead_reviewers(expert_code);
 CREATE INDEX scores_expert ON scores(expert_code);
 "#,
+    // 5: 离场 (DOMAIN decision 5): someone who left is not frozen into rounds opened later.
+    r#"
+ALTER TABLE attendance ADD COLUMN left_at TEXT;
+"#,
+    // 6: after the report nothing in the session changes (DOMAIN decision 3), held by the
+    // database itself: every table but web_sessions refuses writes once `reported_at` is set
+    // (the report sets it last in its transaction). A table added later needs its three here.
+    r#"
+CREATE TRIGGER frozen_accounts_insert BEFORE INSERT ON accounts WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_accounts_update BEFORE UPDATE ON accounts WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_accounts_delete BEFORE DELETE ON accounts WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_applicants_insert BEFORE INSERT ON applicants WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_applicants_update BEFORE UPDATE ON applicants WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_applicants_delete BEFORE DELETE ON applicants WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_attendance_insert BEFORE INSERT ON attendance WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_attendance_update BEFORE UPDATE ON attendance WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_attendance_delete BEFORE DELETE ON attendance WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_audit_insert BEFORE INSERT ON audit WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_audit_update BEFORE UPDATE ON audit WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_audit_delete BEFORE DELETE ON audit WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_ballots_insert BEFORE INSERT ON ballots WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_ballots_update BEFORE UPDATE ON ballots WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_ballots_delete BEFORE DELETE ON ballots WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_committee_insert BEFORE INSERT ON committee WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_committee_update BEFORE UPDATE ON committee WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_committee_delete BEFORE DELETE ON committee WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_committee_opinions_insert BEFORE INSERT ON committee_opinions WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_committee_opinions_update BEFORE UPDATE ON committee_opinions WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_committee_opinions_delete BEFORE DELETE ON committee_opinions WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_drafts_insert BEFORE INSERT ON drafts WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_drafts_update BEFORE UPDATE ON drafts WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_drafts_delete BEFORE DELETE ON drafts WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_experts_insert BEFORE INSERT ON experts WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_experts_update BEFORE UPDATE ON experts WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_experts_delete BEFORE DELETE ON experts WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_group_decisions_insert BEFORE INSERT ON group_decisions WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_group_decisions_update BEFORE UPDATE ON group_decisions WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_group_decisions_delete BEFORE DELETE ON group_decisions WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_group_submissions_insert BEFORE INSERT ON group_submissions WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_group_submissions_update BEFORE UPDATE ON group_submissions WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_group_submissions_delete BEFORE DELETE ON group_submissions WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_groups_insert BEFORE INSERT ON groups WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_groups_update BEFORE UPDATE ON groups WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_groups_delete BEFORE DELETE ON groups WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_interview_questions_insert BEFORE INSERT ON interview_questions WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_interview_questions_update BEFORE UPDATE ON interview_questions WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_interview_questions_delete BEFORE DELETE ON interview_questions WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_lead_opinions_insert BEFORE INSERT ON lead_opinions WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_lead_opinions_update BEFORE UPDATE ON lead_opinions WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_lead_opinions_delete BEFORE DELETE ON lead_opinions WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_lead_reviewers_insert BEFORE INSERT ON lead_reviewers WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_lead_reviewers_update BEFORE UPDATE ON lead_reviewers WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_lead_reviewers_delete BEFORE DELETE ON lead_reviewers WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_materials_insert BEFORE INSERT ON materials WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_materials_update BEFORE UPDATE ON materials WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_materials_delete BEFORE DELETE ON materials WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_meta_insert BEFORE INSERT ON meta WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_meta_update BEFORE UPDATE ON meta WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_meta_delete BEFORE DELETE ON meta WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_recusals_insert BEFORE INSERT ON recusals WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_recusals_update BEFORE UPDATE ON recusals WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_recusals_delete BEFORE DELETE ON recusals WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_scores_insert BEFORE INSERT ON scores WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_scores_update BEFORE UPDATE ON scores WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_scores_delete BEFORE DELETE ON scores WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_session_insert BEFORE INSERT ON session WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_session_update BEFORE UPDATE ON session WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_session_delete BEFORE DELETE ON session WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_vote_applicants_insert BEFORE INSERT ON vote_applicants WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_vote_applicants_update BEFORE UPDATE ON vote_applicants WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_vote_applicants_delete BEFORE DELETE ON vote_applicants WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_vote_voters_insert BEFORE INSERT ON vote_voters WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_vote_voters_update BEFORE UPDATE ON vote_voters WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_vote_voters_delete BEFORE DELETE ON vote_voters WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_votes_insert BEFORE INSERT ON votes WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_votes_update BEFORE UPDATE ON votes WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_votes_delete BEFORE DELETE ON votes WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+"#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

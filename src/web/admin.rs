@@ -109,6 +109,15 @@ pub fn post(app: &App, _req: &Request, ctx: &Ctx, url: &str, input: Input) -> Re
             venue::check_in(&app.db, &code, &actor)?;
             Ok(Response::redirect_303("/admin/attendance"))
         }
+        "/admin/attendance/undo" => {
+            venue::undo_check_in(&app.db, &input.form.text("code"), &actor)?;
+            Ok(Response::redirect_303("/admin/attendance"))
+        }
+        "/admin/attendance/left" => {
+            let back = input.form.text("back") == "1";
+            venue::mark_left(&app.db, &input.form.text("code"), !back, &actor)?;
+            Ok(Response::redirect_303("/admin/attendance"))
+        }
         "/admin/password" => {
             let current = input.form.get("current").unwrap_or("");
             let new = input.form.get("new").unwrap_or("");

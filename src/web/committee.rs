@@ -6,7 +6,7 @@ use super::{layout, App, Ctx, Input};
 use crate::accounts::Person;
 use crate::ballot::{self, Status};
 use crate::committee;
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 use crate::venue::{self, SessionView};
 use minijinja::Value;
 use rouille::{Request, Response};
@@ -69,7 +69,7 @@ pub fn post(app: &App, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
         }
         "/committee/ops/open" => match committee::open(&app.db, &session(app)?, &me) {
             Ok(()) => Ok(Response::redirect_303("/committee/ops")),
-            Err(e) if e.status == 409 => ops_page(app, ctx, Some(e.message)).map(|r| r.with_status_code(409)),
+            Err(e) if e.kind == Kind::Conflict => ops_page(app, ctx, Some(e.message)).map(|r| r.with_status_code(409)),
             Err(e) => Err(e),
         },
         "/committee/ops/close" => {
@@ -95,7 +95,8 @@ pub fn post(app: &App, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
             committee::save_opinions(&app.db, &opinions, &me)?;
             if f.get("action") == Some("submit") {
                 if let Err(e) = committee::report(&app.db, &s, &me) {
-                    return report_page(app, ctx, Some(e.message)).map(|r| r.with_status_code(e.status));
+                    let status = e.status();
+                    return report_page(app, ctx, Some(e.message)).map(|r| r.with_status_code(status));
                 }
                 // The report stands even if writing the file fails; `pingshen bundle` redoes it.
                 if let Err(e) = crate::bundle::write_for_session(&app.db, &app.data_dir, &app.t) {
@@ -217,7 +218,7 @@ fn report_page(app: &App, ctx: &Ctx, error: Option<String>) -> Result<Response> 
     let s = session(app)?;
     let (rows, reported, latest) =
         app.db.read(|c| Ok((committee::rows(c, &s)?, committee::reported(c)?, committee::current(c)?)))?;
-    let all_decided = !rows.is_empty() && rows.iter().all(|r| r.passed.is_some());
+    let all_decided = !rows.is_empty() && rows.iter().all(|r| r.decision.is_some());
     let bundle = crate::bundle::default_path(&app.data_dir, &s.session_id);
     let bundle = bundle.exists().then(|| bundle.canonicalize().unwrap_or(bundle).display().to_string());
     layout(
@@ -228,76 +229,13 @@ fn report_page(app: &App, ctx: &Ctx, error: Option<String>) -> Result<Response> 
         "大评委上报评审结果",
         minijinja::context! {
             rows => Value::from_serialize(&rows), reported, latest => Value::from_serialize(&latest), error,
-            all_decided, is_reporter => person(ctx)?.is_reporter, ratio => s.committee_pass_ratio, bundle,
+            all_decided, is_reporter => person(ctx)?.is_reporter, ratio => s.rules.committee_pass.to_string(), bundle,
         },
     )
 }
 
-/// The data of the minutes (会议记录) and the summary table (评委会评议情况汇总表).
-pub fn record(db: &crate::store::Db) -> Result<serde_json::Value> {
-    let s = db.read(venue::session)?.ok_or_else(Error::not_found)?;
-    db.read(|c| {
-        let groups = committee::all_deliberations(c, &s)?;
-        let rows = committee::rows_with(c, &s, &groups)?;
-        record_with(c, &s, &groups, &rows, true)
-    })
-}
-
-/// `record` from the groups' deliberations and the committee rows already computed.
-pub fn record_with(
-    c: &rusqlite::Connection,
-    s: &SessionView,
-    groups: &committee::GroupDeliberations,
-    rows: &[committee::Row],
-    with_summary: bool,
-) -> Result<serde_json::Value> {
-    let mut group_rows = Vec::new();
-    for (g, delib) in groups {
-        group_rows.push(json!({
-            "group": g,
-            "rows": delib.as_slice(),
-            "rounds": ballot::rounds(c, ballot::Stage::Group, &g.code)?,
-            "submitted": crate::review::submitted(c, &g.code)?,
-        }));
-    }
-    let committee_rounds = ballot::rounds(c, ballot::Stage::Committee, committee::SCOPE)?;
-    let mut round_voters = Vec::new();
-    for v in &committee_rounds {
-        let voters = ballot::voters(c, v)?;
-        let names: Vec<String> = voters
-            .iter()
-            .map(|code| c.query_row("SELECT name FROM experts WHERE code = ?1", [code], |r| r.get(0)))
-            .collect::<rusqlite::Result<_>>()?;
-        round_voters.push(json!({ "round": v, "present": names }));
-    }
-    let all_applicants =
-        if with_summary { venue::search_applicants(c, None, None, 1, i64::MAX / 4)?.rows } else { vec![] };
-    let in_committee: std::collections::HashMap<&str, &committee::Row> =
-        rows.iter().map(|r| (r.applicant.code.as_str(), r)).collect();
-    let group_by_code: std::collections::HashMap<&str, &crate::review::DelibRow> =
-        groups.iter().flat_map(|(_, d)| d.iter()).map(|r| (r.applicant.code.as_str(), r)).collect();
-    let summary: Vec<_> = all_applicants
-        .iter()
-        .map(|a| {
-            let cm = in_committee.get(a.code.as_str());
-            json!({ "a": a, "group": group_by_code.get(a.code.as_str()), "committee": cm, "reached_committee": cm.is_some() })
-        })
-        .collect();
-    Ok(json!({
-        "rows": rows,
-        "groups": group_rows,
-        "committee_rounds": round_voters,
-        "attendance": committee::attendance(c)?,
-        "quorum": committee::quorum(c, s)?,
-        "reported": committee::reported(c)?,
-        "summary": summary,
-        "chart": committee::bars_svg(&committee::bars(rows)),
-        "s": s,
-    }))
-}
-
 fn printout(app: &App, ctx: &Ctx, template: &str, title: &str, req: &Request) -> Result<Response> {
-    let mut data = record(&app.db)?;
+    let mut data = committee::minutes(&app.db)?;
     if let Some(k) = crate::bundle::key::load(&app.data_dir)? {
         data["key_id"] = json!(k.id());
         data["fingerprint"] = json!(k.fingerprint());
@@ -338,7 +276,7 @@ pub fn display(app: &App, req: &Request, json_only: bool) -> Result<Response> {
                         "code": r.applicant.code,
                         "name": if s.blind { r.applicant.code.clone() } else { r.applicant.name.clone() },
                         "group": r.applicant.group_name,
-                        "tally": r.tally, "passed": r.passed,
+                        "tally": r.tally, "passed": r.passed, "no_decision": r.no_decision,
                     })
                 })
                 .collect()

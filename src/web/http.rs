@@ -27,7 +27,7 @@ pub fn read_body(req: &Request, limit: u64) -> Result<Vec<u8>> {
 fn too_large(limit: u64) -> Error {
     let size =
         if limit >= 1024 * 1024 { format!("{} MiB", limit / 1024 / 1024) } else { format!("{} KiB", limit / 1024) };
-    Error::new(413, format!("提交的内容过大（上限 {size}）。"))
+    Error::new(crate::error::Kind::TooLarge, format!("提交的内容过大（上限 {size}）。"))
 }
 
 /// An `application/x-www-form-urlencoded` body.

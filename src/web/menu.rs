@@ -2,7 +2,7 @@
 //! the same predicate, so a hidden link is also a refused request.
 
 use super::Ctx;
-use crate::package::Mode;
+use crate::rules::Mode;
 
 pub struct Page {
     pub section: &'static str,

@@ -4,18 +4,17 @@
 mod admin;
 mod auth;
 mod committee;
-pub use committee::{record as minutes_data, record_with as minutes_data_with};
 pub mod http;
 pub mod menu;
 mod pages;
-pub mod render;
+use crate::render;
 mod review;
 pub mod server;
 pub mod tls;
 
 use crate::accounts::{Account, Person, SessionLimits, Throttle};
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 use crate::store::Db;
 use crate::venue;
 use rouille::{Request, Response};
@@ -204,7 +203,7 @@ fn route(app: &App, req: &Request) -> Result<Response> {
             let next: String = form_urlencoded::byte_serialize(url.as_bytes()).collect();
             return Ok(Response::redirect_303(format!("/login?next={next}")));
         }
-        return Err(Error::new(401, "登录已过期，请重新登录。"));
+        return Err(Error::new(Kind::Unauthenticated, "登录已过期，请重新登录。"));
     };
     if method == "POST" {
         let limit =
@@ -217,7 +216,7 @@ fn route(app: &App, req: &Request) -> Result<Response> {
         return post(app, req, &ctx, &url, input);
     }
     if method != "GET" && method != "HEAD" {
-        return Err(Error::new(405, "不支持的请求方法。"));
+        return Err(Error::new(Kind::MethodNotAllowed, "不支持的请求方法。"));
     }
     get(app, req, &ctx, &url)
 }
@@ -263,7 +262,7 @@ fn is_group_stage(path: &str) -> bool {
 /// The page owning `url`, if this user may use it (403 otherwise, 404 for unknown URLs).
 fn authorize(app: &App, ctx: &Ctx, url: &str) -> Result<&'static menu::Page> {
     let page = menu::owner(url).ok_or_else(Error::not_found)?;
-    let mode = app.db.read(venue::session)?.map(|s| s.mode()).unwrap_or(crate::package::Mode::ExpertReview);
+    let mode = app.db.read(venue::session)?.map(|s| s.mode()).unwrap_or(crate::rules::Mode::ExpertReview);
     if !(page.allowed)(ctx, mode) {
         return Err(Error::forbidden());
     }
@@ -273,7 +272,7 @@ fn authorize(app: &App, ctx: &Ctx, url: &str) -> Result<&'static menu::Page> {
 /// A small JSON body for polling, with an ETag so an unchanged answer is a bodiless 304.
 pub fn live_json(req: &Request, value: &Value) -> Result<Response> {
     let body = value.to_string();
-    let etag = format!("\"{}\"", &crate::package::sha256_hex(body.as_bytes())[..16]);
+    let etag = format!("\"{}\"", &crate::ids::sha256_hex(body.as_bytes())[..16]);
     if req.header("If-None-Match") == Some(etag.as_str()) {
         return Ok(Response::text("").with_status_code(304).with_unique_header("ETag", etag));
     }
@@ -359,7 +358,7 @@ pub fn layout(
     extra: impl serde::Serialize,
 ) -> Result<Response> {
     let session = app.db.read(venue::session)?;
-    let mode = session.as_ref().map(|s| s.mode()).unwrap_or(crate::package::Mode::ExpertReview);
+    let mode = session.as_ref().map(|s| s.mode()).unwrap_or(crate::rules::Mode::ExpertReview);
     let frame = minijinja::context! {
         title => title,
         active => active,
@@ -375,18 +374,18 @@ pub fn layout(
 fn error_response(app: &App, req: &Request, e: &Error) -> Response {
     let wants_json = req.header("Accept").is_some_and(|a| a.contains("application/json"));
     if wants_json {
-        return Response::json(&json!({ "error": e.message })).with_status_code(e.status);
+        return Response::json(&json!({ "error": e.message })).with_status_code(e.status());
     }
     let ctx = auth::current(app, req).ok().flatten();
     let html = match &ctx {
         Some(ctx) => {
-            layout(app, ctx, "error.html", "", "出错了", json!({ "status": e.status, "message": e.message })).ok()
+            layout(app, ctx, "error.html", "", "出错了", json!({ "status": e.status(), "message": e.message })).ok()
         }
         None => app
             .t
-            .render("error.html", json!({ "status": e.status, "message": e.message, "bare": true }))
+            .render("error.html", json!({ "status": e.status(), "message": e.message, "bare": true }))
             .ok()
             .map(Response::html),
     };
-    html.unwrap_or_else(|| Response::text(e.message.clone())).with_status_code(e.status)
+    html.unwrap_or_else(|| Response::text(e.message.clone())).with_status_code(e.status())
 }

@@ -60,7 +60,7 @@ pub fn applicant(app: &App, ctx: &Ctx, code: &str) -> Result<Response> {
     let session = app.db.read(venue::session)?;
     let blind = session.as_ref().is_some_and(|s| s.blind) && !ctx.acc.is_admin;
     let recused = match &ctx.person {
-        Some(p) => app.db.read(|c| venue::is_recused(c, &p.code, code))?,
+        Some(p) => app.db.read(|c| crate::ballot::is_recused(c, &p.code, code))?,
         None => false,
     };
     let title = if blind { format!("申报人 {}", detail.row.code) } else { format!("申报人 {}", detail.row.name) };
@@ -78,7 +78,7 @@ pub fn applicant(app: &App, ctx: &Ctx, code: &str) -> Result<Response> {
                     "questions": crate::review::questions(c, code)?,
                     "is_lead": crate::review::is_lead(c, code, &me)?,
                     "scoring_open": crate::review::scoring_open(c, g)?,
-                    "interview": session.as_ref().is_some_and(|s| s.mode == "interview_defense"),
+                    "interview": session.as_ref().is_some_and(|s| s.mode() == crate::rules::Mode::InterviewDefense),
                 }))
             })?)
         }

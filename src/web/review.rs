@@ -137,8 +137,9 @@ pub fn post(app: &App, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
             let submit = f.get("action") == Some("submit");
             match review::save_decisions(&app.db, &h.session, &h.group, &inputs, submit, me) {
                 Ok(()) => Ok(Response::redirect_303("/review/deliberate")),
-                Err(e) if e.status == 400 || e.status == 409 => {
-                    deliberate_page(app, ctx, &h, Some(e.message)).map(|r| r.with_status_code(e.status))
+                Err(e) if e.is_refusal() => {
+                    let status = e.status();
+                    deliberate_page(app, ctx, &h, Some(e.message)).map(|r| r.with_status_code(status))
                 }
                 Err(e) => Err(e),
             }
@@ -243,10 +244,10 @@ fn pick_page(app: &App, ctx: &Ctx, h: &Here, code: &str) -> Result<Response> {
     let rows: Vec<_> = experts
         .iter()
         .map(|e| {
-            let recused = app.db.read(|c| venue::is_recused(c, &e.code, code)).unwrap_or(true);
-            json!({ "e": e, "phone": venue::mask_phone(&e.phone), "recused": recused, "chosen": chosen.contains(&e.code) })
+            let recused = app.db.read(|c| crate::ballot::is_recused(c, &e.code, code))?;
+            Ok(json!({ "e": e, "phone": venue::mask_phone(&e.phone), "recused": recused, "chosen": chosen.contains(&e.code) }))
         })
-        .collect();
+        .collect::<Result<_>>()?;
     layout(
         app,
         ctx,
@@ -275,7 +276,7 @@ fn list_rows(app: &App, h: &Here, vote: Option<&ballot::Vote>) -> Result<Vec<Lis
     let me = &h.person.code;
     app.db.read(|c| {
         let apps = review::group_applicants(c, &h.group)?;
-        let mut scores = review::scores_display(c, review::score_rule(&h.session), Some(&h.group))?;
+        let mut scores = review::scores_display(c, h.session.rules.score, Some(&h.group))?;
         let mut mine = review::my_scores(c, me)?;
         let in_round: HashSet<String> = match vote {
             Some(v) => ballot::applicants_of(c, v.id)?.into_iter().collect(),
@@ -402,7 +403,7 @@ fn deliberate_page(app: &App, ctx: &Ctx, h: &Here, error: Option<String>) -> Res
         "专业组评议",
         json!({
             "rows": rows, "submitted": submitted, "latest": latest, "rounds": rounds, "error": error,
-            "group_name": h.group_name, "rule": h.session.group_pass_label,
+            "group_name": h.group_name, "rule": h.session.rules.group_pass.label(),
         }),
     )
 }

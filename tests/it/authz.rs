@@ -110,6 +110,8 @@ const MATRIX: &[(&str, &str, u16)] = &[
     ("POST", "/admin/experts/reveal", ADMIN),
     ("POST", "/admin/accounts/reset", ADMIN),
     ("POST", "/admin/attendance/checkin", ADMIN),
+    ("POST", "/admin/attendance/undo", ADMIN),
+    ("POST", "/admin/attendance/left", ADMIN),
     ("POST", "/admin/password", ADMIN),
     ("POST", "/review/ops/open", LEADER),
     ("POST", "/review/ops/close", LEADER),
@@ -183,6 +185,8 @@ fn fields_for(path: &str) -> &'static [(&'static str, &'static str)] {
     match path {
         "/admin/experts/reveal" => &[("code", "E002")],
         "/admin/attendance/checkin" => &[("code", "E103")],
+        "/admin/attendance/undo" => &[("code", "E103")],
+        "/admin/attendance/left" => &[("code", "E103")],
         _ => &[],
     }
 }

@@ -219,7 +219,7 @@ fn rebuilding_gives_identical_content_and_ballot_order_is_not_submission_order()
     // Built in memory and written at once, the bundle is the one streamed file by file.
     let db = pingshen::store::Db::open(&v.s.data, 8).unwrap();
     let (key, _) = pingshen::bundle::key::load_or_create(&v.s.data).unwrap();
-    let built = pingshen::bundle::build(&db, &pingshen::web::render::Templates::load(), &key).unwrap();
+    let built = pingshen::bundle::build(&db, &pingshen::render::Templates::load(), &key).unwrap();
     let mut names: Vec<&str> = built.files.iter().map(|(n, _)| n.as_str()).collect();
     names.sort();
     assert_eq!(names, a.keys().map(String::as_str).collect::<Vec<_>>(), "the same files");

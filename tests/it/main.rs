@@ -9,6 +9,7 @@ mod browser;
 mod bundle;
 mod committee;
 mod common;
+mod decisions;
 mod doctor;
 mod fuzz;
 mod import;
