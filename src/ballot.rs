@@ -15,6 +15,9 @@ use serde::Serialize;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 
+/// The scope of the committee's rounds (a group's rounds are scoped by the group's code).
+pub const COMMITTEE_SCOPE: &str = "committee";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {

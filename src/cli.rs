@@ -20,7 +20,8 @@ use std::sync::Arc;
     about = "职称评审系统 — runs a professional-title review meeting on an isolated venue LAN",
     long_about = "pingshen (评审) runs a whole professional-title review meeting (职称评审会) from one binary:\n\
                   load the session package from the title office, hand out accounts, serve the venue's\n\
-                  browsers, and (in later versions) write the signed result bundle.\n\n\
+                  browsers through the group and committee votes, and write the signed result bundle\n\
+                  that the office checks offline with `pingshen verify`.\n\n\
                   Quick start:  pingshen serve --demo      (a demo session; accounts are printed)"
 )]
 struct Cli {
@@ -231,37 +232,6 @@ fn parse_mode_flag(s: &str) -> Option<Mode> {
     })
 }
 
-/// The machine's LAN IPv4 addresses (what slips print and the TLS certificate names).
-pub fn lan_ips() -> Vec<std::net::Ipv4Addr> {
-    if_addrs::get_if_addrs()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|i| !i.is_loopback())
-        .filter_map(|i| match i.ip() {
-            std::net::IpAddr::V4(v4) if !v4.is_link_local() => Some(v4),
-            _ => None,
-        })
-        .collect()
-}
-
-/// Base URLs for slips and the banner: `public_url`, or one per LAN IPv4 address.
-pub fn venue_addresses(cfg: &Config, bound: SocketAddr) -> Vec<String> {
-    if let Some(u) = &cfg.public_url {
-        let u = u.trim_end_matches('/');
-        return vec![format!("{u}/")];
-    }
-    let port = bound.port();
-    let scheme = if cfg.tls { "https" } else { "http" };
-    if !bound.ip().is_unspecified() {
-        return vec![format!("{scheme}://{}:{port}/", bound.ip())];
-    }
-    let mut out: Vec<String> = lan_ips().into_iter().map(|ip| format!("{scheme}://{ip}:{port}/")).collect();
-    if out.is_empty() {
-        out.push(format!("{scheme}://127.0.0.1:{port}/"));
-    }
-    out
-}
-
 fn serve(config: Option<PathBuf>, listen: Option<String>, data: Option<PathBuf>, demo: Option<String>) -> CmdResult {
     limit_malloc_arenas();
     let demo_mode = match &demo {
@@ -338,10 +308,10 @@ fn serve(config: Option<PathBuf>, listen: Option<String>, data: Option<PathBuf>,
         Some(l) => l.local_addr().map_err(fail)?,
         None => server.server_addr(),
     };
-    let addresses = venue_addresses(&cfg, bound);
+    let addresses = config::venue_addresses(&cfg, bound);
     app.set_addresses(addresses.clone());
     if let Some(listener) = public {
-        let names: Vec<String> = lan_ips().into_iter().map(|ip| ip.to_string()).collect();
+        let names: Vec<String> = config::lan_ips().into_iter().map(|ip| ip.to_string()).collect();
         let cert = web::tls::load_or_generate(cfg.tls_cert.as_deref(), cfg.tls_key.as_deref(), &cfg.data_dir, &names)
             .map_err(|e| (1, format!("TLS: {e}")))?;
         println!("HTTPS 证书指纹 (SHA-256): {}", cert.fingerprint);
@@ -456,7 +426,7 @@ fn accounts_cmd(
     let only_ref = (!only.is_empty()).then_some(only.as_slice());
     let slips = accounts::issue_passwords(&db, cfg.bcrypt_cost, only_ref, "admin-cli").map_err(fail)?;
     let bind: SocketAddr = cfg.listen.parse().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 8080)));
-    let address = venue_addresses(&cfg, bind).remove(0);
+    let address = config::venue_addresses(&cfg, bind).remove(0);
     let templates = crate::render::Templates::load();
     let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
     let mut written = Vec::new();

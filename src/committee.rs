@@ -6,7 +6,7 @@ use crate::ballot::{self, Stage, Status, Tally};
 use crate::error::{Error, Result};
 use crate::review;
 use crate::rules::{self, Decision, Quorum, RoundPresence};
-use crate::store::{self, Db, Tx};
+use crate::store::{self, Db};
 use crate::venue::{self, ApplicantRow, SessionView};
 use rusqlite::{params, Connection};
 use serde::Serialize;
@@ -14,7 +14,8 @@ use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-pub const SCOPE: &str = "committee";
+/// The committee votes in one scope; its rounds live beside the groups' in `ballot`.
+pub const SCOPE: &str = ballot::COMMITTEE_SCOPE;
 
 pub use crate::store::meta;
 use crate::store::set_meta;
@@ -28,21 +29,6 @@ pub fn ensure_not_reported(conn: &Connection) -> Result<()> {
     if store::is_reported(conn)? {
         return Err(Error::reported());
     }
-    Ok(())
-}
-
-/// A group's submission admits the applicants it passed to the committee's first round.
-pub fn admit_from_group(tx: &Tx, group: &str) -> Result<()> {
-    let first = ballot::rounds(tx, Stage::Committee, SCOPE)?.into_iter().next().ok_or_else(Error::not_found)?;
-    if first.status != Status::Drafting {
-        return Err(Error::conflict("评委会投票已开启，不能再提交专业组结果。"));
-    }
-    tx.execute(
-        "INSERT OR IGNORE INTO vote_applicants (vote_id, applicant_code)
-         SELECT ?1, d.applicant_code FROM group_decisions d JOIN applicants a ON a.code = d.applicant_code
-         WHERE a.group_code = ?2 AND d.passed = 1",
-        params![first.id, group],
-    )?;
     Ok(())
 }
 

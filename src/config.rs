@@ -150,6 +150,37 @@ pub fn log_level(s: &str) -> Option<log::LevelFilter> {
     })
 }
 
+/// The machine's LAN IPv4 addresses (what slips print and the TLS certificate names).
+pub fn lan_ips() -> Vec<std::net::Ipv4Addr> {
+    if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|i| !i.is_loopback())
+        .filter_map(|i| match i.ip() {
+            std::net::IpAddr::V4(v4) if !v4.is_link_local() => Some(v4),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Base URLs for slips and the banner: `public_url`, or one per LAN IPv4 address.
+pub fn venue_addresses(cfg: &Config, bound: std::net::SocketAddr) -> Vec<String> {
+    if let Some(u) = &cfg.public_url {
+        let u = u.trim_end_matches('/');
+        return vec![format!("{u}/")];
+    }
+    let port = bound.port();
+    let scheme = if cfg.tls { "https" } else { "http" };
+    if !bound.ip().is_unspecified() {
+        return vec![format!("{scheme}://{}:{port}/", bound.ip())];
+    }
+    let mut out: Vec<String> = lan_ips().into_iter().map(|ip| format!("{scheme}://{ip}:{port}/")).collect();
+    if out.is_empty() {
+        out.push(format!("{scheme}://127.0.0.1:{port}/"));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -101,7 +101,7 @@ pub fn run(cfg: &Config) -> Vec<Finding> {
         }
     }
     let bind: SocketAddr = cfg.listen.parse().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 8080)));
-    let addrs = crate::cli::venue_addresses(cfg, bind);
+    let addrs = crate::config::venue_addresses(cfg, bind);
     if addrs.iter().all(|a| a.contains("127.0.0.1")) && cfg.public_url.is_none() {
         out.push(warn(
             "no LAN address found: experts' devices could not reach this machine".into(),

@@ -1,8 +1,11 @@
 //! pingshen (评审): one binary that runs a professional-title review meeting on a venue LAN.
 //!
-//! Modules by domain: `package` (import and checks), `accounts` (people, passwords, sessions),
-//! `venue` (read models for the pages), `store` (SQLite schema and the write rule), `web`
-//! (HTTP), `slips` (printed credentials), `demo` (the built-in session), `cli` (subcommands).
+//! Modules by domain, dependencies one way (held by `tests/it/layers.rs`), lowest first:
+//! `error`, `ids`, `rules` (every rule of DOMAIN.md, pure) → `config`, `render` (templates) →
+//! `store` (SQLite, schema, the write rule, audit) → `accounts`, `ballot` (the voting protocol
+//! of both stages) → `venue` (read models) → `review` (the group stage) → `committee` (the
+//! committee stage, the minutes) → `package` (import), `bundle` (the signed result and
+//! `verify`), `slips`, `demo` → `web` (HTTP) → `doctor`, `cli` (subcommands).
 
 pub mod accounts;
 pub mod ballot;

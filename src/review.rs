@@ -527,10 +527,28 @@ pub fn save_decisions(
                 params![group, at, actor],
             )?;
             store::audit(tx, &at, actor, "group.submit", group, json!({}))?;
-            crate::committee::admit_from_group(tx, group)?;
+            admit_to_committee(tx, group)?;
         }
         Ok(())
     })
+}
+
+/// A group's submission admits the applicants it passed to the committee's first round.
+fn admit_to_committee(tx: &Tx, group: &str) -> Result<()> {
+    let first = ballot::rounds(tx, Stage::Committee, ballot::COMMITTEE_SCOPE)?
+        .into_iter()
+        .next()
+        .ok_or_else(Error::not_found)?;
+    if first.status != ballot::Status::Drafting {
+        return Err(Error::conflict("评委会投票已开启，不能再提交专业组结果。"));
+    }
+    tx.execute(
+        "INSERT OR IGNORE INTO vote_applicants (vote_id, applicant_code)
+         SELECT ?1, d.applicant_code FROM group_decisions d JOIN applicants a ON a.code = d.applicant_code
+         WHERE a.group_code = ?2 AND d.passed = 1",
+        params![first.id, group],
+    )?;
+    Ok(())
 }
 
 /// A repeated vote (复议) for chosen applicants of the group; their decisions are redone.

@@ -7,8 +7,7 @@ use minisign::{KeyPair, PublicKey, PublicKeyBox, SecretKey, SecretKeyBox};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-pub const SECRET_FILE: &str = "appliance.key";
-pub const PUBLIC_FILE: &str = "appliance.pub";
+pub use crate::store::{KEY_PUBLIC_FILE as PUBLIC_FILE, KEY_SECRET_FILE as SECRET_FILE};
 
 pub struct Key {
     pub sk: SecretKey,

@@ -39,7 +39,7 @@ pub fn backup_now(db: &Db, data_dir: &Path, dir: &Path, keep: usize, reason: &st
     })?;
     std::fs::File::open(&tmp)?.sync_all()?;
     std::fs::rename(&tmp, &target)?;
-    for f in [crate::bundle::key::SECRET_FILE, crate::bundle::key::PUBLIC_FILE] {
+    for f in [super::KEY_SECRET_FILE, super::KEY_PUBLIC_FILE] {
         let (from, to) = (data_dir.join(f), dir.join(f));
         if from.exists() && !to.exists() {
             std::fs::copy(&from, &to)?;
@@ -139,7 +139,7 @@ pub fn restore(backup: &Path, data_dir: &Path) -> Result<()> {
     drop(conn);
     std::fs::copy(backup, data_dir.join("pingshen.db"))?;
     let from = backup.parent().unwrap_or(Path::new("."));
-    for f in [crate::bundle::key::SECRET_FILE, crate::bundle::key::PUBLIC_FILE] {
+    for f in [super::KEY_SECRET_FILE, super::KEY_PUBLIC_FILE] {
         if from.join(f).exists() {
             std::fs::copy(from.join(f), data_dir.join(f))?;
         }
@@ -147,7 +147,7 @@ pub fn restore(backup: &Path, data_dir: &Path) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let k = data_dir.join(crate::bundle::key::SECRET_FILE);
+        let k = data_dir.join(super::KEY_SECRET_FILE);
         if k.exists() {
             std::fs::set_permissions(&k, std::fs::Permissions::from_mode(0o600))?;
         }

@@ -54,6 +54,10 @@ impl std::ops::Deref for Tx<'_> {
 }
 
 const DB_FILE: &str = "pingshen.db";
+/// The appliance's signing key pair in the data directory (made and used by `bundle::key`;
+/// named here because backups and restore copy them beside the database).
+pub const KEY_SECRET_FILE: &str = "appliance.key";
+pub const KEY_PUBLIC_FILE: &str = "appliance.pub";
 const MAX_IDLE_READERS: usize = 16;
 const SQLITE_SOFT_HEAP_LIMIT: i64 = 12 << 20;
 /// Failed batches remembered (failures are rare: a full disk, an I/O error).

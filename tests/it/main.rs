@@ -13,6 +13,7 @@ mod decisions;
 mod doctor;
 mod fuzz;
 mod import;
+mod layers;
 mod packaging;
 mod review;
 mod robust;
