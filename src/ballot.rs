@@ -609,11 +609,13 @@ pub fn tally(conn: &Connection, vote_id: i64, session: &SessionRules) -> Result<
     for row in rows {
         let (a, c, op) = row?;
         let e = counts.entry(a).or_default();
+        // A ballot that is not one of the three choices is a corrupt database: it must stop
+        // the count, not vanish from it.
         match Choice::parse(&c) {
             Some(Choice::Agree) => e.0 += 1,
             Some(Choice::Oppose) => e.1 += 1,
             Some(Choice::Abstain) => e.2 += 1,
-            None => {}
+            None => return Err(Error::internal(format!("round {vote_id}: a ballot with choice {c:?}"))),
         }
         if !op.trim().is_empty() {
             e.3.push(op);

@@ -201,10 +201,15 @@ fn init_logging(cfg: &Config) -> Result<(), (i32, String)> {
         .append(true)
         .open(&path)
         .map_err(|e| fail(format!("cannot open log file {}: {e}", path.display())))?;
-    let _ = CombinedLogger::init(vec![
+    // A second init (tests that run two commands in one process) keeps the first logger.
+    if CombinedLogger::init(vec![
         TermLogger::new(level, log_cfg.clone(), TerminalMode::Stderr, ColorChoice::Never),
         WriteLogger::new(level, log_cfg, file),
-    ]);
+    ])
+    .is_err()
+    {
+        log::debug!("logger already set");
+    }
     Ok(())
 }
 
@@ -212,6 +217,7 @@ fn init_logging(cfg: &Config) -> Result<(), (i32, String)> {
 /// and each arena keeps the freed memory of the large pages it rendered: with hundreds of
 /// connection threads that alone came to hundreds of MB. Two arenas bound it, and big buffers
 /// (rendered pages) go straight to mmap so they are returned when freed (BENCHMARKS.md).
+#[allow(unsafe_code)]
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets an allocator tunable; called before the server's threads start.
@@ -278,7 +284,9 @@ fn serve(config: Option<PathBuf>, listen: Option<String>, data: Option<PathBuf>,
             std::time::Duration::from_secs(cfg.backup_interval_minutes.max(1) * 60),
         );
         trigger.now("start");
-        let _ = app.backup.set(trigger);
+        if app.backup.set(trigger).is_err() {
+            log::warn!("backups were already started");
+        }
     }
     let handler_app = app.clone();
     // With TLS the public port belongs to the TLS front; rouille listens on loopback only.
@@ -315,7 +323,9 @@ fn serve(config: Option<PathBuf>, listen: Option<String>, data: Option<PathBuf>,
         let cert = web::tls::load_or_generate(cfg.tls_cert.as_deref(), cfg.tls_key.as_deref(), &cfg.data_dir, &names)
             .map_err(|e| (1, format!("TLS: {e}")))?;
         println!("HTTPS 证书指纹 (SHA-256): {}", cert.fingerprint);
-        let _ = app.tls_fingerprint.set(cert.fingerprint.clone());
+        if app.tls_fingerprint.set(cert.fingerprint.clone()).is_err() {
+            log::warn!("the TLS fingerprint was already set");
+        }
         let front = web::tls::Front {
             idle: std::time::Duration::from_secs(cfg.idle_timeout_secs.max(1)),
             max_connections: cfg.max_connections.max(1),
@@ -363,7 +373,7 @@ fn import(path: &Path, config: Option<PathBuf>, data: Option<PathBuf>, check_onl
     init_logging(&cfg)?;
     let db = Db::open(&cfg.data_dir, cfg.utc_offset_hours).map_err(fail)?;
     let summary = package::import(&db, &cfg.data_dir, &mut loaded, "admin-cli", false)
-        .map_err(|e| (if e.kind == crate::error::Kind::Conflict { 3 } else { 1 }, e.message))?;
+        .map_err(|e| (if e.kind == crate::error::Kind::Conflict { 3 } else { 1 }, e.to_string()))?;
     println!(
         "已导入 {}: {} 个专业组, {} 名专家, 评委会 {} 人, {} 名申报人, {} 条回避, {} 份材料",
         summary.session_id,
@@ -494,7 +504,7 @@ fn bundle_cmd(config: Option<PathBuf>, data: Option<PathBuf>, out: Option<PathBu
     let t = crate::render::Templates::load();
     let session = db.read(crate::venue::session).map_err(fail)?.ok_or((1, "没有评审会。".to_string()))?;
     let path = out.unwrap_or_else(|| crate::bundle::default_path(&cfg.data_dir, &session.session_id));
-    let (_, head) = crate::bundle::write_streaming(&db, &t, &key, &path).map_err(|e| (1, e.message))?;
+    let (_, head) = crate::bundle::write_streaming(&db, &t, &key, &path).map_err(|e| (1, e.to_string()))?;
     println!("{}", path.display());
     println!("audit head: {head}");
     Ok(())
@@ -549,7 +559,7 @@ fn doctor_cmd(config: Option<PathBuf>, data: Option<PathBuf>, listen: Option<Str
 
 fn restore_cmd(backup: &Path, config: Option<PathBuf>, data: Option<PathBuf>) -> CmdResult {
     let cfg = load_config(config, data)?;
-    crate::store::backup::restore(backup, &cfg.data_dir).map_err(|e| (1, e.message))?;
+    crate::store::backup::restore(backup, &cfg.data_dir).map_err(|e| (1, e.to_string()))?;
     println!("restored {} into {}", backup.display(), cfg.data_dir.display());
     println!("start it with: pingshen serve --data {}", cfg.data_dir.display());
     Ok(())

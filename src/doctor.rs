@@ -29,9 +29,11 @@ fn fail(what: String, fix: &str) -> Finding {
 }
 
 /// Free bytes on the file system holding `path`.
+#[allow(unsafe_code)]
 pub fn free_space(path: &Path) -> Option<u64> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    // SAFETY: statvfs is plain old data; all-zero bytes are a valid value of it.
     let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
     // SAFETY: `c` is a valid NUL-terminated path and `st` a properly sized out-parameter.
     let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
@@ -131,7 +133,9 @@ pub fn run(cfg: &Config) -> Vec<Finding> {
         )),
         Some(b) => match std::fs::create_dir_all(b).and_then(|_| std::fs::write(b.join(".doctor-probe"), b"ok")) {
             Ok(()) => {
-                let _ = std::fs::remove_file(b.join(".doctor-probe"));
+                if let Err(e) = crate::store::remove_if_exists(&b.join(".doctor-probe")) {
+                    log::warn!("doctor: {e}");
+                }
                 out.push(ok(format!(
                     "backups go to {} ({} there now)",
                     b.display(),

@@ -39,7 +39,11 @@ impl Kind {
 #[derive(Debug)]
 pub struct Error {
     pub kind: Kind,
+    /// What the user reads (Chinese).
     pub message: String,
+    /// For `Internal`: what went wrong, for the log. Logged once, where the error becomes a
+    /// response or a command's exit (not where it is created, so it is never logged twice).
+    cause: Option<String>,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -50,7 +54,11 @@ pub const REPORTED_MESSAGE: &str = "评审结果已上报，评审工作已结�
 
 impl Error {
     pub fn new(kind: Kind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into() }
+        Error { kind, message: message.into(), cause: None }
+    }
+    /// The internal cause, for the log (None for refusals the user can act on).
+    pub fn cause(&self) -> Option<&str> {
+        self.cause.as_deref()
     }
     pub fn status(&self) -> u16 {
         self.kind.status()
@@ -78,16 +86,22 @@ impl Error {
     pub fn reported() -> Self {
         Self::conflict(REPORTED_MESSAGE)
     }
-    /// Logs the cause and returns a generic message: internals never reach the browser.
+    /// A generic message for the user; the cause goes to the log where the error is answered:
+    /// internals never reach the browser.
     pub fn internal(cause: impl fmt::Display) -> Self {
-        log::error!("internal error: {cause}");
-        Self::new(Kind::Internal, "系统内部错误，请联系会务人员。")
+        Error {
+            kind: Kind::Internal, message: "系统内部错误，请联系会务人员。".into(), cause: Some(cause.to_string())
+        }
     }
 }
 
+/// The message, and for internal errors the cause (what a log line or a terminal shows).
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.message)
+        match &self.cause {
+            Some(c) => write!(f, "{}（{c}）", self.message),
+            None => write!(f, "{}", self.message),
+        }
     }
 }
 

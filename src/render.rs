@@ -16,6 +16,11 @@ pub struct Templates {
 impl Templates {
     pub fn load() -> Templates {
         let mut env = Environment::new();
+        // Debug builds (every test, `cargo run`) render strictly: printing or looping over an
+        // unknown variable is an error, so a template that would print nothing fails its test.
+        // Release builds render leniently, so a venue never sees a 500 for a missing hint.
+        #[cfg(debug_assertions)]
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
         for name in Assets::iter() {
             if let Some(tpl) = name.strip_prefix("templates/") {
                 if let Some(file) = Assets::get(&name) {

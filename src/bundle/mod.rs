@@ -45,10 +45,10 @@ pub fn default_path(data_dir: &Path, session_id: &str) -> PathBuf {
     data_dir.join(zip_name(session_id))
 }
 
-fn pretty(v: &Value) -> Vec<u8> {
-    let mut s = serde_json::to_vec_pretty(v).unwrap_or_default();
+fn pretty(v: &Value) -> Result<Vec<u8>> {
+    let mut s = serde_json::to_vec_pretty(v).map_err(Error::internal)?;
     s.push(b'\n');
-    s
+    Ok(s)
 }
 
 /// Builds the whole bundle of a reported session in memory.
@@ -89,7 +89,7 @@ fn produce(
         emit(name, bytes)
     };
     // Content files in name order (the archive's order), each dropped once handed on.
-    out("attendance.json", pretty(&db.read(|c| attendance_json(c, &session))?))?;
+    out("attendance.json", pretty(&db.read(|c| attendance_json(c, &session))?)?)?;
     let (audit, head) = db.read(|c| audit_jsonl(c, close_seq))?;
     out("audit.jsonl", audit)?;
     out("ballots.json", db.read(|c| ballots_bytes(c, &seed))?)?;
@@ -101,7 +101,7 @@ fn produce(
         let report_data = committee::minutes_with(c, &session, &groups, &rows, false)?;
         out("report.html", report_html(report_data, t, key, &head)?.into_bytes())?;
         let results = results_json_with(c, &session, &groups, &rows)?;
-        out("results.json", pretty(&results))?;
+        out("results.json", pretty(&results)?)?;
         out("results.xlsx", results_xlsx(&results)?)
     })?;
     debug_assert!(listed.iter().map(|(n, _, _)| n.as_str()).eq(CONTENT_FILES.iter().copied()));
@@ -120,7 +120,7 @@ fn produce(
         "audit_head": head,
         "files": files,
     });
-    let manifest = pretty(&manifest);
+    let manifest = pretty(&manifest)?;
     listed.push((MANIFEST.to_string(), manifest.len(), crate::ids::sha256_hex(&manifest)));
     emit(MANIFEST, manifest)?;
     listed.sort_by(|a, b| a.0.cmp(&b.0));
@@ -165,7 +165,7 @@ fn write_zip_with(path: &Path, fill: impl FnOnce(&mut zip::ZipWriter<std::fs::Fi
         Ok(())
     })();
     if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+        store::remove_if_exists(&tmp)?;
     }
     written?;
     std::fs::rename(&tmp, path)?;
@@ -362,7 +362,9 @@ pub fn ballots_bytes(conn: &Connection, seed: &str) -> Result<Vec<u8>> {
             let mut h = <sha2::Sha256 as sha2::Digest>::new();
             sha2::Digest::update(&mut h, seed.as_bytes());
             sha2::Digest::update(&mut h, id.as_bytes());
-            let choice = ballot::Choice::parse(&r.get::<_, String>(3)?).map(|c| c.code()).unwrap_or("");
+            let choice = ballot::Choice::parse(&r.get::<_, String>(3)?).map(|c| c.code()).ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, "not a ballot choice".into())
+            })?;
             Ok((sha2::Digest::finalize(h).into(), r.get(1)?, r.get(2)?, choice))
         })?
         .collect::<rusqlite::Result<_>>()?;

@@ -40,7 +40,7 @@ fn cell_text(d: &Data) -> String {
 
 /// Excel serial day (1900 system) → "YYYY-MM-DD".
 fn excel_date(serial: f64) -> String {
-    let base = time::Date::from_calendar_date(1899, time::Month::December, 30).expect("valid date");
+    let base = time::macros::date!(1899 - 12 - 30);
     match base.checked_add(time::Duration::days(serial.floor() as i64)) {
         Some(d) => format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day()),
         None => serial.to_string(),

@@ -30,7 +30,7 @@ pub fn backup_now(db: &Db, data_dir: &Path, dir: &Path, keep: usize, reason: &st
     let reason: String = reason.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
     let target = dir.join(format!("{PREFIX}{stamp}-{reason}.db"));
     let tmp = target.with_extension("db.tmp");
-    let _ = std::fs::remove_file(&tmp);
+    super::remove_if_exists(&tmp)?;
     db.read(|src| {
         let mut dst = rusqlite::Connection::open(&tmp)?;
         let b = rusqlite::backup::Backup::new(src, &mut dst)?;
@@ -96,7 +96,9 @@ impl Trigger {
     }
     pub fn now(&self, reason: &str) {
         if let Some(tx) = &self.0 {
-            let _ = tx.send(reason.to_string());
+            if tx.send(reason.to_string()).is_err() {
+                log::error!("backup thread is gone: no backup for {reason}");
+            }
         }
     }
 }

@@ -219,7 +219,9 @@ impl Writer {
     }
 
     fn abort(&mut self, why: String) {
-        let _ = self.conn.execute_batch("ROLLBACK");
+        if let Err(e) = self.conn.execute_batch("ROLLBACK") {
+            log::error!("rollback after {why}: {e}");
+        }
         self.open = false;
         self.fail_batch(why);
     }
@@ -231,7 +233,9 @@ impl Writer {
         match r {
             Ok(_) => self.next_batch(),
             Err(e) => {
-                let _ = self.conn.execute_batch("ROLLBACK");
+                if let Err(r) = self.conn.execute_batch("ROLLBACK") {
+                    log::error!("rollback after a failed commit: {r}");
+                }
                 self.fail_batch(format!("commit: {e}"));
             }
         }
@@ -326,6 +330,16 @@ pub fn row<T, P: rusqlite::Params>(
 }
 
 /// The hash of the newest audit line (the chain's head), if any.
+/// Removes a file that may not exist (a temporary left by a failed write); other errors surface.
+pub fn remove_if_exists(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(Error::internal(format!("cannot remove {}: {e}", path.display())))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A session-wide setting or mark (`reported_at`, `ballot_seed`, the display token …).
 pub fn meta(conn: &rusqlite::Connection, key: &str) -> Result<Option<String>> {
     Ok(row(conn, "SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)

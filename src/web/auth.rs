@@ -124,7 +124,10 @@ pub fn login_post(app: &App, req: &Request) -> Result<Response> {
     app.throttle.success(&username);
     if let Some(old) = http::cookie(req, SESSION_COOKIE) {
         if let Ok(Some((old_acc, _))) = accounts::lookup_session(&app.db, &old, &app.limits) {
-            let _ = accounts::end_session(&app.db, &old, &old_acc);
+            // The new login goes on even if the old session could not be ended: it expires.
+            if let Err(e) = accounts::end_session(&app.db, &old, &old_acc) {
+                log::warn!("ending the previous session: {e}");
+            }
         }
     }
     let (token, _) = accounts::start_session(&app.db, &acc, &addr)?;

@@ -100,7 +100,7 @@ pub fn post(app: &App, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
                 }
                 // The report stands even if writing the file fails; `pingshen bundle` redoes it.
                 if let Err(e) = crate::bundle::write_for_session(&app.db, &app.data_dir, &app.t) {
-                    log::error!("writing the result bundle failed: {}", e.message);
+                    log::error!("writing the result bundle failed: {e}");
                 }
             }
             Ok(Response::redirect_303("/committee/report"))

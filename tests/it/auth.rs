@@ -183,7 +183,7 @@ fn the_log_holds_no_password_token_or_id_number() {
     admin.get("/admin/experts");
     admin.post_form("/admin/experts/reveal", &[("code", "E001")]);
     let slips = admin.post_form("/admin/accounts/reset", &[("code", "E002")]);
-    let (_, _, new_pw) = crate::admin::slip_credentials(&slips.body).remove(0);
+    let (_, _, new_pw) = slip_credentials(&slips.body).remove(0);
     let log = std::fs::read_to_string(s.data.join("pingshen.log")).unwrap();
     assert!(log.contains("login"), "the log is written");
     for secret in ["pingshen\"", "a-wrong-secret-7", "admin-demo", token.as_str(), new_pw.as_str()] {

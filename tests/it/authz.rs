@@ -3,7 +3,6 @@
 //! without a row here fails `every_route_in_the_source_has_a_row`.
 
 use crate::common::*;
-use crate::review::Venue;
 
 /// Roles, as people of the example package (G01 is the group under test).
 const ANON: u16 = 1;
@@ -249,6 +248,6 @@ fn every_route_for_every_role_before_voting() {
 #[test]
 fn every_route_for_every_role_after_the_report() {
     let v = Venue::new(&example_json());
-    crate::committee::play_example_to_report(&v);
+    play_example_to_report(&v);
     check(&v, true);
 }

@@ -26,7 +26,7 @@ fn backups_follow_the_phases_and_restore_continues_the_session() {
     }
     assert_eq!(leader.post_form("/review/ops/open", &[]).status, 303);
     for c in [&leader, &wang] {
-        assert_eq!(crate::review::submit(c).status, 303);
+        assert_eq!(submit(c).status, 303);
     }
     assert_eq!(leader.post_form("/review/ops/close", &[]).status, 303);
     assert!(

@@ -175,7 +175,7 @@ fn package_fields_full_of_html_render_inert() {
     let mut count = 0;
     poison(&mut p, evil, &mut count);
     assert!(count > 40, "only {count} text fields poisoned");
-    let v = crate::review::Venue::new(&p);
+    let v = Venue::new(&p);
     let s = &v.s;
     let check = |tab: &headless_chrome::Tab, who: &str, pages: &[&str]| {
         for page in pages {
@@ -381,8 +381,8 @@ fn a_group_votes_while_the_leader_watches_the_live_counter() {
 #[test]
 fn the_committee_votes_the_reporter_reports_and_the_minutes_print() {
     let Some(browser) = browser(1366, 900) else { return };
-    let p = crate::committee::committee_package(5, &[("A1", "某小学"), ("A2", "某中学")], false);
-    let v = crate::review::Venue::new(&p);
+    let p = committee_package(5, &[("A1", "某小学"), ("A2", "某中学")], false);
+    let v = Venue::new(&p);
     let creds = |code: &str| v.credentials(code);
     let tabs: Vec<Arc<Tab>> = ["E01", "E02", "E03", "E04"]
         .iter()

@@ -1,9 +1,7 @@
 //! The signed result bundle: written at the report, verified offline by `pingshen verify` and by
 //! the standard tools, and every kind of tampering caught by the right check.
 
-use crate::committee::play_example_to_report;
 use crate::common::*;
-use crate::review::Venue;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -293,11 +291,11 @@ fn the_demo_played_to_the_report_verifies() {
             let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             assert_eq!(clients[e].post_form("/lecture", &refs).status, 303);
             let votes: Vec<(&str, &str)> = mine.iter().map(|(a, _)| (*a, "agree")).collect();
-            assert_eq!(crate::review::draft(&clients[e], &votes).status, 303);
+            assert_eq!(draft(&clients[e], &votes).status, 303);
         }
         assert_eq!(clients[leader].post_form("/review/ops/open", &[]).status, 303);
         for e in &experts {
-            assert_eq!(crate::review::submit(&clients[e]).status, 303);
+            assert_eq!(submit(&clients[e]).status, 303);
         }
         let mut fields: Vec<(String, String)> =
             apps.iter().map(|a| (format!("passed_{a}"), "yes".to_string())).collect();

@@ -2,50 +2,7 @@
 //! absent and late members, repeated rounds, the one-way report, printouts and the room display.
 
 use crate::common::*;
-use crate::review::Venue;
-use serde_json::{json, Value};
-
-/// A session with no groups: `n` committee members E01.. (E01 chair, E02 reporter) and the
-/// given applicants (code, unit), all straight to the committee.
-pub fn committee_package(n: usize, applicants: &[(&str, &str)], recused_present: bool) -> Value {
-    let mut p = example_json();
-    p["session"]["recused_count_as_present"] = json!(recused_present);
-    p["groups"] = json!([]);
-    p["recusals"] = json!([]);
-    let experts: Vec<Value> = (1..=n)
-        .map(|i| {
-            json!({ "code": format!("E{i:02}"), "name": format!("评委{i:02}"), "unit": format!("单位{i:02}"),
-                    "gender": "男", "phone": format!("1370000{i:04}"), "id_number": format!("41010119700101{i:04}"),
-                    "title": "教授", "title_level": "正高级", "specialty": "教育学", "group": null })
-        })
-        .collect();
-    p["experts"] = json!(experts);
-    let members: Vec<String> = (1..=n).map(|i| format!("E{i:02}")).collect();
-    p["committee"] = json!({ "members": members, "chair": "E01", "reporter": "E02" });
-    let apps: Vec<Value> = applicants
-        .iter()
-        .map(|(code, unit)| {
-            json!({ "code": code, "name": format!("申报人{code}"), "unit": unit, "series": "中小学教师",
-                    "specialty": if code.ends_with('1') { "小学语文" } else { "小学数学" }, "title": "中小学一级教师",
-                    "review_type": "评审(正常)", "group": null, "details": {}, "materials": [] })
-        })
-        .collect();
-    p["applicants"] = json!(apps);
-    p
-}
-
-fn draft(c: &Client, votes: &[(&str, &str)]) -> Resp {
-    let owned: Vec<(String, String)> = votes.iter().map(|(a, ch)| (format!("choice_{a}"), ch.to_string())).collect();
-    let refs: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    c.post_form("/committee/draft", &refs)
-}
-
-fn submit(c: &Client) -> Resp {
-    let page = c.get("/committee/submit");
-    assert_eq!(page.status, 200, "{}", page.text());
-    let vote = page.body.split("name=\"vote\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    c.post_form("/committee/submit", &[("vote", &vote)])
-}
+use serde_json::Value;
 
 fn result_row(page: &str, code: &str) -> String {
     unescape(page.split(&format!("data-code=\"{code}\"")).nth(1).unwrap().split("</tr>").next().unwrap())
@@ -75,11 +32,11 @@ fn the_pass_boundary_is_two_thirds_of_those_present_with_abstentions_as_no() {
     for (i, m) in members.iter().enumerate() {
         let a1 = if i < 17 { "agree" } else { "abstain" };
         let a2 = if i < 16 { "agree" } else { "abstain" };
-        assert_eq!(draft(m, &[("A1", a1), ("A2", a2)]).status, 303);
+        assert_eq!(committee_draft(m, &[("A1", a1), ("A2", a2)]).status, 303);
     }
     assert_eq!(members[0].post_form("/committee/ops/open", &[]).status, 303);
     for m in &members {
-        assert_eq!(submit(m).status, 303);
+        assert_eq!(committee_submit(m).status, 303);
     }
     let page = members[1].get("/committee/report");
     let a1 = result_row(&page.body, "A1");
@@ -93,13 +50,13 @@ fn recusal_case(recused_present: bool) -> String {
     let v = Venue::new(&committee_package(25, &[("A1", "单位25")], recused_present));
     let members: Vec<Client> = (1..=25).map(|i| v.login(&format!("E{i:02}"))).collect();
     for (i, m) in members.iter().enumerate().take(24) {
-        assert_eq!(draft(m, &[("A1", if i < 16 { "agree" } else { "oppose" })]).status, 303);
+        assert_eq!(committee_draft(m, &[("A1", if i < 16 { "agree" } else { "oppose" })]).status, 303);
     }
-    assert_eq!(draft(&members[24], &[("A1", "agree")]).status, 403, "the recused member cannot vote on A1");
+    assert_eq!(committee_draft(&members[24], &[("A1", "agree")]).status, 403, "the recused member cannot vote on A1");
     assert!(members[24].get("/committee/draft").text().contains("回避"));
     assert_eq!(members[0].post_form("/committee/ops/open", &[]).status, 303);
     for m in &members {
-        assert_eq!(submit(m).status, 303);
+        assert_eq!(committee_submit(m).status, 303);
     }
     result_row(&members[1].get("/committee/report").body, "A1")
 }
@@ -119,16 +76,16 @@ fn absent_and_late_members_cannot_vote_and_rounds_are_kept() {
     let v = Venue::new(&committee_package(6, &[("A1", "某小学"), ("A2", "某中学")], false));
     let present: Vec<Client> = (1..=5).map(|i| v.login(&format!("E{i:02}"))).collect();
     for m in &present {
-        draft(m, &[("A1", "agree"), ("A2", "oppose")]);
+        committee_draft(m, &[("A1", "agree"), ("A2", "oppose")]);
     }
     assert_eq!(present[0].post_form("/committee/ops/open", &[]).status, 303);
     // E06 signs in after the vote opened: absent for this round.
     let late = v.login("E06");
-    assert_eq!(draft(&late, &[("A1", "agree")]).status, 409);
+    assert_eq!(committee_draft(&late, &[("A1", "agree")]).status, 409);
     assert!(late.get("/committee/draft").text().contains("开启投票时您未签到"));
     assert_eq!(late.post_form("/committee/submit", &[("vote", "1")]).status, 403);
     for m in &present[..4] {
-        assert_eq!(submit(m).status, 303);
+        assert_eq!(committee_submit(m).status, 303);
     }
     // The chair closes; E05 had not submitted and is too late.
     assert_eq!(present[1].post_form("/committee/ops/close", &[]).status, 403, "only the chair closes");
@@ -145,11 +102,11 @@ fn absent_and_late_members_cannot_vote_and_rounds_are_kept() {
         303
     );
     for m in present.iter().chain([&late]) {
-        assert_eq!(draft(m, &[("A2", "agree")]).status, 303);
+        assert_eq!(committee_draft(m, &[("A2", "agree")]).status, 303);
     }
     assert_eq!(present[0].post_form("/committee/ops/open", &[]).status, 303);
     for m in present.iter().chain([&late]) {
-        assert_eq!(submit(m).status, 303);
+        assert_eq!(committee_submit(m).status, 303);
     }
     let page = present[1].get("/committee/report");
     let row = result_row(&page.body, "A2");
@@ -157,66 +114,6 @@ fn absent_and_late_members_cannot_vote_and_rounds_are_kept() {
     assert_eq!(v.count("SELECT count(*) FROM ballots b JOIN votes v ON v.id = b.vote_id WHERE v.stage = 'committee' AND v.round = 1 AND b.applicant_code = 'A2'"), 4);
     let minutes = present[0].get("/minutes").text();
     assert!(minutes.contains("第 1 轮：0/4/0，出席 5") && minutes.contains("第 2 轮：6/0/0，出席 6"), "{minutes}");
-}
-
-/// The whole pipeline with groups: the example package, both groups submit, only passed
-/// applicants reach the committee, the reporter reports, and then everything is read-only.
-/// Plays the example package to the report: both groups vote and submit (G01 fails A0002),
-/// the committee votes on the rest, the reporter reports. Returns the logged-in clients.
-pub fn play_example_to_report(v: &Venue) -> Vec<(String, Client)> {
-    let c = |code: &str| v.login(code);
-    let (e1, e2, e3, e4, e5, e6) = (c("E001"), c("E002"), c("E003"), c("E004"), c("E005"), c("E006"));
-    let (chair, reporter, e103) = (c("E101"), c("E102"), c("E103"));
-    // G01 passes A0001 and fails A0002; G02 passes both.
-    crate::review::draft(&e1, &[("A0001", "agree"), ("A0002", "oppose")]);
-    crate::review::draft(&e2, &[("A0001", "agree"), ("A0002", "oppose")]);
-    crate::review::draft(&e3, &[("A0002", "oppose")]);
-    crate::review::draft(&e4, &[("A0003", "agree"), ("A0004", "agree")]);
-    crate::review::draft(&e5, &[("A0004", "agree")]);
-    crate::review::draft(&e6, &[("A0003", "agree")]);
-    // The committee cannot open before every group has submitted.
-    let r = chair.post_form("/committee/ops/open", &[]);
-    assert_eq!(r.status, 409);
-    assert!(r.text().contains("小学语文组"));
-    for (leader, rest) in [(&e1, [&e2, &e3]), (&e4, [&e5, &e6])] {
-        assert_eq!(leader.post_form("/review/ops/open", &[]).status, 303);
-        for x in [leader, rest[0], rest[1]] {
-            assert_eq!(crate::review::submit(x).status, 303);
-        }
-    }
-    assert_eq!(
-        e1.post_form("/review/deliberate", &[("passed_A0001", "yes"), ("passed_A0002", "no"), ("action", "submit")])
-            .status,
-        303
-    );
-    assert_eq!(
-        e4.post_form("/review/deliberate", &[("passed_A0003", "yes"), ("passed_A0004", "yes"), ("action", "submit")])
-            .status,
-        303
-    );
-    // A0002 failed its group: it never reaches the committee.
-    let page = chair.get("/committee/draft");
-    assert!(page.body.contains("data-code=\"A0001\"") && !page.body.contains("data-code=\"A0002\""));
-    assert!(page.text().contains("小学语文组"));
-    let members = [&chair, &reporter, &e103, &e1, &e4];
-    for m in members {
-        let r = draft(m, &[("A0001", "agree"), ("A0003", "agree"), ("A0004", "oppose")]);
-        assert_eq!(r.status, 303);
-    }
-    assert_eq!(chair.post_form("/committee/ops/open", &[]).status, 303);
-    for m in members {
-        assert_eq!(submit(m).status, 303);
-    }
-    assert_eq!(chair.post_form("/committee/report", &[("action", "submit")]).status, 403, "the chair views only");
-    let r = reporter.post_form("/committee/report", &[("opinion_A0001", "同意晋升"), ("action", "submit")]);
-    assert_eq!(r.status, 303, "{}", r.text());
-    assert!(reporter.get("/committee/report").text().contains("评审结果已于"));
-
-    ["E001", "E002", "E004", "E101", "E102", "E103"]
-        .iter()
-        .map(|c| c.to_string())
-        .zip([e1, e2, e4, chair, reporter, e103])
-        .collect()
 }
 
 #[test]
@@ -300,7 +197,7 @@ fn minutes_summary_and_room_display() {
     let v = Venue::new(&committee_package(5, &[("A1", "某小学"), ("A2", "某中学")], false));
     let members: Vec<Client> = (1..=5).map(|i| v.login(&format!("E{i:02}"))).collect();
     for m in &members {
-        draft(m, &[("A1", "agree"), ("A2", "oppose")]);
+        committee_draft(m, &[("A1", "agree"), ("A2", "oppose")]);
     }
     // The display link comes from the admin console; without the token: refused.
     let page = v.admin.get("/admin/display");
@@ -311,7 +208,7 @@ fn minutes_summary_and_room_display() {
     assert_eq!(anon.get("/display?token=wrong").status, 403);
     members[0].post_form("/committee/ops/open", &[]);
     for m in &members[..3] {
-        submit(m);
+        committee_submit(m);
     }
     let d = anon.get(path);
     assert_eq!(d.status, 200);
@@ -320,7 +217,7 @@ fn minutes_summary_and_room_display() {
     let status = anon.get_json(&path.replace("/display?", "/display/status?"));
     assert_eq!(serde_json::from_str::<Value>(&status.body).unwrap()["committee"]["done"], 3);
     for m in &members[3..] {
-        submit(m);
+        committee_submit(m);
     }
     assert!(!anon.get(path).body.contains("id=\"results\""), "results hidden until released");
     assert_eq!(members[1].post_form("/committee/ops/release", &[("released", "yes")]).status, 403, "chair only");

@@ -3,24 +3,9 @@
 //! switch (迟到 apart), staff check-in with undo and 离场. The rule functions themselves are
 //! table-tested in `src/rules.rs`.
 
-use crate::committee::{committee_package, play_example_to_report};
 use crate::common::*;
-use crate::review::{self, Venue};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-
-fn cdraft(c: &Client, votes: &[(&str, &str)]) -> Resp {
-    let owned: Vec<(String, String)> = votes.iter().map(|(a, ch)| (format!("choice_{a}"), ch.to_string())).collect();
-    let refs: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    c.post_form("/committee/draft", &refs)
-}
-
-fn csubmit(c: &Client) -> Resp {
-    let page = c.get("/committee/submit");
-    assert_eq!(page.status, 200, "{}", page.text());
-    let vote = page.body.split("name=\"vote\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    c.post_form("/committee/submit", &[("vote", &vote)])
-}
 
 fn bundle_files(v: &Venue) -> BTreeMap<String, Vec<u8>> {
     let zip = std::fs::read_dir(&v.s.data)
@@ -82,11 +67,11 @@ fn an_applicant_every_present_member_is_recused_from_gets_no_decision() {
     let v = Venue::new(&p);
     let members: Vec<Client> = (1..=3).map(|i| v.login(&format!("E{i:02}"))).collect();
     for m in &members {
-        assert_eq!(cdraft(m, &[("A2", "agree")]).status, 303);
+        assert_eq!(committee_draft(m, &[("A2", "agree")]).status, 303);
     }
     assert_eq!(members[0].post_form("/committee/ops/open", &[]).status, 303);
     for m in &members {
-        assert_eq!(csubmit(m).status, 303);
+        assert_eq!(committee_submit(m).status, 303);
     }
     let page = members[1].get("/committee/report").text();
     let a1 = page.split("data-code=\"A1\"").nth(1).unwrap().split("</tr>").next().unwrap().to_string();
@@ -139,11 +124,11 @@ fn a_group_applicant_nobody_can_vote_on_is_not_marked_and_does_not_go_on() {
     let (e4, e5, e6) = (v.login("E004"), v.login("E005"), v.login("E006"));
     // E006 shares A0004's unit: recused from both, nothing to draft, still a voter.
     for e in [&e4, &e5] {
-        assert_eq!(review::draft(e, &[("A0004", "agree")]).status, 303);
+        assert_eq!(draft(e, &[("A0004", "agree")]).status, 303);
     }
     assert_eq!(e4.post_form("/review/ops/open", &[]).status, 303);
     for e in [&e4, &e5, &e6] {
-        assert_eq!(review::submit(e).status, 303);
+        assert_eq!(submit(e).status, 303);
     }
     let page = e4.get("/review/deliberate").text();
     let row = page.split("data-code=\"A0003\"").nth(1).unwrap().split("</tr>").next().unwrap().to_string();
@@ -210,7 +195,7 @@ fn a_member_who_signs_in_after_the_switch_is_late_not_present() {
     let v = Venue::new(&committee_package(6, &[("A1", "某小学")], false));
     let present: Vec<Client> = (1..=5).map(|i| v.login(&format!("E{i:02}"))).collect();
     for m in &present {
-        cdraft(m, &[("A1", "agree")]);
+        committee_draft(m, &[("A1", "agree")]);
     }
     assert_eq!(present[0].post_form("/committee/ops/open", &[]).status, 303);
     let late = v.login("E06");
@@ -218,7 +203,7 @@ fn a_member_who_signs_in_after_the_switch_is_late_not_present() {
     let ops = present[0].get("/committee/ops").text();
     assert!(ops.contains("本轮开启时出席 5 人"), "{ops}");
     for m in &present {
-        assert_eq!(csubmit(m).status, 303);
+        assert_eq!(committee_submit(m).status, 303);
     }
     assert_eq!(late.get("/committee/draft").status, 200);
     let minutes = present[0].get("/minutes").text();
@@ -259,7 +244,7 @@ fn staff_check_in_can_be_undone_and_leavers_are_not_frozen() {
     let ops = members[0].get("/committee/ops").text();
     assert!(ops.contains("已签到 3 人"), "E01, E02 and the checked-in E04; E03 left: {ops}");
     for m in &members[..2] {
-        cdraft(m, &[("A1", "agree")]);
+        committee_draft(m, &[("A1", "agree")]);
     }
     assert_eq!(members[0].post_form("/committee/ops/open", &[]).status, 303);
     let voters: Vec<String> = {

@@ -85,7 +85,15 @@ fn load_and_import(name: &str, bytes: Vec<u8>) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+    // A failing case's seed is written to tests/it/fuzz.proptest-regressions (commit it): every
+    // later run replays it first.
+    #![proptest_config(ProptestConfig {
+        cases: cases(),
+        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::Direct(
+            "tests/it/fuzz.proptest-regressions"
+        ))),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn mutated_json_never_panics_nor_half_writes(edits in proptest::collection::vec(edit(), 1..6)) {

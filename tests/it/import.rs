@@ -281,7 +281,7 @@ fn uploaded_zip_materials_are_viewable_inline_by_the_right_people_only() {
     // Issue passwords, then: a G01 expert may read it, a G02 expert may not.
     let slips = admin.post_form("/admin/accounts/issue", &[]);
     assert_eq!(slips.status, 200);
-    let creds = crate::admin::slip_credentials(&slips.body);
+    let creds = slip_credentials(&slips.body);
     let cred = |code_name: &str| creds.iter().find(|(n, _, _)| n == code_name).cloned().unwrap();
     let (_, u, p) = cred("王健华"); // G01
     let g01 = s.login(&u, &p);

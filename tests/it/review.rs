@@ -1,66 +1,8 @@
 //! The group stage played over HTTP in all three modes: lead reviewers, scores, the two-phase
 //! secret vote, recusal, late and double submission, re-vote rounds and the deliberation.
 
-use crate::admin::slip_credentials;
 use crate::common::*;
 use serde_json::{json, Value};
-use std::collections::HashMap;
-
-/// A server with a package imported and every slip issued; log in people by expert code.
-pub struct Venue {
-    pub s: Server,
-    pub admin: Client,
-    creds: HashMap<String, (String, String)>,
-}
-
-impl Venue {
-    pub fn new(p: &Value) -> Venue {
-        let s = Server::start(&[]);
-        let admin = s.admin();
-        let r = admin.upload("/admin/import", "package", "package.json", &serde_json::to_vec(p).unwrap());
-        assert_eq!(r.status, 200, "{}", r.text());
-        let slips = admin.post_form("/admin/accounts/issue", &[]);
-        let by_name: HashMap<String, (String, String)> =
-            slip_credentials(&slips.body).into_iter().map(|(n, u, pw)| (unescape(&n), (u, pw))).collect();
-        let creds = p["experts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| (e["code"].as_str().unwrap().to_string(), by_name[e["name"].as_str().unwrap()].clone()))
-            .collect();
-        Venue { s, admin, creds }
-    }
-
-    pub fn credentials(&self, code: &str) -> (String, String) {
-        self.creds[code].clone()
-    }
-
-    pub fn login(&self, code: &str) -> Client {
-        let (u, p) = &self.creds[code];
-        self.s.login(u, p)
-    }
-
-    pub fn count(&self, sql: &str) -> i64 {
-        self.s.db().query_row(sql, [], |r| r.get(0)).unwrap()
-    }
-}
-
-pub fn draft(c: &Client, votes: &[(&str, &str)]) -> Resp {
-    let mut fields = Vec::new();
-    for (a, choice) in votes {
-        fields.push((format!("choice_{a}"), choice.to_string()));
-        fields.push((format!("opinion_{a}"), format!("意见{a}")));
-    }
-    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    c.post_form("/review/draft", &refs)
-}
-
-pub fn submit(c: &Client) -> Resp {
-    let page = c.get("/review/submit");
-    assert_eq!(page.status, 200, "{}", page.text());
-    let vote = page.body.split("name=\"vote\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    c.post_form("/review/submit", &[("vote", &vote)])
-}
 
 fn status(c: &Client, path: &str) -> Value {
     let r = c.get_json(path);

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+mod venue;
+pub use venue::*;
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
