@@ -53,7 +53,9 @@ fn reseal(files: &mut BTreeMap<String, Vec<u8>>, sign_with: Option<&Path>) {
     files.insert("SHA256SUMS".into(), sums.clone().into_bytes());
     if let Some(data) = sign_with {
         let key = pingshen::bundle::key::load(data).unwrap().unwrap();
-        let trusted = pingshen::bundle::trusted_comment(m["session_id"].as_str().unwrap(), &head);
+        // The trusted comment names the bundle's own format (a /1 bundle says /1).
+        let trusted = pingshen::bundle::trusted_comment(m["session_id"].as_str().unwrap(), &head)
+            .replacen(pingshen::bundle::FORMAT, m["format"].as_str().unwrap(), 1);
         let sig = minisign::sign(Some(&key.pk), &key.sk, std::io::Cursor::new(sums), Some(&trusted), None).unwrap();
         files.insert("SHA256SUMS.minisig".into(), sig.into_string().into_bytes());
     }
@@ -183,6 +185,56 @@ fn the_report_writes_a_bundle_that_verifies_and_tampering_is_caught() {
     std::fs::create_dir_all(&other).unwrap();
     pingshen::bundle::key::load_or_create(&other).unwrap();
     assert_eq!(check(&files, Some(&other.join("appliance.pub"))).as_deref(), Some("key"));
+}
+
+/// Bundles written before format 2 (no `eligible`/`decision`, no per-round attendance, no
+/// `rehearsal`) still verify: the same session rewritten as /1 and signed with the same key.
+#[test]
+fn a_format_1_bundle_still_verifies() {
+    let v = Venue::new(&example_json());
+    play_example_to_report(&v);
+    let data = v.s.data.clone();
+    let mut files = unzip(&data.join("2026-HN-ZXXJS-01-result.zip"));
+    let edit = |files: &mut BTreeMap<String, Vec<u8>>, name: &str, f: &dyn Fn(&mut serde_json::Value)| {
+        let mut j: serde_json::Value = serde_json::from_slice(&files[name]).unwrap();
+        f(&mut j);
+        files.insert(name.into(), serde_json::to_vec_pretty(&j).unwrap());
+    };
+    edit(&mut files, "results.json", &|r| {
+        r["format"] = "pingshen-results/1".into();
+        for a in r["applicants"].as_array_mut().unwrap() {
+            for k in ["group_result", "committee_result"] {
+                if let Some(o) = a[k].as_object_mut() {
+                    o.remove("eligible");
+                    o.remove("decision");
+                }
+            }
+        }
+        for round in r["rounds"].as_array_mut().unwrap() {
+            for t in round["tallies"].as_array_mut().unwrap() {
+                t.as_object_mut().unwrap().remove("eligible");
+            }
+        }
+    });
+    edit(&mut files, "attendance.json", &|a| {
+        a["format"] = "pingshen-attendance/1".into();
+        for k in ["staff_check_ins", "left"] {
+            a.as_object_mut().unwrap().remove(k);
+        }
+        for round in a["rounds"].as_array_mut().unwrap() {
+            round.as_object_mut().unwrap().remove("late");
+        }
+    });
+    edit(&mut files, "manifest.json", &|m| {
+        m["format"] = "pingshen-bundle/1".into();
+        m.as_object_mut().unwrap().remove("rehearsal");
+    });
+    reseal(&mut files, Some(&data));
+    let dir = tempfile::tempdir().unwrap();
+    write_dir(dir.path(), &files);
+    let (code, out) = verify(dir.path(), Some(&data.join("appliance.pub")));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("[OK  ] recount:"), "{out}");
 }
 
 #[test]
