@@ -536,6 +536,13 @@ pub fn minutes_with(
         "quorum": quorum(c, s)?,
         "reported": reported(c)?,
         "summary": summary,
+        // DOMAIN decision 2: listed apart for the office, from both stages.
+        "no_decision": groups
+            .iter()
+            .flat_map(|(g, d)| d.iter().filter(|r| r.no_decision && !r.pending).map(move |r| (g.name.as_str(), &r.applicant)))
+            .map(|(stage, a)| json!({ "a": a, "stage": stage }))
+            .chain(rows.iter().filter(|r| r.no_decision).map(|r| json!({ "a": r.applicant, "stage": "评委会" })))
+            .collect::<Vec<_>>(),
         "chart": bars_svg(&bars(rows)),
         "s": s,
     }))

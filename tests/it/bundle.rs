@@ -54,8 +54,11 @@ fn reseal(files: &mut BTreeMap<String, Vec<u8>>, sign_with: Option<&Path>) {
     if let Some(data) = sign_with {
         let key = pingshen::bundle::key::load(data).unwrap().unwrap();
         // The trusted comment names the bundle's own format (a /1 bundle says /1).
-        let trusted = pingshen::bundle::trusted_comment(m["session_id"].as_str().unwrap(), &head)
-            .replacen(pingshen::bundle::FORMAT, m["format"].as_str().unwrap(), 1);
+        let trusted = pingshen::bundle::trusted_comment(m["session_id"].as_str().unwrap(), &head).replacen(
+            pingshen::bundle::FORMAT,
+            m["format"].as_str().unwrap(),
+            1,
+        );
         let sig = minisign::sign(Some(&key.pk), &key.sk, std::io::Cursor::new(sums), Some(&trusted), None).unwrap();
         files.insert("SHA256SUMS.minisig".into(), sig.into_string().into_bytes());
     }
