@@ -296,6 +296,16 @@ pub fn missing(rows: &[ConfirmRow]) -> usize {
     rows.iter().filter(|r| !r.recused && r.draft.as_ref().and_then(|d| d.choice).is_none()).count()
 }
 
+/// Whether `voter` was frozen into this round when it opened.
+pub fn is_voter(conn: &Connection, vote_id: i64, voter: &str) -> Result<bool> {
+    Ok(store::row(
+        conn,
+        "SELECT EXISTS (SELECT 1 FROM vote_voters WHERE vote_id = ?1 AND voter_code = ?2)",
+        params![vote_id, voter],
+        |r| r.get(0),
+    )?)
+}
+
 pub fn has_submitted(conn: &Connection, vote_id: i64, voter: &str) -> Result<bool> {
     Ok(store::row(
         conn,
@@ -313,17 +323,35 @@ fn load_vote_tx(tx: &Tx, vote_id: i64) -> Result<Vote> {
 
 const MAX_OPINION: usize = 500;
 
-/// Saves (replaces) a voter's drafts for the given applicants. Only while drafting, only for
-/// applicants of the round the voter is not recused from.
+/// Saves (replaces) a voter's drafts for the given applicants, for applicants of the round
+/// the voter is not recused from. Drafts stay open until the voter submits (DOMAIN decision
+/// 1): while drafting for every prospective voter, once open for the round's frozen voters who
+/// have not submitted. Saving the same drafts again changes nothing (a retried save is safe).
 pub fn save_drafts(db: &Db, vote_id: i64, voter: &str, entries: &[Draft]) -> Result<()> {
     let at = db.now();
     db.write(|tx| {
         let v = load_vote_tx(tx, vote_id)?;
-        if v.status != Status::Drafting {
-            return Err(Error::conflict("投票开关已开启，拟投票不能再修改。"));
-        }
-        if !is_prospective_voter(tx, v.stage, &v.scope, voter)? {
-            return Err(Error::forbidden());
+        match v.status {
+            Status::Drafting => {
+                if !is_prospective_voter(tx, v.stage, &v.scope, voter)? {
+                    return Err(Error::forbidden());
+                }
+            }
+            Status::Open => {
+                let submitted: Option<bool> = store::row(
+                    tx,
+                    "SELECT submitted FROM vote_voters WHERE vote_id = ?1 AND voter_code = ?2",
+                    params![vote_id, voter],
+                    |r| r.get(0),
+                )
+                .optional()?;
+                match submitted {
+                    None => return Err(Error::forbidden_msg("开启投票时您未签到，不在本轮投票名单中，不能投票。")),
+                    Some(true) => return Err(Error::conflict("您已提交本轮投票，不能再修改。")),
+                    Some(false) => {}
+                }
+            }
+            Status::Closed => return Err(Error::conflict("未能保存：本轮投票已结束。")),
         }
         // Point lookups per entry: a committee round holds a thousand applicants, a draft one.
         for d in entries {
@@ -530,7 +558,14 @@ pub fn close(db: &Db, vote_id: i64, actor: &str) -> Result<()> {
 pub struct VoterProgress {
     pub code: String,
     pub name: String,
+    /// Drafting: has a draft for every applicant they may vote on. Open: has submitted.
     pub done: bool,
+    /// Has a draft for every applicant they may vote on (drafts stay open until submission).
+    pub drafted: bool,
+    /// Signed in or checked in, and not marked 离场: would be (or was) frozen as a voter.
+    pub present: bool,
+    /// 代为签到 with no signed-in device: present, but cannot vote electronically.
+    pub staff_only: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -550,21 +585,35 @@ pub fn progress(conn: &Connection, v: &Vote) -> Result<Progress> {
     let codes = voters(conn, v)?;
     let recused = recused_pairs(conn, v.id)?;
     let apps = applicants_of(conn, v.id)?;
+    let mut presence = conn.prepare_cached(
+        "SELECT a.left_at IS NULL, a.method = 'admin' AND NOT EXISTS (
+                SELECT 1 FROM web_sessions s JOIN accounts c ON c.id = s.account_id WHERE c.person_code = a.person_code)
+         FROM attendance a WHERE a.person_code = ?1",
+    )?;
     let mut list = Vec::new();
     for code in codes {
         let name: String = conn.query_row("SELECT name FROM experts WHERE code = ?1", [&code], |r| r.get(0))?;
-        let done = if v.status == Status::Drafting {
-            let need = apps.iter().filter(|a| !recused.contains(&(code.clone(), (*a).clone()))).count() as i64;
-            let have: i64 = conn.query_row(
-                "SELECT count(*) FROM drafts WHERE vote_id = ?1 AND voter_code = ?2",
-                params![v.id, code],
-                |r| r.get(0),
-            )?;
-            have >= need
-        } else {
-            has_submitted(conn, v.id, &code)?
-        };
-        list.push(VoterProgress { code, name, done });
+        let need = apps.iter().filter(|a| !recused.contains(&(code.clone(), (*a).clone()))).count() as i64;
+        let have: i64 = conn.query_row(
+            "SELECT count(*) FROM drafts WHERE vote_id = ?1 AND voter_code = ?2 AND choice IS NOT NULL",
+            params![v.id, code],
+            |r| r.get(0),
+        )?;
+        let submitted = v.status != Status::Drafting && has_submitted(conn, v.id, &code)?;
+        let drafted = submitted || have >= need;
+        let (present, staff_only) = presence
+            .query_row([&code], |r| Ok((r.get::<_, bool>(0)?, r.get::<_, bool>(1)?)))
+            .optional()?
+            .unwrap_or_default();
+        let done = if v.status == Status::Drafting { drafted } else { submitted };
+        list.push(VoterProgress {
+            code,
+            name,
+            done,
+            drafted,
+            present: present || v.status != Status::Drafting,
+            staff_only,
+        });
     }
     let done = list.iter().filter(|p| p.done).count();
     Ok(Progress {

@@ -309,6 +309,23 @@ pub fn scoring_open(conn: &Connection, group: &str) -> Result<bool> {
 
 pub use crate::rules::{format_tenths, parse_score};
 
+/// Group experts who have not yet scored every applicant they may score, while scoring is
+/// open in a defense mode (names, for the leader's switch dialog); empty otherwise.
+pub fn not_scored(conn: &Connection, mode: Mode, group: &str) -> Result<Vec<String>> {
+    if !mode.has_scores() || !scoring_open(conn, group)? {
+        return Ok(Vec::new());
+    }
+    let mut st = conn.prepare_cached(
+        "SELECT e.name FROM experts e WHERE e.group_code = ?1 AND EXISTS (
+            SELECT 1 FROM applicants a WHERE a.group_code = ?1
+              AND NOT EXISTS (SELECT 1 FROM recusals r WHERE r.expert_code = e.code AND r.applicant_code = a.code)
+              AND NOT EXISTS (SELECT 1 FROM scores s WHERE s.expert_code = e.code AND s.applicant_code = a.code))
+         ORDER BY e.ord",
+    )?;
+    let rows = st.query_map([group], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
 /// 得分 of every scored applicant (all groups), as "87.2".
 /// Each applicant's shown score: of one group's applicants, or of everyone (`None`).
 pub fn scores_display(conn: &Connection, rule: ScoreRule, group: Option<&str>) -> Result<HashMap<String, String>> {

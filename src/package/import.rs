@@ -207,6 +207,8 @@ pub fn import(db: &Db, data_dir: &Path, loaded: &mut Loaded, actor: &str, is_dem
             new_accounts,
             warnings: loaded.warnings.clone(),
         };
+        // A new session is a new epoch: nothing a device kept for the old one is accepted.
+        store::set_meta(tx, store::EPOCH, &crate::ids::random_token())?;
         store::audit(
             tx,
             &now,

@@ -353,6 +353,15 @@ pub fn set_meta(tx: &Tx, key: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// The session epoch (`meta`): changes when a session is imported (and, later, when a
+/// rehearsal starts and ends). Anything a device kept to send later carries the epoch it was
+/// made in and is refused under another (DOMAIN, rehearsal).
+pub const EPOCH: &str = "epoch";
+
+pub fn epoch(conn: &rusqlite::Connection) -> Result<String> {
+    Ok(meta(conn, EPOCH)?.unwrap_or_default())
+}
+
 /// Whether the reporter has submitted: from then on only web sessions change (DOMAIN
 /// decision 3; the schema's freeze triggers refuse every other write).
 pub fn is_reported(conn: &rusqlite::Connection) -> Result<bool> {

@@ -51,7 +51,10 @@ pub fn checked_input(req: &Request, ctx: &Ctx, limit: u64) -> Result<Input> {
     };
     let token = req.header("X-CSRF-Token").map(str::to_string).or_else(|| form.get("_csrf").map(str::to_string));
     match token {
-        Some(t) if http::constant_eq(&t, &ctx.csrf) => Ok(Input { form, parts }),
+        Some(t) if http::constant_eq(&t, &ctx.csrf) => {
+            let wants_json = req.header("Accept").is_some_and(|a| a.contains("application/json"));
+            Ok(Input { form, parts, wants_json })
+        }
         _ => Err(Error::forbidden_msg("页面已过期或请求来源无效（CSRF 校验失败），请刷新页面后重试。")),
     }
 }

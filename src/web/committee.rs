@@ -28,7 +28,7 @@ pub fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
         "/committee/ops/status" => {
             let v = app.db.read(committee::current)?;
             let p = app.db.read(|c| ballot::progress(c, &v))?;
-            super::live_json(req, &super::progress_json(&p))
+            super::live_json(req, &super::progress_json(&p, &[]))
         }
         "/committee/draft/status" => {
             let v = app.db.read(committee::current)?;
@@ -47,17 +47,18 @@ pub fn post(app: &App, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
     match url {
         "/committee/draft" => {
             let v = app.db.read(committee::current)?;
-            let drafts = super::review::drafts_from_form(app, v.id, f)?;
-            ballot::save_drafts(&app.db, v.id, &me, &drafts)?;
             let group = f.text("group");
-            Ok(Response::redirect_303(if group.is_empty() {
+            let back = if f.get("next") == Some("submit") {
+                "/committee/submit".to_string()
+            } else if group.is_empty() {
                 "/committee/draft?saved=1".to_string()
             } else {
                 format!(
                     "/committee/draft?saved=1&group={}",
                     form_urlencoded::byte_serialize(group.as_bytes()).collect::<String>()
                 )
-            }))
+            };
+            super::review::save_drafts_request(app, &v, &me, &input, &back)
         }
         "/committee/submit" => {
             let v = app.db.read(committee::current)?;
@@ -119,21 +120,23 @@ fn draft_page(app: &App, req: &Request, ctx: &Ctx) -> Result<Response> {
         Some(g) => committee::Filter::Group(g),
     };
     let v = app.db.read(committee::current)?;
-    let (lines, drafts, submitted, admitted, groups, reported, recused_from) = app.db.read(|c| {
-        let admitted: bool = c.query_row(
-            "SELECT EXISTS (SELECT 1 FROM vote_voters WHERE vote_id = ?1 AND voter_code = ?2)",
-            rusqlite::params![v.id, me.code],
-            |r| r.get(0),
-        )?;
+    let (lines, drafts, submitted, admitted, groups, reported, recused_from, epoch) = app.db.read(|c| {
         Ok((
             committee::draft_lines(c, &s, v.id, which)?,
             ballot::my_drafts(c, v.id, &me.code)?,
             ballot::has_submitted(c, v.id, &me.code)?,
-            admitted,
+            ballot::is_voter(c, v.id, &me.code)?,
             venue::groups(c)?,
             committee::reported(c)?,
             venue::recused_from(c, &me.code)?,
+            crate::store::epoch(c)?,
         ))
+    })?;
+    // The counter covers the whole round, whichever group the list is filtered to.
+    let (total, chosen) = app.db.read(|c| {
+        let rows = ballot::confirmation(c, v.id, &me.code)?;
+        let total = rows.iter().filter(|r| !r.recused).count();
+        Ok((total, total - ballot::missing(&rows)))
     })?;
     #[derive(serde::Serialize)]
     struct Line<'a> {
@@ -157,7 +160,8 @@ fn draft_page(app: &App, req: &Request, ctx: &Ctx) -> Result<Response> {
         minijinja::context! {
             rows => Value::from_serialize(&list), vote => Value::from_serialize(&v),
             submitted, admitted, groups => Value::from_serialize(&groups), filter, blind => s.blind,
-            reported, just_submitted => req.get_param("submitted").is_some(),
+            reported, just_submitted => req.get_param("submitted").is_some(), saved => req.get_param("saved").is_some(),
+            epoch, me => me.code, total, chosen,
         },
     )
 }
@@ -206,7 +210,7 @@ fn ops_page(app: &App, ctx: &Ctx, error: Option<String>) -> Result<Response> {
         "/committee/ops",
         "评委会数据操作",
         minijinja::context! {
-            vote => Value::from_serialize(&v), p => Value::from_serialize(&progress),
+            vote => Value::from_serialize(&v), p => Value::from_serialize(&progress), w => Value::from_serialize(super::progress_json(&progress, &[])),
             quorum => Value::from_serialize(&quorum), attendance => Value::from_serialize(&attendance),
             pending_groups => Value::from_serialize(&pending_groups), rows => Value::from_serialize(&rows), chart,
             released, reported, error, frozen => v.status != Status::Drafting,

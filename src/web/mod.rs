@@ -125,6 +125,8 @@ impl Ctx {
 pub struct Input {
     pub form: http::Form,
     pub parts: Vec<http::Part>,
+    /// The page's script sent it (autosave) and reads a JSON answer instead of a redirect.
+    pub wants_json: bool,
 }
 
 pub fn handle(app: &App, req: &Request) -> Response {
@@ -282,11 +284,18 @@ pub fn round_json(v: &crate::ballot::Vote) -> Value {
     json!({ "round": v.round, "status": v.status })
 }
 
-pub fn progress_json(p: &crate::ballot::Progress) -> Value {
-    let pending: Vec<&str> = p.voters.iter().filter(|v| !v.done).map(|v| v.name.as_str()).collect();
+/// The live counters of 小组数据操作 / 评委会数据操作, and the names the switch dialog warns
+/// about: drafts not finished, not signed in (will not be frozen), checked in by staff with no
+/// device (cannot vote electronically), and in the defense modes scores not finished.
+pub fn progress_json(p: &crate::ballot::Progress, not_scored: &[String]) -> Value {
+    let names = |f: &dyn Fn(&crate::ballot::VoterProgress) -> bool| -> Vec<&str> {
+        p.voters.iter().filter(|v| f(v)).map(|v| v.name.as_str()).collect()
+    };
     json!({
         "round": p.round, "status": p.status, "status_label": p.status_label,
-        "done": p.done, "not_done": p.not_done, "pending": pending,
+        "done": p.done, "not_done": p.not_done, "pending": names(&|v| !v.done),
+        "not_drafted": names(&|v| !v.drafted), "absent": names(&|v| !v.present),
+        "staff_only": names(&|v| v.staff_only), "not_scored": not_scored,
     })
 }
 

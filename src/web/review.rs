@@ -36,7 +36,9 @@ pub fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
     let h = here(app, ctx)?;
     match url {
         "/review/assign" => assign_page(app, ctx, &h),
-        "/review/draft" => draft_page(app, ctx, &h, req.get_param("submitted").is_some()),
+        "/review/draft" => {
+            draft_page(app, ctx, &h, req.get_param("submitted").is_some(), req.get_param("saved").is_some())
+        }
         "/review/submit" => submit_confirm(app, ctx, &h),
         "/review/ops" => ops_page(app, ctx, &h),
         "/review/ops/status" => ops_status(app, req, &h),
@@ -96,9 +98,8 @@ pub fn post(app: &App, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
         }
         "/review/draft" => {
             let v = current(app, &h)?;
-            let drafts = drafts_from_form(app, v.id, f)?;
-            ballot::save_drafts(&app.db, v.id, me, &drafts)?;
-            Ok(Response::redirect_303("/review/draft?saved=1"))
+            let back = if f.get("next") == Some("submit") { "/review/submit" } else { "/review/draft?saved=1" };
+            save_drafts_request(app, &v, me, &input, back)
         }
         "/review/submit" => {
             let v = current(app, &h)?;
@@ -179,6 +180,36 @@ pub fn post(app: &App, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
 
 fn current(app: &App, h: &Here) -> Result<ballot::Vote> {
     app.db.read(|c| ballot::latest(c, Stage::Group, &h.group))?.ok_or_else(Error::not_found)
+}
+
+/// Saves the drafts a form carries, for both stages. The form names its round (`vote`) and,
+/// from the page's script, the session epoch: a save meant for another round or epoch is
+/// refused, never applied to this one. The script gets JSON, a plain form a redirect.
+pub(super) fn save_drafts_request(
+    app: &App,
+    v: &ballot::Vote,
+    me: &str,
+    input: &Input,
+    back: &str,
+) -> Result<Response> {
+    let f = &input.form;
+    if let Some(vote) = f.get("vote") {
+        if vote.parse::<i64>().ok() != Some(v.id) {
+            return Err(Error::conflict("未能保存：投票轮次已变化，请刷新页面后重新选择。"));
+        }
+    }
+    if let Some(epoch) = f.get("epoch") {
+        if epoch != app.db.read(crate::store::epoch)? {
+            return Err(Error::conflict("未能保存：会务数据已重置，本机保存的选择已作废。"));
+        }
+    }
+    let drafts = drafts_from_form(app, v.id, f)?;
+    ballot::save_drafts(&app.db, v.id, me, &drafts)?;
+    if input.wants_json {
+        let saved: Vec<&str> = drafts.iter().map(|d| d.applicant_code.as_str()).collect();
+        return Ok(Response::json(&json!({ "saved": saved, "at": crate::store::display_time(&app.db.now()) })));
+    }
+    Ok(Response::redirect_303(back.to_string()))
 }
 
 /// The drafts a form carries (`choice_<code>` / `opinion_<code>`), for applicants of the round;
@@ -320,16 +351,16 @@ fn scores_page(app: &App, ctx: &Ctx, h: &Here, template: &str, path: &str, title
     )
 }
 
-fn draft_page(app: &App, ctx: &Ctx, h: &Here, just_submitted: bool) -> Result<Response> {
+fn draft_page(app: &App, ctx: &Ctx, h: &Here, just_submitted: bool, saved: bool) -> Result<Response> {
     let v = current(app, h)?;
     let rows = list_rows(app, h, Some(&v))?;
-    let (submitted, admitted, group_done) = app.db.read(|c| {
-        let admitted: bool = c.query_row(
-            "SELECT EXISTS (SELECT 1 FROM vote_voters WHERE vote_id = ?1 AND voter_code = ?2)",
-            rusqlite::params![v.id, h.person.code],
-            |r| r.get(0),
-        )?;
-        Ok((ballot::has_submitted(c, v.id, &h.person.code)?, admitted, review::submitted(c, &h.group)?))
+    let (submitted, admitted, group_done, epoch) = app.db.read(|c| {
+        Ok((
+            ballot::has_submitted(c, v.id, &h.person.code)?,
+            ballot::is_voter(c, v.id, &h.person.code)?,
+            review::submitted(c, &h.group)?,
+            crate::store::epoch(c)?,
+        ))
     })?;
     layout(
         app,
@@ -339,7 +370,8 @@ fn draft_page(app: &App, ctx: &Ctx, h: &Here, just_submitted: bool) -> Result<Re
         "专业组拟投票",
         minijinja::context! {
             rows => Value::from_serialize(&rows), vote => Value::from_serialize(&v), submitted, admitted,
-            group_name => h.group_name, blind => blind(h), just_submitted, group_done,
+            group_name => h.group_name, blind => blind(h), just_submitted, group_done, saved, epoch,
+            me => h.person.code,
         },
     )
 }
@@ -365,8 +397,13 @@ fn submit_confirm(app: &App, ctx: &Ctx, h: &Here) -> Result<Response> {
 
 fn ops_page(app: &App, ctx: &Ctx, h: &Here) -> Result<Response> {
     let v = current(app, h)?;
-    let (progress, rows, submitted) = app.db.read(|c| {
-        Ok((ballot::progress(c, &v)?, review::deliberation(c, &h.group, &h.session)?, review::submitted(c, &h.group)?))
+    let (progress, rows, submitted, not_scored) = app.db.read(|c| {
+        Ok((
+            ballot::progress(c, &v)?,
+            review::deliberation(c, &h.group, &h.session)?,
+            review::submitted(c, &h.group)?,
+            review::not_scored(c, h.session.mode(), &h.group)?,
+        ))
     })?;
     let stats = review::specialty_stats(&rows);
     layout(
@@ -375,15 +412,17 @@ fn ops_page(app: &App, ctx: &Ctx, h: &Here) -> Result<Response> {
         "review_ops.html",
         "/review/ops",
         "小组数据操作",
-        json!({ "vote": v, "p": progress, "stats": stats, "group_name": h.group_name, "submitted": submitted }),
+        json!({ "vote": v, "w": super::progress_json(&progress, &not_scored), "p": progress, "stats": stats,
+                "group_name": h.group_name, "submitted": submitted }),
     )
 }
 
 /// The live counter the ops page polls every 2 s: small JSON, ETag / 304 when unchanged.
 fn ops_status(app: &App, req: &Request, h: &Here) -> Result<Response> {
     let v = current(app, h)?;
-    let p = app.db.read(|c| ballot::progress(c, &v))?;
-    super::live_json(req, &super::progress_json(&p))
+    let (p, not_scored) =
+        app.db.read(|c| Ok((ballot::progress(c, &v)?, review::not_scored(c, h.session.mode(), &h.group)?)))?;
+    super::live_json(req, &super::progress_json(&p, &not_scored))
 }
 
 fn deliberate_page(app: &App, ctx: &Ctx, h: &Here, error: Option<String>) -> Result<Response> {

@@ -81,7 +81,7 @@ fn absent_and_late_members_cannot_vote_and_rounds_are_kept() {
     assert_eq!(present[0].post_form("/committee/ops/open", &[]).status, 303);
     // E06 signs in after the vote opened: absent for this round.
     let late = v.login("E06");
-    assert_eq!(committee_draft(&late, &[("A1", "agree")]).status, 409);
+    assert_eq!(committee_draft(&late, &[("A1", "agree")]).status, 403, "not a voter of the open round");
     assert!(late.get("/committee/draft").text().contains("开启投票时您未签到"));
     assert_eq!(late.post_form("/committee/submit", &[("vote", "1")]).status, 403);
     for m in &present[..4] {

@@ -22,4 +22,5 @@ mod review;
 mod robust;
 mod roles;
 mod slow;
+mod tablet;
 mod tls;

@@ -70,10 +70,12 @@ fn a_whole_group_session_in_expert_review_mode() {
     // Nobody can submit before the switch.
     assert_eq!(wang.post_form("/review/submit", &[("vote", "1")]).status, 409);
 
-    // 开启投票: ends drafting.
+    // 开启投票: drafts stay open until each voter submits (DOMAIN decision 1; this test said
+    // "no drafting once open" before the decision).
     assert_eq!(wang.post_form("/review/ops/open", &[]).status, 403, "only the leader opens");
     assert_eq!(leader.post_form("/review/ops/open", &[]).status, 303);
-    assert_eq!(draft(&wang, &[("A0002", "agree")]).status, 409, "no drafting once open");
+    let r = wang.post_form("/review/draft", &[("choice_A0002", "oppose"), ("opinion_A0002", "王的私人意见")]);
+    assert_eq!(r.status, 303, "a voter who has not submitted may still change a draft");
     let st = status(&leader, "/review/ops/status");
     assert_eq!((st["status"].as_str(), st["done"].as_u64()), (Some("open"), Some(0)));
 
@@ -93,6 +95,7 @@ fn a_whole_group_session_in_expert_review_mode() {
     assert!(page.text().contains("投票尚未结束"));
     assert_eq!(shown_tally(&page.body, "A0002"), None, "no counts while ballots come in");
     assert_eq!(submit(&wang).status, 303);
+    assert_eq!(draft(&wang, &[("A0002", "agree")]).status, 409, "after submitting, nothing changes");
     assert_eq!(submit(&li).status, 303);
     // The last submission closed the round.
     assert_eq!(status(&leader, "/review/ops/status")["status"], "closed");
@@ -141,19 +144,31 @@ fn a_whole_group_session_in_expert_review_mode() {
     assert!(leader.get("/review/deliberate").text().contains("本组评议结果已于"));
 }
 
-/// Opened before everyone drafted: the confirmation names what is missing and offers no
-/// submit button, and the submission itself is refused naming the applicants; nothing is stored.
+/// The dead end the tablet issue saw, closed: the leader opens before 王 has drafted. The
+/// switch dialog names him; his confirmation page names what is missing and offers the choices
+/// right there; a submission with choices missing is refused naming them (nothing stored); he
+/// fills them on that page and submits.
 #[test]
-fn a_voter_with_missing_drafts_sees_them_and_cannot_submit() {
+fn a_voter_opened_on_before_drafting_can_still_complete_and_submit() {
     let v = Venue::new(&example_json());
     let leader = v.login("E001");
     let (wang, li) = (v.login("E002"), v.login("E003"));
     assert_eq!(draft(&li, &[("A0002", "agree")]).status, 303);
+    let ops = leader.get("/review/ops").text();
+    let warn = ops.split("id=\"open-warnings\"").nth(1).unwrap().split("</div>").next().unwrap().to_string();
+    assert!(warn.contains("尚未完成拟投票") && warn.contains("王健华") && warn.contains("孙怡"), "{warn}");
+    assert!(!warn.contains("李红梅"), "李红梅 has drafted all she may vote on: {warn}");
+    let st = status(&leader, "/review/ops/status");
+    assert_eq!(st["not_drafted"], json!(["孙怡", "王健华"]));
     assert_eq!(leader.post_form("/review/ops/open", &[]).status, 303);
     let page = wang.get("/review/submit");
     assert_eq!(page.status, 200);
     let text = page.text();
-    assert!(text.contains("还有 2 名申报人没有拟投票") && !page.body.contains("id=\"confirm-submit\""), "{text}");
+    assert!(text.contains("还有 2 名申报人没有选择") && !page.body.contains("id=\"confirm-submit\""), "{text}");
+    assert!(
+        page.body.contains("id=\"fill-form\"") && page.body.contains("name=\"choice_A0001\""),
+        "choices offered there"
+    );
     let vote = page.body.split("name=\"vote\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
     let r = wang.post_form("/review/submit", &[("vote", &vote)]);
     assert_eq!(r.status, 400);
@@ -164,6 +179,14 @@ fn a_voter_with_missing_drafts_sees_them_and_cannot_submit() {
     assert_eq!(submit(&li).status, 303);
     assert_eq!(v.count("SELECT count(*) FROM ballots"), 1, "only the one complete submission");
     assert_eq!(v.count("SELECT count(*) FROM vote_voters WHERE voter_code = 'E002' AND submitted = 1"), 0);
+    // 王 fills both on the confirmation page, comes back to it, and submits.
+    let r = wang.post_form(
+        "/review/submit".replace("submit", "draft").as_str(),
+        &[("vote", &vote), ("next", "submit"), ("choice_A0001", "agree"), ("choice_A0002", "oppose")],
+    );
+    assert_eq!((r.status, r.location()), (303, Some("/review/submit")), "{}", r.text());
+    assert_eq!(submit(&wang).status, 303);
+    assert_eq!(v.count("SELECT count(*) FROM ballots"), 3);
 }
 
 #[test]

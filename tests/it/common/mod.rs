@@ -64,8 +64,13 @@ impl Server {
 
     /// Starts on an existing data dir (e.g. after a restart); the caller keeps the temp dir.
     pub fn spawn(data: &Path, config: &Path, extra_args: &[&str]) -> Server {
+        Self::spawn_on(data, config, "127.0.0.1:0", extra_args)
+    }
+
+    /// Starts on a given address (a restart on the same port keeps a page's origin).
+    pub fn spawn_on(data: &Path, config: &Path, listen: &str, extra_args: &[&str]) -> Server {
         let mut cmd = Command::new(BIN);
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        cmd.args(["serve", "--listen", listen, "--data"])
             .arg(data)
             .arg("--config")
             .arg(config)
@@ -115,6 +120,21 @@ impl Server {
     pub fn respawn(&mut self) {
         self.kill();
         let mut fresh = Self::spawn(&self.data, &self.config, &[]);
+        self.child = fresh.child.take();
+        self.base = fresh.base.clone();
+        self.stdout = fresh.stdout.clone();
+    }
+
+    /// Stops the process now (SIGKILL); `start_again_same_port` brings it back.
+    pub fn stop(&mut self) {
+        self.kill();
+    }
+
+    /// Starts again on the same data dir and the same port: open pages keep their origin
+    /// (and so their browser storage), as at a venue where the laptop restarted.
+    pub fn start_again_same_port(&mut self) {
+        let listen = self.base.trim_start_matches("http://").to_string();
+        let mut fresh = Self::spawn_on(&self.data, &self.config, &listen, &[]);
         self.child = fresh.child.take();
         self.base = fresh.base.clone();
         self.stdout = fresh.stdout.clone();

@@ -1,0 +1,154 @@
+//! The expert's day on a tablet, measured in Chromium as a person sees it (getComputedStyle,
+//! getBoundingClientRect — never by reading CSS): no page scrolls sideways at 768 or 1024 px,
+//! text is at least 16 px (hints 14), controls are at least 44 px and the vote buttons 48 px,
+//! text meets WCAG AA contrast. And a choice made while the server is down is kept on the
+//! device, shown as such, and saved exactly once when the server is back.
+
+use crate::browser::{browser, go, login_fast, snap, tap};
+use crate::common::*;
+use headless_chrome::Tab;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What a person would find wrong on the page now, as JSON: horizontal overflow, text under
+/// 14 px (or body text under 16), touch targets under 44 px, text under WCAG AA contrast.
+const PROBE: &str = r#"(() => {
+  const out = { overflow: document.documentElement.scrollWidth - window.innerWidth, small: [], targets: [], contrast: [], body: parseFloat(getComputedStyle(document.body).fontSize) };
+  const rgb = c => (c.match(/[\d.]+/g) || []).map(Number);
+  const lum = c => { const m = rgb(c); const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(m[0]) + 0.7152 * f(m[1]) + 0.0722 * f(m[2]); };
+  const bgOf = el => { for (let e = el; e; e = e.parentElement) { const s = getComputedStyle(e); if (s.backgroundImage !== 'none') return null; const m = rgb(s.backgroundColor); if (m.length === 3 || (m.length === 4 && m[3] > 0.5)) return s.backgroundColor; } return 'rgb(255, 255, 255)'; };
+  const shown = el => { const r = el.getBoundingClientRect(); const s = getComputedStyle(el); return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.opacity !== '0'; };
+  const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : '') + ' "' + (el.textContent || el.value || '').trim().slice(0, 16) + '"';
+  for (const el of document.querySelectorAll('body *')) {
+    if (!shown(el) || el.closest('svg, [hidden]')) continue;
+    if (![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+    const s = getComputedStyle(el); const fs = parseFloat(s.fontSize);
+    if (fs < 13.95) out.small.push(name(el) + ' ' + fs + 'px');
+    const bg = bgOf(el); if (!bg) continue;
+    const a = lum(s.color), b = lum(bg); const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const large = fs >= 24 || (fs >= 18.66 && +s.fontWeight >= 700);
+    if (ratio < (large ? 3 : 4.5) - 0.01) out.contrast.push(name(el) + ' ' + ratio.toFixed(2));
+  }
+  for (const el of document.querySelectorAll('a.btn, button, .choice span, input:not([type=hidden]):not([type=radio]):not([type=checkbox]), select, .sidebar a, table.stack td a')) {
+    if (!shown(el) || el.closest('[hidden]')) continue;
+    const r = el.getBoundingClientRect(); const need = el.matches('.choice span') ? 48 : 44;
+    if (r.height < need - 0.5 || r.width < 43.5) out.targets.push(name(el) + ' ' + Math.round(r.width) + 'x' + Math.round(r.height));
+  }
+  return JSON.stringify(out);
+})()"#;
+
+fn probe(tab: &Arc<Tab>) -> serde_json::Value {
+    let v = tab.evaluate(PROBE, false).unwrap().value.unwrap();
+    serde_json::from_str(v.as_str().unwrap()).unwrap()
+}
+
+/// Every page of an expert's and a leader's day, in each tablet orientation: measured.
+#[test]
+fn every_page_of_the_day_fits_a_tablet_and_is_large_enough() {
+    let s = Server::demo("lecture_defense");
+    let mut problems = Vec::new();
+    for (w, h) in [(768, 1024), (1024, 768)] {
+        let Some(browser) = browser(w, h) else { return };
+        for (user, pages) in [
+            ("huangli", &["/", "/review/draft", "/lecture", "/applicants/A0017"][..]),
+            ("chenjing", &["/review/assign", "/review/ops", "/review/deliberate", "/review/draft"][..]),
+            ("wangdong", &["/committee/draft", "/committee/ops"][..]),
+            ("sunli", &["/committee/report"][..]),
+        ] {
+            let tab = browser.new_context().unwrap().new_tab().unwrap();
+            login_fast(&tab, &s.base, user, "pingshen");
+            for page in pages {
+                go(&tab, &s.base, page);
+                snap(&tab, &format!("tablet{w}-{user}{}", page.replace('/', "-")));
+                let p = probe(&tab);
+                let mut say =
+                    |what: &str, v: &serde_json::Value| problems.push(format!("{w}x{h} {user} {page}: {what} {v}"));
+                if p["overflow"].as_f64().unwrap() > 0.5 {
+                    say("scrolls sideways by", &p["overflow"]);
+                }
+                if p["body"].as_f64().unwrap() < 16.0 {
+                    say("body text", &p["body"]);
+                }
+                for k in ["small", "targets", "contrast"] {
+                    if !p[k].as_array().unwrap().is_empty() {
+                        say(k, &p[k]);
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+}
+
+fn row_state(tab: &Arc<Tab>, code: &str) -> String {
+    tab.evaluate(&format!("document.querySelector(\"tr[data-code='{code}'] .save-state\").dataset.state"), false)
+        .unwrap()
+        .value
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+/// The Wi-Fi drops (here: the server stops) while 黄丽 changes a choice and types an opinion.
+/// The page says so and keeps both on the tablet; the server comes back on the same address;
+/// both reach it by themselves, exactly once, and nothing had to be typed again.
+#[test]
+fn a_choice_made_while_the_server_is_down_is_kept_and_saved_once() {
+    let Some(browser) = browser(768, 1024) else { return };
+    let mut s = Server::demo("expert_review");
+    let tab = browser.new_context().unwrap().new_tab().unwrap();
+    login_fast(&tab, &s.base, "huangli", "pingshen");
+    go(&tab, &s.base, "/review/draft");
+    let codes: Vec<String> = {
+        let v = tab
+            .evaluate(
+                "JSON.stringify([...document.querySelectorAll('#drafts tr[data-votable]')].map(r => r.dataset.code))",
+                false,
+            )
+            .unwrap()
+            .value
+            .unwrap();
+        serde_json::from_str(v.as_str().unwrap()).unwrap()
+    };
+    let (first, second) = (&codes[0], &codes[1]);
+    tap(&tab, &format!("tr[data-code='{first}'] .choice-agree span"));
+    assert!(wait_until(Duration::from_secs(10), || row_state(&tab, first) == "saved"), "saved while online");
+    assert_eq!(tab.find_element("#n-chosen").unwrap().get_inner_text().unwrap(), "1");
+
+    s.stop();
+    tap(&tab, &format!("tr[data-code='{second}'] .choice-oppose span"));
+    tap(&tab, &format!("input[name=opinion_{second}]"));
+    tab.type_str("材料需补充").unwrap();
+    assert!(
+        wait_until(Duration::from_secs(10), || row_state(&tab, second) == "unsaved"),
+        "the row says it is not saved"
+    );
+    let banner = tab.find_element("#net-banner").unwrap().get_inner_text().unwrap();
+    assert!(banner.contains("网络已断开") && banner.contains("保存在本机"), "{banner}");
+    assert_eq!(tab.find_element("#n-chosen").unwrap().get_inner_text().unwrap(), "2", "the counter counts it");
+    snap(&tab, "offline-kept");
+
+    s.start_again_same_port();
+    assert!(
+        wait_until(Duration::from_secs(20), || row_state(&tab, second) == "saved"),
+        "sent by itself once the server is back"
+    );
+    let db = s.db();
+    let (n, choice, opinion): (i64, String, String) = db
+        .query_row(
+            "SELECT count(*), max(d.choice), max(d.opinion) FROM drafts d JOIN experts e ON e.code = d.voter_code
+             WHERE e.name = '黄丽' AND d.applicant_code = ?1",
+            [second],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((n, choice.as_str(), opinion.as_str()), (1, "oppose", "材料需补充"));
+    let kept = tab.evaluate("Object.keys(localStorage).filter(k => k.startsWith('pingshen:')).length", false).unwrap();
+    assert_eq!(kept.value, Some(serde_json::json!(0)), "nothing stays on the tablet once the server has it");
+    assert!(tab
+        .find_element("#net-banner")
+        .unwrap()
+        .get_attributes()
+        .unwrap()
+        .unwrap_or_default()
+        .contains(&"hidden".to_string()));
+}
