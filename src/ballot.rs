@@ -296,6 +296,16 @@ pub fn missing(rows: &[ConfirmRow]) -> usize {
     rows.iter().filter(|r| !r.recused && r.draft.as_ref().and_then(|d| d.choice).is_none()).count()
 }
 
+/// Whether `voter` may draft in this round now (DOMAIN decision 1): any prospective voter
+/// while drafting; once open, a frozen voter who has not submitted.
+pub fn can_draft(conn: &Connection, v: &Vote, voter: &str) -> Result<bool> {
+    match v.status {
+        Status::Drafting => is_prospective_voter(conn, v.stage, &v.scope, voter),
+        Status::Open => Ok(is_voter(conn, v.id, voter)? && !has_submitted(conn, v.id, voter)?),
+        Status::Closed => Ok(false),
+    }
+}
+
 /// Whether `voter` was frozen into this round when it opened.
 pub fn is_voter(conn: &Connection, vote_id: i64, voter: &str) -> Result<bool> {
     Ok(store::row(

@@ -155,12 +155,27 @@ pub fn set_all_leads(db: &Db, group: &str, pairs: &[(String, String)], actor: &s
 }
 
 /// A balanced proposal: each applicant gets the non-recused expert with the fewest
-/// assignments so far (ties by package order). The leader reviews it before confirming.
-pub fn suggest_leads(conn: &Connection, group: &str) -> Result<Vec<(String, String)>> {
+/// assignments so far (ties by package order). By default only applicants without a lead
+/// reviewer get one, and the leads already picked count in the balance; `replace_all`
+/// proposes anew for everyone. The leader reviews it before confirming.
+pub fn suggest_leads(conn: &Connection, group: &str, replace_all: bool) -> Result<Vec<(String, String)>> {
     let experts = group_experts(conn, group)?;
     let mut load: Vec<usize> = vec![0; experts.len()];
+    let current = lead_reviewers(conn, group)?;
+    if !replace_all {
+        for leads in current.values() {
+            for (code, _) in leads {
+                if let Some(i) = experts.iter().position(|e| &e.code == code) {
+                    load[i] += 1;
+                }
+            }
+        }
+    }
     let mut out = Vec::new();
     for a in group_applicants(conn, group)? {
+        if !replace_all && current.get(&a.code).is_some_and(|l| !l.is_empty()) {
+            continue;
+        }
         let mut best: Option<usize> = None;
         for (i, e) in experts.iter().enumerate() {
             if ballot::is_recused(conn, &e.code, &a.code)? {
@@ -260,7 +275,7 @@ pub fn write_note(db: &Db, kind: NoteKind, applicant: &str, expert: &str, text: 
             return Err(Error::forbidden_msg("只有该申报人的主审专家可以填写。"));
         }
         if kind == NoteKind::Question && !scoring_open(tx, &group)? {
-            return Err(Error::conflict("投票已开启，面试题不能再修改。"));
+            return Err(Error::conflict("评分已结束，面试题不能再修改。"));
         }
         let table = kind.table();
         if text.trim().is_empty() {
@@ -299,12 +314,60 @@ impl NoteKind {
     }
 }
 
-/// Scoring (and setting questions) is possible until the group's first vote opens.
+fn scoring_closed_key(group: &str) -> String {
+    format!("scoring_closed.{group}")
+}
+
+/// Scoring (and setting interview questions) is open until it is closed (DOMAIN decision 1):
+/// by the leader (评分结束), by itself when every group expert has scored every applicant they
+/// may score, or when the group's vote opens. While open, nobody sees an aggregate.
 pub fn scoring_open(conn: &Connection, group: &str) -> Result<bool> {
+    if store::meta(conn, &scoring_closed_key(group))?.is_some() {
+        return Ok(false);
+    }
     let first: Option<String> = conn
         .query_row("SELECT status FROM votes WHERE stage = 'group' AND scope = ?1 AND round = 1", [group], |r| r.get(0))
         .optional()?;
     Ok(first.as_deref() == Some("drafting"))
+}
+
+/// When scoring closed, if it has.
+pub fn scoring_closed_at(conn: &Connection, group: &str) -> Result<Option<String>> {
+    Ok(store::meta(conn, &scoring_closed_key(group))?.map(|t| store::display_time(&t)))
+}
+
+fn close_scoring_tx(tx: &Tx, group: &str, actor: &str, at: &str, why: &str) -> Result<()> {
+    if store::meta(tx, &scoring_closed_key(group))?.is_some() {
+        return Ok(());
+    }
+    store::set_meta(tx, &scoring_closed_key(group), at)?;
+    store::audit(tx, at, actor, "score.close", group, json!({ "reason": why }))
+}
+
+/// 评分结束 by the leader: scores lock and 得分 appears in every list.
+pub fn close_scoring(db: &Db, mode: Mode, group: &str, actor: &str) -> Result<()> {
+    if !mode.has_scores() {
+        return Err(Error::conflict("本次评审不含答辩打分，没有评分需要结束。"));
+    }
+    let at = db.now();
+    db.write(|tx| {
+        ensure_open_for_work(tx, group)?;
+        if !scoring_open(tx, group)? {
+            return Err(Error::conflict("评分已经结束。"));
+        }
+        close_scoring_tx(tx, group, actor, &at, "closed by leader")
+    })
+}
+
+/// The leader opens the group's vote; in the defense modes that also closes scoring.
+pub fn open_vote(db: &Db, mode: Mode, group: &str, vote_id: i64, actor: &str) -> Result<()> {
+    let at = db.now();
+    ballot::open(db, vote_id, actor, |tx, _| {
+        if mode.has_scores() {
+            close_scoring_tx(tx, group, actor, &at, "vote opened")?;
+        }
+        Ok(())
+    })
 }
 
 pub use crate::rules::{format_tenths, parse_score};
@@ -331,12 +394,24 @@ pub fn not_scored(conn: &Connection, mode: Mode, group: &str) -> Result<Vec<Stri
 pub fn scores_display(conn: &Connection, rule: ScoreRule, group: Option<&str>) -> Result<HashMap<String, String>> {
     // Two statements, not `?1 IS NULL OR …`: the planner can then walk the group's applicants
     // by index instead of every score of the session (it was 58% of a committee page).
+    // Only groups whose scoring has closed: while it is open an aggregate would show another
+    // expert's marks (with one scorer, exactly them).
+    if let Some(g) = group {
+        if scoring_open(conn, g)? {
+            return Ok(HashMap::new());
+        }
+    }
     let mut st = match group {
         Some(_) => conn.prepare_cached(
             "SELECT s.applicant_code, s.tenths FROM applicants a JOIN scores s ON s.applicant_code = a.code
              WHERE a.group_code = ?1",
         )?,
-        None => conn.prepare_cached("SELECT applicant_code, tenths FROM scores WHERE ?1 IS NULL")?,
+        None => conn.prepare_cached(
+            "SELECT s.applicant_code, s.tenths FROM scores s JOIN applicants a ON a.code = s.applicant_code
+             WHERE ?1 IS NULL AND (EXISTS (SELECT 1 FROM meta m WHERE m.key = 'scoring_closed.' || a.group_code)
+                OR EXISTS (SELECT 1 FROM votes v WHERE v.stage = 'group' AND v.scope = a.group_code AND v.round = 1
+                           AND v.status <> 'drafting'))",
+        )?,
     };
     let mut by: HashMap<String, Vec<i64>> = HashMap::new();
     for row in st.query_map([group], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
@@ -364,7 +439,7 @@ pub fn save_scores(db: &Db, mode: Mode, group: &str, expert: &str, entries: &[(S
     db.write(|tx| {
         ensure_open_for_work(tx, group)?;
         if !scoring_open(tx, group)? {
-            return Err(Error::conflict("本组投票已开启，评分不能再修改。"));
+            return Err(Error::conflict("本组评分已结束，评分不能再修改。"));
         }
         for (a, t) in entries {
             if applicant_group(tx, a)?.as_deref() != Some(group) {
@@ -382,7 +457,12 @@ pub fn save_scores(db: &Db, mode: Mode, group: &str, expert: &str, entries: &[(S
                 None => tx.execute("DELETE FROM scores WHERE applicant_code = ?1 AND expert_code = ?2", [a, expert])?,
             };
         }
-        store::audit(tx, &at, expert, "score.save", group, json!({ "count": entries.len() }))
+        store::audit(tx, &at, expert, "score.save", group, json!({ "count": entries.len() }))?;
+        // The last score of the last expert closes scoring by itself.
+        if not_scored(tx, mode, group)?.is_empty() {
+            close_scoring_tx(tx, group, "system", &at, "all scored")?;
+        }
+        Ok(())
     })
 }
 

@@ -1,6 +1,37 @@
 // Room display: poll progress every 2 s; reload when the phase or the released results change.
+// Long tables page through by themselves (every 10 s, 第 2/3 页) so any screen shows them whole.
 (function () {
   "use strict";
+  var paginate = function (table) {
+    var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+    var label = document.createElement("p");
+    label.className = "page-label";
+    table.parentNode.insertBefore(label, table.nextSibling);
+    var page = 0;
+    var layout = function () {
+      rows.forEach(function (r) { r.style.display = ""; });
+      label.textContent = "第 1/1 页";
+      var top = table.tBodies[0].getBoundingClientRect().top + window.scrollY;
+      var avail = window.innerHeight - top - label.offsetHeight - 24;
+      var h = rows.length ? rows[0].getBoundingClientRect().height : 1;
+      var per = Math.max(1, Math.floor(avail / h));
+      var pages = 1;
+      var show = function () {
+        pages = Math.max(1, Math.ceil(rows.length / per));
+        page = page % pages;
+        rows.forEach(function (r, i) { r.style.display = Math.floor(i / per) === page ? "" : "none"; });
+        label.textContent = pages > 1 ? "第 " + (page + 1) + "/" + pages + " 页" : "";
+      };
+      show();
+      // Margins the estimate missed: one row fewer until nothing is below the fold.
+      while (per > 1 && document.documentElement.scrollHeight > window.innerHeight) { per--; show(); }
+    };
+    layout();
+    table.nextPage = function () { page++; layout(); };
+    setInterval(table.nextPage, 10000);
+    window.addEventListener("resize", layout);
+  };
+  document.querySelectorAll("table[data-paged]").forEach(paginate);
   var body = document.getElementById("display");
   if (!body || !window.fetch) return;
   var url = body.getAttribute("data-status-url");

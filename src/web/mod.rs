@@ -228,7 +228,7 @@ fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
         return pages::desk(app, ctx);
     }
     if let Some(code) = url.strip_prefix("/applicants/") {
-        return pages::applicant(app, ctx, code);
+        return pages::applicant(app, ctx, code, req.get_param("saved").is_some());
     }
     if let Some(id) = url.strip_prefix("/materials/") {
         return pages::material(app, ctx, id);
@@ -303,6 +303,7 @@ pub fn progress_json(p: &crate::ballot::Progress, not_scored: &[String]) -> Valu
 const PHASE_CHANGES: &[&str] = &[
     "/admin/import",
     "/review/ops/open",
+    "/review/ops/scoring",
     "/review/ops/close",
     "/review/deliberate",
     "/committee/ops/open",

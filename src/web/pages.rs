@@ -52,7 +52,7 @@ fn can_view(ctx: &Ctx, row: &ApplicantRow) -> bool {
     }
 }
 
-pub fn applicant(app: &App, ctx: &Ctx, code: &str) -> Result<Response> {
+pub fn applicant(app: &App, ctx: &Ctx, code: &str, saved: bool) -> Result<Response> {
     let detail = app.db.read(|c| venue::applicant(c, code))?.ok_or_else(Error::not_found)?;
     if !can_view(ctx, &detail.row) {
         return Err(Error::forbidden());
@@ -84,13 +84,54 @@ pub fn applicant(app: &App, ctx: &Ctx, code: &str) -> Result<Response> {
         }
         _ => None,
     };
+    // The viewer's own provisional vote on this applicant, if they may draft now (the manual:
+    // 点击参评人的姓名…查看信息详情,并对该申报人进行拟投票), and the list to go back to.
+    let (my_vote, back) = match &ctx.person {
+        None => (None, ("/admin/applicants", "申报人列表")),
+        Some(p) => {
+            let in_my_group = p.group_code.is_some() && p.group_code == detail.row.group_code;
+            let candidates: &[(crate::ballot::Stage, &str, &str)] = &[
+                (crate::ballot::Stage::Group, "/review/draft", "专业组拟投票"),
+                (crate::ballot::Stage::Committee, "/committee/draft", "大评委拟投票"),
+            ];
+            let mut found = None;
+            for (stage, path, label) in candidates {
+                let scope = match stage {
+                    crate::ballot::Stage::Group if in_my_group => detail.row.group_code.clone(),
+                    crate::ballot::Stage::Committee if p.is_member => Some(crate::ballot::COMMITTEE_SCOPE.to_string()),
+                    _ => None,
+                };
+                let Some(scope) = scope else { continue };
+                let vote = app.db.read(|c| {
+                    let Some(v) = crate::ballot::latest(c, *stage, &scope)? else { return Ok(None) };
+                    if recused || !crate::ballot::in_round(c, v.id, code)? || !crate::ballot::can_draft(c, &v, &p.code)?
+                    {
+                        return Ok(None);
+                    }
+                    let draft = crate::ballot::my_drafts(c, v.id, &p.code)?.remove(code);
+                    Ok(Some(json!({ "vote": v.id, "action": path, "draft": draft,
+                                    "with_opinion": *stage == crate::ballot::Stage::Group })))
+                })?;
+                if vote.is_some() {
+                    found = Some((vote, (*path, *label)));
+                    break;
+                }
+            }
+            match found {
+                Some((vote, back)) => (vote, back),
+                None if in_my_group => (None, ("/review/draft", "专业组拟投票")),
+                None => (None, ("/committee/draft", "大评委拟投票")),
+            }
+        }
+    };
     layout(
         app,
         ctx,
         "applicant.html",
         "",
         &title,
-        json!({ "a": detail, "blind": blind, "recused": recused, "show_recusals": ctx.acc.is_admin, "work": work }),
+        json!({ "a": detail, "blind": blind, "recused": recused, "show_recusals": ctx.acc.is_admin, "work": work,
+                "my_vote": my_vote, "back": { "href": back.0, "label": back.1 }, "saved": saved }),
     )
 }
 

@@ -65,16 +65,27 @@ pub fn post(app: &App, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
     let me = h.person.code.as_str();
     match url {
         "/review/assign/suggest" => {
-            let pairs = app.db.read(|c| review::suggest_leads(c, &h.group))?;
-            let apps = app.db.read(|c| review::group_applicants(c, &h.group))?;
-            let experts = app.db.read(|c| review::group_experts(c, &h.group))?;
-            let rows: Vec<_> = pairs
+            let replace_all = f.get("replace") == Some("all");
+            let (pairs, apps, experts, current) = app.db.read(|c| {
+                Ok((
+                    review::suggest_leads(c, &h.group, replace_all)?,
+                    review::group_applicants(c, &h.group)?,
+                    review::group_experts(c, &h.group)?,
+                    review::lead_reviewers(c, &h.group)?,
+                ))
+            })?;
+            // Every applicant with what it has now beside what is proposed.
+            let rows: Vec<_> = apps
                 .iter()
-                .map(|(a, e)| {
+                .map(|a| {
+                    let proposed = pairs.iter().find(|(x, _)| x == &a.code).map(|(_, e)| e);
+                    let now: Vec<&str> =
+                        current.get(&a.code).map(|v| v.iter().map(|(_, n)| n.as_str()).collect()).unwrap_or_default();
                     json!({
-                        "applicant": apps.iter().find(|x| &x.code == a),
-                        "expert": experts.iter().find(|x| &x.code == e),
-                        "pair": format!("{a}:{e}"),
+                        "applicant": a,
+                        "current": now,
+                        "expert": proposed.and_then(|e| experts.iter().find(|x| &x.code == e)),
+                        "pair": proposed.map(|e| format!("{}:{e}", a.code)),
                     })
                 })
                 .collect();
@@ -84,7 +95,7 @@ pub fn post(app: &App, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
                 "review_suggest.html",
                 "/review/assign",
                 "一键均衡分配",
-                json!({ "rows": rows, "blind": blind(&h) }),
+                json!({ "rows": rows, "blind": blind(&h), "replace_all": replace_all, "changes": pairs.len() }),
             )
         }
         "/review/assign/confirm" => {
@@ -111,7 +122,11 @@ pub fn post(app: &App, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
         }
         "/review/ops/open" => {
             let v = current(app, &h)?;
-            ballot::open(&app.db, v.id, me, |_, _| Ok(()))?;
+            review::open_vote(&app.db, h.session.mode(), &h.group, v.id, me)?;
+            Ok(Response::redirect_303("/review/ops"))
+        }
+        "/review/ops/scoring" => {
+            review::close_scoring(&app.db, h.session.mode(), &h.group, me)?;
             Ok(Response::redirect_303("/review/ops"))
         }
         "/review/ops/close" => {
@@ -205,6 +220,13 @@ pub(super) fn save_drafts_request(
     }
     let drafts = drafts_from_form(app, v.id, f)?;
     ballot::save_drafts(&app.db, v.id, me, &drafts)?;
+    // Saved from an applicant's details page: back there (the code is one just saved).
+    if let (Some("applicant"), Some(d)) = (f.get("next"), drafts.first()) {
+        if !input.wants_json {
+            let code: String = form_urlencoded::byte_serialize(d.applicant_code.as_bytes()).collect();
+            return Ok(Response::redirect_303(format!("/applicants/{code}?saved=1")));
+        }
+    }
     if input.wants_json {
         let saved: Vec<&str> = drafts.iter().map(|d| d.applicant_code.as_str()).collect();
         return Ok(Response::json(&json!({ "saved": saved, "at": crate::store::display_time(&app.db.now()) })));
@@ -397,12 +419,17 @@ fn submit_confirm(app: &App, ctx: &Ctx, h: &Here) -> Result<Response> {
 
 fn ops_page(app: &App, ctx: &Ctx, h: &Here) -> Result<Response> {
     let v = current(app, h)?;
-    let (progress, rows, submitted, not_scored) = app.db.read(|c| {
+    let (progress, rows, submitted, not_scored, scoring) = app.db.read(|c| {
         Ok((
             ballot::progress(c, &v)?,
             review::deliberation(c, &h.group, &h.session)?,
             review::submitted(c, &h.group)?,
             review::not_scored(c, h.session.mode(), &h.group)?,
+            json!({
+                "has": h.session.mode().has_scores(),
+                "open": review::scoring_open(c, &h.group)?,
+                "closed_at": review::scoring_closed_at(c, &h.group)?,
+            }),
         ))
     })?;
     let stats = review::specialty_stats(&rows);
@@ -413,7 +440,7 @@ fn ops_page(app: &App, ctx: &Ctx, h: &Here) -> Result<Response> {
         "/review/ops",
         "小组数据操作",
         json!({ "vote": v, "w": super::progress_json(&progress, &not_scored), "p": progress, "stats": stats,
-                "group_name": h.group_name, "submitted": submitted }),
+                "group_name": h.group_name, "submitted": submitted, "scoring": scoring, "not_scored": not_scored }),
     )
 }
 

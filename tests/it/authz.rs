@@ -113,6 +113,7 @@ const MATRIX: &[(&str, &str, u16)] = &[
     ("POST", "/admin/attendance/left", ADMIN),
     ("POST", "/admin/password", ADMIN),
     ("POST", "/review/ops/open", LEADER),
+    ("POST", "/review/ops/scoring", LEADER),
     ("POST", "/review/ops/close", LEADER),
     ("POST", "/admin/accounts/issue", ADMIN),
     ("POST", "/logout", SIGNED_IN),

@@ -43,6 +43,14 @@ fn a_whole_group_session_in_expert_review_mode() {
     assert_eq!(leader.post_form("/review/assign/A0002", &[("experts", "E002"), ("experts", "E003")]).status, 303);
     assert!(leader.get("/review/assign").text().contains("王健华、李红梅"));
     assert_eq!(v.count("SELECT count(*) FROM audit WHERE action = 'lead.assign'"), 3);
+    // A suggestion now leaves the hand-picked leads alone and shows them beside it; only when
+    // asked does it propose anew for everyone.
+    let sug = leader.post_form("/review/assign/suggest", &[]);
+    assert!(!sug.body.contains("name=\"pairs\""), "everyone has a lead: nothing to change");
+    assert!(sug.text().contains("王健华、李红梅") && sug.text().contains("保持不变"), "{}", sug.text());
+    let all = leader.post_form("/review/assign/suggest", &[("replace", "all")]);
+    assert_eq!(all.body.matches("name=\"pairs\"").count(), 2, "{}", all.text());
+    assert!(all.text().contains("（替换）"));
     // The lead reviewer writes 主审意见; the group reads it; a non-lead cannot write.
     assert_eq!(li.post_form("/applicants/A0002/opinion", &[("text", "材料齐全，教学效果好。")]).status, 303);
     let page = wang.get("/applicants/A0002").text();
@@ -392,8 +400,11 @@ fn score(c: &Client, path: &str, fields: &[(&str, &str)]) -> Resp {
     c.post_form(path, &refs)
 }
 
+/// DOMAIN decision 1 on scoring: while scoring is open each expert sees only their own scores
+/// (this test showed the aggregate as soon as scores came in, before the decision); the
+/// leader's 评分结束 locks them and 得分 appears everywhere.
 #[test]
-fn lecture_scores_use_the_trimmed_mean_and_lock_when_the_vote_opens() {
+fn lecture_scores_stay_private_until_scoring_closes_then_use_the_trimmed_mean() {
     let v = Venue::new(&lecture_package("trimmed_mean"));
     let codes = ["E001", "E002", "E003", "E010", "E011", "E012"];
     let clients: Vec<Client> = codes.iter().map(|c| v.login(c)).collect();
@@ -418,10 +429,15 @@ fn lecture_scores_use_the_trimmed_mean_and_lock_when_the_vote_opens() {
     for (c, s) in clients.iter().take(5).zip(["60", "80", "85", "90", "99"]) {
         assert_eq!(score(c, "/lecture", &[("A0002", s)]).status, 303);
     }
-    assert!(clients[0].get("/lecture").text().contains(">85.0<"), "trimmed mean shown");
-    // A correction before the vote opens is allowed.
+    let page = clients[0].get("/lecture");
+    assert!(!page.text().contains("85.0") && page.text().contains("评分结束后显示"), "no aggregate while open");
+    assert!(page.body.contains("value=\"60.0\""), "the expert's own score is there");
+    assert!(!clients[1].get("/review/draft").text().contains("85.0"), "no 得分 in the lists while open");
+    // The leader sees who has not finished scoring; the switch dialog names them too.
+    let ops = clients[0].get("/review/ops").text();
+    assert!(ops.contains("尚未评完") && ops.contains("陈静"), "{ops}");
+    // A correction while scoring is open is allowed.
     assert_eq!(score(&clients[4], "/lecture", &[("A0002", "99.5")]).status, 303);
-    assert!(clients[0].get("/lecture").text().contains(">85.0<"));
     // Out-of-range and over-precise scores are refused with the field named.
     let r = score(&clients[0], "/lecture", &[("A0002", "100.5")]);
     assert_eq!(r.status, 400);
@@ -429,9 +445,13 @@ fn lecture_scores_use_the_trimmed_mean_and_lock_when_the_vote_opens() {
     assert_eq!(score(&clients[0], "/lecture", &[("A0002", "85.25")]).status, 400);
     // The recused expert cannot score A0001.
     assert_eq!(score(&clients[2], "/lecture", &[("A0001", "90")]).status, 403);
-    // 得分 appears in the later lists (专业组拟投票).
+    // 评分结束: only the leader; then scores lock and 得分 appears in every list.
+    assert_eq!(clients[1].post_form("/review/ops/scoring", &[]).status, 403);
+    assert_eq!(clients[0].post_form("/review/ops/scoring", &[]).status, 303);
+    assert!(clients[0].get("/lecture").text().contains(">85.0<"), "trimmed mean shown");
     assert!(clients[1].get("/review/draft").text().contains("85.0"));
-    // The leader opens the vote: scores are locked.
+    assert_eq!(score(&clients[5], "/lecture", &[("A0002", "70")]).status, 409, "locked once closed");
+    // The leader opens the vote.
     for c in &clients {
         let votes: &[(&str, &str)] = if c.get("/review/draft").text().contains("回避") {
             &[("A0002", "agree")]
@@ -446,6 +466,25 @@ fn lecture_scores_use_the_trimmed_mean_and_lock_when_the_vote_opens() {
     assert_eq!(v.count("SELECT count(*) FROM scores WHERE applicant_code = 'A0002'"), 5);
 }
 
+/// Scoring closes by itself once every group expert has scored every applicant they may.
+#[test]
+fn scoring_closes_by_itself_when_everyone_has_scored() {
+    let mut p = example_json();
+    p["session"]["mode"] = json!("lecture_defense");
+    let v = Venue::new(&p);
+    // G02: E005 is recused from A0003, E006 (洛阳市实验小学) from A0004.
+    let plan: [(&str, &[(&str, &str)]); 3] =
+        [("E004", &[("A0003", "80"), ("A0004", "90")]), ("E005", &[("A0004", "70")]), ("E006", &[("A0003", "84")])];
+    for (i, (code, scores)) in plan.iter().enumerate() {
+        assert_eq!(score(&v.login(code), "/lecture", scores).status, 303);
+        let closed = v.count("SELECT count(*) FROM meta WHERE key = 'scoring_closed.G02'");
+        assert_eq!(closed, (i == 2) as i64, "closed only by the last score");
+    }
+    assert_eq!(v.count("SELECT count(*) FROM audit WHERE action = 'score.close' AND details LIKE '%all scored%'"), 1);
+    assert!(v.login("E004").get("/lecture").text().contains(">82.0<"), "(80 + 84) / 2");
+    assert_eq!(v.count("SELECT count(*) FROM meta WHERE key = 'scoring_closed.G01'"), 0, "G01 still open");
+}
+
 #[test]
 fn plain_mean_when_the_session_says_so() {
     let v = Venue::new(&lecture_package("mean"));
@@ -453,6 +492,7 @@ fn plain_mean_when_the_session_says_so() {
     for (c, s) in clients.iter().zip(["60", "80", "85", "90", "99"]) {
         score(c, "/lecture", &[("A0002", s)]);
     }
+    assert_eq!(clients[0].post_form("/review/ops/scoring", &[]).status, 303);
     assert!(clients[0].get("/lecture").text().contains(">82.8<"));
 }
 
@@ -476,6 +516,8 @@ fn interview_mode_lead_reviewers_set_questions_and_experts_score() {
     }
     assert_eq!(score(&li, "/interview/defense", &[("A0002", "88.5")]).status, 303);
     assert_eq!(score(&wang, "/interview/defense", &[("A0002", "91")]).status, 303);
+    assert!(!leader.get("/interview/defense").text().contains("89.8"), "private while scoring is open");
+    assert_eq!(leader.post_form("/review/ops/scoring", &[]).status, 303);
     assert!(leader.get("/interview/defense").text().contains(">89.8<"), "(88.5 + 91.0) / 2 = 89.75 → 89.8");
     // After the switch the question is fixed too.
     for (c, votes) in [
@@ -564,4 +606,27 @@ fn every_mode_plays_through_to_the_groups_submitted_result() {
         assert_eq!(v.count("SELECT count(*) FROM group_decisions WHERE passed = 1"), 2, "{mode}");
         assert_eq!(v.count("SELECT count(*) FROM group_submissions"), 1, "{mode}");
     }
+}
+
+/// The manual: 点击参评人的姓名…查看信息详情,并对该申报人进行拟投票. The details page has a way
+/// back to the list and the voter's own draft for that applicant; recused or not a voter: none.
+#[test]
+fn an_applicants_details_page_carries_the_voters_own_draft_and_a_way_back() {
+    let v = Venue::new(&example_json());
+    let (wang, li) = (v.login("E002"), v.login("E003"));
+    let page = wang.get("/applicants/A0002");
+    assert!(page.body.contains("id=\"back-to-list\"") && page.text().contains("href=\"/review/draft\""));
+    assert!(page.body.contains("id=\"my-vote\"") && page.body.contains("name=\"choice_A0002\""));
+    let vote = page.body.split("name=\"vote\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let r = wang.post_form(
+        "/review/draft",
+        &[("vote", &vote), ("next", "applicant"), ("choice_A0002", "abstain"), ("opinion_A0002", "待补材料")],
+    );
+    assert_eq!((r.status, r.location()), (303, Some("/applicants/A0002?saved=1")));
+    let page = wang.get("/applicants/A0002?saved=1");
+    assert!(page.text().contains("已保存"));
+    assert!(page.body.contains("value=\"abstain\" checked") && page.body.contains("待补材料"));
+    assert!(wang.get("/review/draft").body.contains("value=\"abstain\" checked"), "the list shows the same draft");
+    // 李红梅 is recused from A0001: no vote there.
+    assert!(!li.get("/applicants/A0001").body.contains("id=\"my-vote\""));
 }

@@ -152,3 +152,49 @@ fn a_choice_made_while_the_server_is_down_is_kept_and_saved_once() {
         .unwrap_or_default()
         .contains(&"hidden".to_string()));
 }
+
+/// The room display (大屏) with 18 released results on a 1080p projector: nothing below the
+/// fold, the results page through by themselves (第 1/2 页 → 第 2/2 页), large type.
+#[test]
+fn the_room_display_fits_a_1080p_projector() {
+    let Some(browser) = browser(1920, 1080) else { return };
+    let apps: Vec<(String, String)> = (1..=18).map(|i| (format!("A{i:02}"), format!("某小学{i}"))).collect();
+    let refs: Vec<(&str, &str)> = apps.iter().map(|(a, u)| (a.as_str(), u.as_str())).collect();
+    let v = Venue::new(&committee_package(5, &refs, false));
+    let members: Vec<Client> = (1..=5).map(|i| v.login(&format!("E{i:02}"))).collect();
+    let votes: Vec<(&str, &str)> = refs.iter().map(|(a, _)| (*a, "agree")).collect();
+    for m in &members {
+        assert_eq!(committee_draft(m, &votes).status, 303);
+    }
+    assert_eq!(members[0].post_form("/committee/ops/open", &[]).status, 303);
+    for m in &members {
+        assert_eq!(committee_submit(m).status, 303);
+    }
+    assert_eq!(members[0].post_form("/committee/ops/release", &[("released", "yes")]).status, 303);
+    let page = v.admin.get("/admin/display");
+    let link = unescape(page.body.split("id=\"display-link\">").nth(1).unwrap().split('<').next().unwrap());
+    let path = &link[link.find("/display").unwrap()..];
+    let tab = browser.new_tab().unwrap();
+    go(&tab, &v.s.base, path);
+    tab.wait_for_element("#results").unwrap();
+    let measure = || -> serde_json::Value {
+        let js = "JSON.stringify({ height: document.documentElement.scrollHeight, view: window.innerHeight,
+            shown: [...document.querySelectorAll('#results tbody tr')].filter(r => r.getBoundingClientRect().height > 0).map(r => r.cells[0].textContent),
+            label: (document.querySelector('#results + .page-label') || {}).textContent,
+            font: parseFloat(getComputedStyle(document.querySelector('#results td')).fontSize) })";
+        serde_json::from_str(tab.evaluate(js, false).unwrap().value.unwrap().as_str().unwrap()).unwrap()
+    };
+    let first = measure();
+    snap(&tab, "display-1080p");
+    assert!(first["height"].as_f64() <= first["view"].as_f64(), "nothing below the fold: {first}");
+    // 3.6 % of the screen's height: 39 px on a 1080p projector.
+    let (font, view) = (first["font"].as_f64().unwrap(), first["view"].as_f64().unwrap());
+    assert!(font >= 0.035 * view, "readable from the back of the room: {first}");
+    let shown = first["shown"].as_array().unwrap().len();
+    assert!(shown > 0 && shown < 18, "one page of the 18 results: {first}");
+    assert!(first["label"].as_str().unwrap().starts_with("第 1/"), "{first}");
+    tab.evaluate("document.getElementById('results').nextPage()", false).unwrap();
+    let second = measure();
+    assert!(second["label"].as_str().unwrap().starts_with("第 2/"), "{second}");
+    assert_ne!(first["shown"], second["shown"], "the next page shows other results");
+}
