@@ -291,6 +291,25 @@ pub fn confirmation(conn: &Connection, vote_id: i64, voter: &str) -> Result<Vec<
     Ok(rows)
 }
 
+/// (applicants the voter may vote on, of them with a chosen draft) in a round: the counter of
+/// a voter's page, two counts instead of the whole confirmation list.
+pub fn draft_counts(conn: &Connection, vote_id: i64, voter: &str) -> Result<(u64, u64)> {
+    let total: i64 = store::row(
+        conn,
+        "SELECT count(*) FROM vote_applicants v WHERE v.vote_id = ?1
+           AND NOT EXISTS (SELECT 1 FROM recusals r WHERE r.expert_code = ?2 AND r.applicant_code = v.applicant_code)",
+        params![vote_id, voter],
+        |r| r.get(0),
+    )?;
+    let chosen: i64 = store::row(
+        conn,
+        "SELECT count(*) FROM drafts WHERE vote_id = ?1 AND voter_code = ?2 AND choice IS NOT NULL",
+        params![vote_id, voter],
+        |r| r.get(0),
+    )?;
+    Ok((total as u64, chosen as u64))
+}
+
 /// Applicants a voter still has to decide on before submitting (recused ones excepted).
 pub fn missing(rows: &[ConfirmRow]) -> usize {
     rows.iter().filter(|r| !r.recused && r.draft.as_ref().and_then(|d| d.choice).is_none()).count()

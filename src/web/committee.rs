@@ -34,7 +34,7 @@ pub fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
             let v = app.db.read(committee::current)?;
             super::live_json(req, &super::round_json(&v))
         }
-        "/committee/report" => report_page(app, ctx, None),
+        "/committee/report" => report_page(app, ctx, None, req.get_param("saved").is_some()),
         "/minutes" => printout(app, ctx, "minutes.html", "会议记录", req),
         "/summary" => printout(app, ctx, "summary.html", "评委会评议情况汇总表", req),
         _ => Err(Error::not_found()),
@@ -97,14 +97,14 @@ pub fn post(app: &App, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
             if f.get("action") == Some("submit") {
                 if let Err(e) = committee::report(&app.db, &s, &me) {
                     let status = e.status();
-                    return report_page(app, ctx, Some(e.message)).map(|r| r.with_status_code(status));
+                    return report_page(app, ctx, Some(e.message), false).map(|r| r.with_status_code(status));
                 }
                 // The report stands even if writing the file fails; `pingshen bundle` redoes it.
                 if let Err(e) = crate::bundle::write_for_session(&app.db, &app.data_dir, &app.t) {
                     log::error!("writing the result bundle failed: {e}");
                 }
             }
-            Ok(Response::redirect_303("/committee/report"))
+            Ok(Response::redirect_303("/committee/report?saved=1"))
         }
         _ => Err(Error::not_found()),
     }
@@ -133,11 +133,7 @@ fn draft_page(app: &App, req: &Request, ctx: &Ctx) -> Result<Response> {
         ))
     })?;
     // The counter covers the whole round, whichever group the list is filtered to.
-    let (total, chosen) = app.db.read(|c| {
-        let rows = ballot::confirmation(c, v.id, &me.code)?;
-        let total = rows.iter().filter(|r| !r.recused).count();
-        Ok((total, total - ballot::missing(&rows)))
-    })?;
+    let (total, chosen) = app.db.read(|c| ballot::draft_counts(c, v.id, &me.code))?;
     #[derive(serde::Serialize)]
     struct Line<'a> {
         r: &'a committee::DraftLine,
@@ -218,7 +214,7 @@ fn ops_page(app: &App, ctx: &Ctx, error: Option<String>) -> Result<Response> {
     )
 }
 
-fn report_page(app: &App, ctx: &Ctx, error: Option<String>) -> Result<Response> {
+fn report_page(app: &App, ctx: &Ctx, error: Option<String>, saved: bool) -> Result<Response> {
     let s = session(app)?;
     let (rows, reported, latest) =
         app.db.read(|c| Ok((committee::rows(c, &s)?, committee::reported(c)?, committee::current(c)?)))?;
@@ -234,6 +230,7 @@ fn report_page(app: &App, ctx: &Ctx, error: Option<String>) -> Result<Response> 
         minijinja::context! {
             rows => Value::from_serialize(&rows), reported, latest => Value::from_serialize(&latest), error,
             all_decided, is_reporter => person(ctx)?.is_reporter, ratio => s.rules.committee_pass.to_string(), bundle,
+            saved,
         },
     )
 }

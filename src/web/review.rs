@@ -46,11 +46,11 @@ pub fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
             let v = current(app, &h)?;
             super::live_json(req, &super::round_json(&v))
         }
-        "/review/deliberate" => deliberate_page(app, ctx, &h, None),
-        "/lecture" => scores_page(app, ctx, &h, "lecture.html", "/lecture", "讲课答辩"),
-        "/interview/defense" => scores_page(app, ctx, &h, "interview_defense.html", "/interview/defense", "面试答辩"),
+        "/review/deliberate" => deliberate_page(app, ctx, &h, None, req.get_param("saved").is_some()),
+        "/lecture" => scores_page(app, ctx, &h, "lecture.html", "/lecture", "讲课答辩", req),
+        "/interview/defense" => scores_page(app, ctx, &h, "interview_defense.html", "/interview/defense", "面试答辩", req),
         "/interview/materials" => {
-            scores_page(app, ctx, &h, "interview_materials.html", "/interview/materials", "查看资料")
+            scores_page(app, ctx, &h, "interview_materials.html", "/interview/materials", "查看资料", req)
         }
         _ => match url.strip_prefix("/review/assign/") {
             Some(code) => pick_page(app, ctx, &h, code),
@@ -152,10 +152,10 @@ pub fn post(app: &App, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
                 .collect();
             let submit = f.get("action") == Some("submit");
             match review::save_decisions(&app.db, &h.session, &h.group, &inputs, submit, me) {
-                Ok(()) => Ok(Response::redirect_303("/review/deliberate")),
+                Ok(()) => Ok(Response::redirect_303("/review/deliberate?saved=1")),
                 Err(e) if e.is_refusal() => {
                     let status = e.status();
-                    deliberate_page(app, ctx, &h, Some(e.message)).map(|r| r.with_status_code(status))
+                    deliberate_page(app, ctx, &h, Some(e.message), false).map(|r| r.with_status_code(status))
                 }
                 Err(e) => Err(e),
             }
@@ -358,7 +358,15 @@ fn list_rows(app: &App, h: &Here, vote: Option<&ballot::Vote>) -> Result<Vec<Lis
     })
 }
 
-fn scores_page(app: &App, ctx: &Ctx, h: &Here, template: &str, path: &str, title: &str) -> Result<Response> {
+fn scores_page(
+    app: &App,
+    ctx: &Ctx,
+    h: &Here,
+    template: &str,
+    path: &str,
+    title: &str,
+    req: &Request,
+) -> Result<Response> {
     let rows = list_rows(app, h, None)?;
     let open = app.db.read(|c| review::scoring_open(c, &h.group))?;
     layout(
@@ -369,6 +377,7 @@ fn scores_page(app: &App, ctx: &Ctx, h: &Here, template: &str, path: &str, title
         title,
         minijinja::context! {
             rows => Value::from_serialize(&rows), scoring_open => open, group_name => h.group_name, blind => blind(h),
+            saved => req.get_param("saved").is_some(),
         },
     )
 }
@@ -452,7 +461,7 @@ fn ops_status(app: &App, req: &Request, h: &Here) -> Result<Response> {
     super::live_json(req, &super::progress_json(&p, &not_scored))
 }
 
-fn deliberate_page(app: &App, ctx: &Ctx, h: &Here, error: Option<String>) -> Result<Response> {
+fn deliberate_page(app: &App, ctx: &Ctx, h: &Here, error: Option<String>, saved: bool) -> Result<Response> {
     let (rows, submitted, latest) = app.db.read(|c| {
         Ok((
             review::deliberation(c, &h.group, &h.session)?,
@@ -468,7 +477,7 @@ fn deliberate_page(app: &App, ctx: &Ctx, h: &Here, error: Option<String>) -> Res
         "/review/deliberate",
         "专业组评议",
         json!({
-            "rows": rows, "submitted": submitted, "latest": latest, "rounds": rounds, "error": error,
+            "rows": rows, "submitted": submitted, "latest": latest, "rounds": rounds, "error": error, "saved": saved,
             "group_name": h.group_name, "rule": h.session.rules.group_pass.label(),
         }),
     )
@@ -478,5 +487,5 @@ fn deliberate_page(app: &App, ctx: &Ctx, h: &Here, error: Option<String>) -> Res
 pub fn note(app: &App, ctx: &Ctx, code: &str, kind: NoteKind, input: &Input) -> Result<Response> {
     let person = ctx.person.as_ref().ok_or_else(Error::forbidden)?;
     review::write_note(&app.db, kind, code, &person.code, &input.form.text("text"))?;
-    Ok(Response::redirect_303(format!("/applicants/{code}")))
+    Ok(Response::redirect_303(format!("/applicants/{code}?saved=1")))
 }

@@ -14,7 +14,8 @@ fn status(c: &Client, path: &str) -> Value {
 fn shown_tally(page: &str, code: &str) -> Option<(u64, u64, u64)> {
     let row = page.split(&format!("data-code=\"{code}\"")).nth(1)?.split("</tr>").next()?;
     let cell = |cls: &str| -> Option<u64> {
-        row.split(&format!("class=\"num {cls}\">")).nth(1)?.split('<').next()?.trim().parse().ok()
+        let after = row.split(&format!("class=\"num {cls}\"")).nth(1)?;
+        after.split_once('>')?.1.split('<').next()?.trim().parse().ok()
     };
     Some((cell("agree")?, cell("oppose")?, cell("abstain")?))
 }
