@@ -359,6 +359,10 @@ const MAX_OPINION: usize = 500;
 pub fn save_drafts(db: &Db, vote_id: i64, voter: &str, entries: &[Draft]) -> Result<()> {
     let at = db.now();
     db.write(|tx| {
+        // ballots and drafts carry no freeze trigger (schema 6): the report is checked here.
+        if store::is_reported(tx)? {
+            return Err(Error::reported());
+        }
         let v = load_vote_tx(tx, vote_id)?;
         match v.status {
             Status::Drafting => {
@@ -472,6 +476,9 @@ pub enum Submitted {
 pub fn submit(db: &Db, vote_id: i64, voter: &str) -> Result<Submitted> {
     let at = db.now();
     let outcome = db.write(|tx| {
+        if store::is_reported(tx)? {
+            return Err(Error::reported());
+        }
         let v = load_vote_tx(tx, vote_id)?;
         let admitted: Option<bool> = tx
             .query_row(
@@ -622,27 +629,25 @@ pub fn progress(conn: &Connection, v: &Vote) -> Result<Progress> {
     let mut list = Vec::new();
     for code in codes {
         let name: String = conn.query_row("SELECT name FROM experts WHERE code = ?1", [&code], |r| r.get(0))?;
+        if v.status != Status::Drafting {
+            // Once open only submissions count; the drafting warnings are gone with the switch
+            // (and this runs on every leader's poll while a venue submits).
+            let done = has_submitted(conn, v.id, &code)?;
+            list.push(VoterProgress { code, name, done, drafted: done, present: true, staff_only: false });
+            continue;
+        }
         let need = apps.iter().filter(|a| !recused.contains(&(code.clone(), (*a).clone()))).count() as i64;
         let have: i64 = conn.query_row(
             "SELECT count(*) FROM drafts WHERE vote_id = ?1 AND voter_code = ?2 AND choice IS NOT NULL",
             params![v.id, code],
             |r| r.get(0),
         )?;
-        let submitted = v.status != Status::Drafting && has_submitted(conn, v.id, &code)?;
-        let drafted = submitted || have >= need;
+        let drafted = have >= need;
         let (present, staff_only) = presence
             .query_row([&code], |r| Ok((r.get::<_, bool>(0)?, r.get::<_, bool>(1)?)))
             .optional()?
             .unwrap_or_default();
-        let done = if v.status == Status::Drafting { drafted } else { submitted };
-        list.push(VoterProgress {
-            code,
-            name,
-            done,
-            drafted,
-            present: present || v.status != Status::Drafting,
-            staff_only,
-        });
+        list.push(VoterProgress { code, name, done: drafted, drafted, present, staff_only });
     }
     let done = list.iter().filter(|p| p.done).count();
     Ok(Progress {

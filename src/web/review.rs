@@ -48,7 +48,9 @@ pub fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
         }
         "/review/deliberate" => deliberate_page(app, ctx, &h, None, req.get_param("saved").is_some()),
         "/lecture" => scores_page(app, ctx, &h, "lecture.html", "/lecture", "讲课答辩", req),
-        "/interview/defense" => scores_page(app, ctx, &h, "interview_defense.html", "/interview/defense", "面试答辩", req),
+        "/interview/defense" => {
+            scores_page(app, ctx, &h, "interview_defense.html", "/interview/defense", "面试答辩", req)
+        }
         "/interview/materials" => {
             scores_page(app, ctx, &h, "interview_materials.html", "/interview/materials", "查看资料", req)
         }

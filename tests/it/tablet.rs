@@ -53,7 +53,10 @@ fn every_page_of_the_day_fits_a_tablet_and_is_large_enough() {
         let Some(browser) = browser(w, h) else { return };
         for (user, pages) in [
             ("huangli", &["/", "/review/draft", "/lecture", "/applicants/A0017"][..]),
-            ("chenjing", &["/review/assign", "/review/assign/A0015", "/review/ops", "/review/deliberate", "/review/draft"][..]),
+            (
+                "chenjing",
+                &["/review/assign", "/review/assign/A0015", "/review/ops", "/review/deliberate", "/review/draft"][..],
+            ),
             ("wangdong", &["/committee/draft", "/committee/ops"][..]),
             ("sunli", &["/committee/report"][..]),
         ] {
