@@ -265,12 +265,15 @@ pub const NO_DECISION_LABEL: &str = "无法表决（回避后无有效表决人�
 /// votes reach 2/3 of the experts present; an abstention weighs like a no), or no decision
 /// when no eligible voter remained.
 pub fn committee_decision(rules: &SessionRules, agree: u64, present: u64, eligible: u64) -> Decision {
-    if eligible == 0 {
-        Decision::NoDecision
-    } else if rules.committee_pass.reached(agree, present) {
-        Decision::Passed
-    } else {
-        Decision::Failed
+    decide(eligible, rules.committee_pass.reached(agree, present))
+}
+
+/// No eligible voter: no decision, whatever the threshold says (DOMAIN decision 2).
+fn decide(eligible: u64, reached: bool) -> Decision {
+    match (eligible, reached) {
+        (0, _) => Decision::NoDecision,
+        (_, true) => Decision::Passed,
+        (_, false) => Decision::Failed,
     }
 }
 
@@ -282,13 +285,7 @@ pub fn votes_needed(rules: &SessionRules, present: u64) -> u64 {
 /// What the group's rule computes for one applicant (the leader may override it with a
 /// written reason, except for no decision, which nobody can mark).
 pub fn group_decision(rules: &SessionRules, agree: u64, present: u64, eligible: u64) -> Decision {
-    if eligible == 0 {
-        Decision::NoDecision
-    } else if rules.group_pass.reached(agree, present) {
-        Decision::Passed
-    } else {
-        Decision::Failed
-    }
+    decide(eligible, rules.group_pass.reached(agree, present))
 }
 
 /// The quorum (出席要求): present × q ≥ members × p.

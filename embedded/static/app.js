@@ -144,6 +144,7 @@
       }).then(function (res) {
         inflight = false;
         if (res.status === 200) {
+          var announce = form.dataset.announce === "1";
           codes.forEach(function (c) {
             // A choice changed again while this save was on its way stays kept.
             if (kept[c] && JSON.stringify(kept[c]) === sent[c]) {
@@ -152,7 +153,10 @@
             }
           });
           store.set(key, kept);
-          showBanner("");
+          if (announce && !Object.keys(kept).length) {
+            delete form.dataset.announce;
+            showBanner("拟投票已保存。", "alert-ok");
+          } else showBanner("");
         } else if (res.status === 401) {
           showBanner("登录已过期：您的选择已保存在本机。请重新登录，登录后会自动上传。");
         } else {
@@ -218,8 +222,9 @@
       form.querySelectorAll("tr[data-code][data-votable]").forEach(function (row) {
         if (chosen(row) || row.querySelector("input[name^='opinion_']")) keep(row.getAttribute("data-code"));
       });
-      flush();
-      showBanner(Object.keys(kept).length ? "" : "拟投票已保存。", "alert-ok");
+      // Said once the server has everything (a row still kept says 未保存 instead).
+      form.dataset.announce = "1";
+      if (Object.keys(kept).length) flush(); else showBanner("拟投票已保存。", "alert-ok");
     });
     if (submitLink) {
       submitLink.addEventListener("click", function (e) {

@@ -337,7 +337,7 @@ pub fn tap(tab: &Arc<Tab>, selector: &str) {
 }
 
 /// The codes of the applicants a voter may vote on, on the open draft page.
-fn votable(tab: &Arc<Tab>) -> Vec<String> {
+pub fn votable(tab: &Arc<Tab>) -> Vec<String> {
     let v = tab
         .evaluate(
             "JSON.stringify([...document.querySelectorAll('#drafts tr[data-votable]')].map(r => r.dataset.code))",

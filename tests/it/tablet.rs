@@ -4,7 +4,7 @@
 //! text meets WCAG AA contrast. And a choice made while the server is down is kept on the
 //! device, shown as such, and saved exactly once when the server is back.
 
-use crate::browser::{browser, go, login_fast, snap, tap};
+use crate::browser::{browser, go, login_fast, snap, tap, votable};
 use crate::common::*;
 use headless_chrome::Tab;
 use std::sync::Arc;
@@ -103,17 +103,7 @@ fn a_choice_made_while_the_server_is_down_is_kept_and_saved_once() {
     let tab = browser.new_context().unwrap().new_tab().unwrap();
     login_fast(&tab, &s.base, "huangli", "pingshen");
     go(&tab, &s.base, "/review/draft");
-    let codes: Vec<String> = {
-        let v = tab
-            .evaluate(
-                "JSON.stringify([...document.querySelectorAll('#drafts tr[data-votable]')].map(r => r.dataset.code))",
-                false,
-            )
-            .unwrap()
-            .value
-            .unwrap();
-        serde_json::from_str(v.as_str().unwrap()).unwrap()
-    };
+    let codes = votable(&tab);
     let (first, second) = (&codes[0], &codes[1]);
     tap(&tab, &format!("tr[data-code='{first}'] .choice-agree span"));
     assert!(wait_until(Duration::from_secs(10), || row_state(&tab, first) == "saved"), "saved while online");
