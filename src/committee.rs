@@ -383,6 +383,38 @@ pub fn report(db: &Db, session: &SessionView, actor: &str) -> Result<()> {
     })
 }
 
+/// 当前阶段, derived from the state (never stored, so it cannot go stale).
+pub fn phase(conn: &Connection) -> Result<&'static str> {
+    if store::is_reported(conn)? {
+        return Ok("已上报，会务结束");
+    }
+    let Some(c) = ballot::latest(conn, Stage::Committee, SCOPE)? else { return Ok("尚未导入会务包") };
+    match c.status {
+        Status::Open => return Ok("评委会投票进行中"),
+        Status::Closed => return Ok("评委会投票已结束，待上报"),
+        Status::Drafting => {}
+    }
+    let groups_open: bool =
+        conn.query_row("SELECT EXISTS (SELECT 1 FROM votes WHERE stage = 'group' AND status = 'open')", [], |r| {
+            r.get(0)
+        })?;
+    if groups_open {
+        return Ok("专业组投票进行中");
+    }
+    let all_groups_done = groups_not_submitted(conn)?.is_empty();
+    let started: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM drafts) OR EXISTS (SELECT 1 FROM scores)
+             OR EXISTS (SELECT 1 FROM votes WHERE status <> 'drafting')",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(match (all_groups_done, started) {
+        (true, true) => "专业组评议已提交，评委会拟投票",
+        (false, true) => "专业组评审中",
+        _ => "准备中（可重新导入）",
+    })
+}
+
 /// The chair releases (or hides) the results on the room display.
 pub fn set_released(db: &Db, released: bool, actor: &str) -> Result<()> {
     let at = db.now();

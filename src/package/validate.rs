@@ -10,13 +10,111 @@ pub struct Report {
     pub warnings: Vec<String>,
 }
 
+/// PACKAGE.md: a code is 1–32 letters (any script), digits, `-`, `_` and `.`, not dots alone —
+/// it appears in links, file names and spreadsheet cells, so nothing else is let through.
+pub fn code_ok(code: &str) -> bool {
+    let n = code.chars().count();
+    (1..=32).contains(&n)
+        && code.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !code.chars().all(|c| c == '.')
+}
+
 fn check_code(code: &str, place: String, what: &str, problems: &mut Vec<Problem>) {
     if code.is_empty() {
         return; // already reported as missing by the parser
     }
-    if code.chars().count() > 64 || code.chars().any(|c| c.is_control() || c == '/' || c == '\\') {
-        problems.push(Problem::new(place, format!("{what}「{code}」含有不允许的字符或过长")));
+    if !code_ok(code) {
+        problems.push(Problem::new(
+            place,
+            format!("{what}「{}」无效：只能由 1–32 个字母、数字和 - _ . 组成", printable(code)),
+        ));
     }
+}
+
+/// A value as an error message may show it: control characters written as escapes.
+fn printable(s: &str) -> String {
+    s.chars()
+        .take(40)
+        .flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] })
+        .collect()
+}
+
+/// PACKAGE.md: text fields hold no control characters but tab and newline (they would reach a
+/// terminal, a log or a spreadsheet as commands).
+fn check_text(value: &str, place: impl FnOnce() -> String, problems: &mut Vec<Problem>) {
+    if let Some(c) = value.chars().find(|c| c.is_control() && *c != '\t' && *c != '\n') {
+        problems
+            .push(Problem::new(place(), format!("含有不允许的控制字符 U+{:04X}：「{}」", c as u32, printable(value))));
+    }
+}
+
+fn check_extra(extra: &serde_json::Map<String, serde_json::Value>, src: &Src, problems: &mut Vec<Problem>) {
+    for (k, v) in extra {
+        check_text(k, || src.at(k), problems);
+        let mut stack = vec![v];
+        while let Some(v) = stack.pop() {
+            match v {
+                serde_json::Value::String(s) => check_text(s, || src.at(k), problems),
+                serde_json::Value::Array(a) => stack.extend(a.iter()),
+                serde_json::Value::Object(o) => stack.extend(o.values()),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Every text field of the package, each checked with its place.
+fn check_texts(p: &Package, problems: &mut Vec<Problem>) {
+    let s = &p.session;
+    for (f, v) in [("name", &s.name), ("committee", &s.committee)] {
+        check_text(v, || p.session_src.at(f), problems);
+    }
+    check_extra(&s.extra, &p.session_src, problems);
+    for g in &p.groups {
+        check_text(&g.name, || g.src.at("name"), problems);
+        check_extra(&g.extra, &g.src, problems);
+    }
+    for e in &p.experts {
+        for (f, v) in [
+            ("name", &e.name),
+            ("gender", &e.gender),
+            ("phone", &e.phone),
+            ("id_number", &e.id_number),
+            ("unit", &e.unit),
+            ("title", &e.title),
+            ("title_level", &e.title_level),
+            ("specialty", &e.specialty),
+        ] {
+            check_text(v, || e.src.at(f), problems);
+        }
+        check_extra(&e.extra, &e.src, problems);
+    }
+    for a in &p.applicants {
+        for (f, v) in [
+            ("name", &a.name),
+            ("unit", &a.unit),
+            ("series", &a.series),
+            ("specialty", &a.specialty),
+            ("title", &a.title),
+            ("review_type", &a.review_type),
+        ] {
+            check_text(v, || a.src.at(f), problems);
+        }
+        if let Some(l) = &a.lecture {
+            for (f, v) in [("room", &l.room), ("topic", &l.topic), ("chapter", &l.chapter), ("textbook", &l.textbook)] {
+                check_text(v, || a.src.at(f), problems);
+            }
+        }
+        for (k, v) in &a.details {
+            check_text(k, || a.src.at("details"), problems);
+            check_text(v, || a.src.at("details"), problems);
+        }
+        check_extra(&a.extra, &a.src, problems);
+    }
+    for r in &p.recusals {
+        check_text(&r.reason, || r.src.at("reason"), problems);
+    }
+    check_extra(&p.extra, &p.session_src, problems);
 }
 
 /// A material path must stay inside the package: relative, no `..`, no drive or backslash.
@@ -32,13 +130,8 @@ pub fn safe_material_path(path: &str) -> bool {
 pub fn check(p: &Package) -> Report {
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
-    let s = &p.session;
-    if s.id.chars().count() > 100 || s.id.chars().any(|c| c.is_control() || "/\\:*?\"<>|".contains(c)) {
-        problems.push(Problem::new(
-            p.session_src.at("id"),
-            "编号不能含有 / \\ : * ? \" < > | 等字符 (it names the result file)",
-        ));
-    }
+    check_code(&p.session.id, p.session_src.at("id"), "会务编号", &mut problems);
+    check_texts(p, &mut problems);
 
     let mut group_codes: HashMap<&str, &Group> = HashMap::new();
     for g in &p.groups {
@@ -166,6 +259,36 @@ mod tests {
         );
         let full = crate::package::json::parse(json.as_bytes()).unwrap();
         assert!(check(&full).warnings.iter().all(|w| !w.contains("少于规定的 3 名")));
+    }
+
+    #[test]
+    fn codes_follow_the_package_spec() {
+        for ok in ["A0001", "G-01", "e_1.2", "张三01", "2026-HN-ZXXJS-01", &"x".repeat(32)] {
+            assert!(code_ok(ok), "{ok}");
+        }
+        for bad in ["", ".", "..", "A?1", "A&B", "A#1", "A/1", "A 1", "A\u{1b}1", "<b>", &"x".repeat(33)] {
+            assert!(!code_ok(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn control_characters_in_any_text_field_are_named() {
+        let json = include_str!("../../tests/data/example/package.json");
+        let mut p: serde_json::Value = serde_json::from_str(json).unwrap();
+        p["experts"][0]["name"] = serde_json::json!("孙\u{1b}[31m怡");
+        p["applicants"][1]["details"] = serde_json::json!({ "备注": "a\u{7}b" });
+        p["applicants"][0]["code"] = serde_json::json!("A?0001");
+        let pkg = crate::package::json::parse(&serde_json::to_vec(&p).unwrap()).unwrap();
+        let places: Vec<String> = check(&pkg).problems.iter().map(|x| x.to_string()).collect();
+        assert!(places.iter().any(|x| x.starts_with("experts[0].name") && x.contains("U+001B")), "{places:?}");
+        assert!(places.iter().any(|x| x.starts_with("applicants[1].details") && x.contains("U+0007")), "{places:?}");
+        assert!(places.iter().any(|x| x.starts_with("applicants[0].code")), "{places:?}");
+        assert!(places.iter().all(|x| !x.contains('\u{1b}')), "the message itself is escaped: {places:?}");
+        // Tab and newline are fine in text.
+        p = serde_json::from_str(json).unwrap();
+        p["applicants"][0]["unit"] = serde_json::json!("逸夫\t小学\n本部");
+        let pkg = crate::package::json::parse(&serde_json::to_vec(&p).unwrap()).unwrap();
+        assert!(check(&pkg).problems.is_empty());
     }
 
     #[test]

@@ -170,7 +170,8 @@ fn overview(app: &App, ctx: &Ctx) -> Result<Response> {
         "admin_overview.html",
         "/admin",
         "会务概览",
-        json!({ "counts": counts, "health": health, "voting_started": voting, "signing": signing }),
+        json!({ "counts": counts, "health": health, "voting_started": voting, "signing": signing,
+                "phase": app.db.read(crate::committee::phase)? }),
     )
 }
 

@@ -256,3 +256,25 @@ fn applicant_search_and_paging() {
     let r = admin.get("/admin/applicants?q=%25"); // a literal % matches nothing
     assert!(r.body.contains("共 0 条"));
 }
+
+/// More applicants than one page (the demo has exactly 20, one page): every page of 会务管理 →
+/// 申报人 answers, and its pager links carry the search encoded (a `&` in it stays a search).
+#[test]
+fn the_admins_applicant_list_pages_through_a_larger_session() {
+    let apps: Vec<(String, String)> = (1..=45).map(|i| (format!("A{i:02}"), format!("某小学{i}"))).collect();
+    let refs: Vec<(&str, &str)> = apps.iter().map(|(a, u)| (a.as_str(), u.as_str())).collect();
+    let v = Venue::new(&committee_package(3, &refs, false));
+    let first = v.admin.get("/admin/applicants");
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert!(first.text().contains("第 1 / 3 页"), "{}", first.text());
+    for page in 2..=3 {
+        let r = v.admin.get(&format!("/admin/applicants?page={page}"));
+        assert_eq!(r.status, 200, "page {page}: {}", r.text());
+        assert!(r.text().contains(&format!("第 {page} / 3 页")));
+    }
+    assert!(v.admin.get("/admin/applicants?page=3").text().contains("申报人A45"));
+    let r = v.admin.get("/admin/applicants?q=%E6%9F%90%26x");
+    assert_eq!(r.status, 200);
+    let r = v.admin.get("/admin/applicants?q=%E5%B0%8F%E5%AD%A6");
+    assert!(r.text().contains("q=%E5%B0%8F%E5%AD%A6"), "the search is carried, encoded, in the pager");
+}

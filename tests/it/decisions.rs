@@ -164,6 +164,7 @@ fn after_the_report_a_login_changes_nothing_but_web_sessions() {
     let late = v.login("E104");
     assert_eq!(late.get("/minutes").status, 403, "a plain member does not read the minutes");
     assert_eq!(late.get("/committee/draft").status, 200, "pages stay readable after the report");
+    assert!(v.admin.get("/admin").text().contains("已上报，会务结束"), "the phase follows the state");
     let after = session_tables(&v);
     for (t, rows) in &before {
         assert_eq!(rows, &after[t], "table {t} changed after the report");
