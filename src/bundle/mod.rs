@@ -472,22 +472,97 @@ fn passed_cell(result: &Value) -> String {
     }
 }
 
+/// 评委会评议情况汇总表 for office staff, readable as opened: a bold frozen header, columns fitted
+/// to their content (long opinions wrapped), A4 landscape fit to the page width when printed.
+/// Counts are numbers; every text cell is text with a quote prefix, so an opinion or a name that
+/// starts with `=`, `+`, `-` or `@` stays text even when a clerk edits the cell (the stored
+/// value is unchanged: results.json and the recount read the same text).
 fn results_xlsx(results: &Value) -> Result<Vec<u8>> {
-    use rust_xlsxwriter::{Format, Workbook};
+    use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet};
     let e = Error::internal;
     let mut wb = Workbook::new();
-    let bold = Format::new().set_bold();
+    let bold = Format::new().set_bold().set_border_bottom(rust_xlsxwriter::FormatBorder::Thin);
+    let text = Format::new().set_num_format("@").set_quote_prefix().set_align(FormatAlign::Top);
+    let wrapped = text.clone().set_text_wrap();
+    let number = Format::new().set_align(FormatAlign::Top);
     let s = |v: &Value| match v {
         Value::Null => String::new(),
         Value::String(x) => x.clone(),
         Value::Bool(b) => if *b { "通过" } else { "未通过" }.to_string(),
         other => other.to_string(),
     };
+    // Numbers stay numbers (counts); everything else is written as quoted text.
+    enum Cell {
+        Text(String),
+        Long(String),
+        Num(Value),
+    }
+    let n = |v: &Value| if v.is_number() { Cell::Num(v.clone()) } else { Cell::Text(s(v)) };
+    let mut sheet = |name: &str, head: &[&str], rows: Vec<Vec<Cell>>| -> Result<()> {
+        let ws: &mut Worksheet = wb.add_worksheet();
+        ws.set_name(name).map_err(e)?;
+        // Column widths from the text itself: a CJK character is two units wide (the writer's
+        // own autofit counts it as one, and the headers overlapped).
+        let units = |t: &str| t.chars().map(|ch| if ch.is_ascii() { 1.1 } else { 2.1 }).sum::<f64>() + 2.0;
+        let mut widths: Vec<f64> = head.iter().map(|h| units(h)).collect();
+        for (c, h) in head.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, *h, &bold).map_err(e)?;
+        }
+        for (r, row) in (1u32..).zip(rows) {
+            for (c, cell) in row.into_iter().enumerate() {
+                let w = match &cell {
+                    Cell::Text(t) | Cell::Long(t) => units(t),
+                    Cell::Num(v) => units(&v.to_string()),
+                };
+                if let Some(x) = widths.get_mut(c) {
+                    *x = x.max(w);
+                }
+                let c = c as u16;
+                match cell {
+                    Cell::Text(t) => ws.write_string_with_format(r, c, t, &text),
+                    Cell::Long(t) => ws.write_string_with_format(r, c, t, &wrapped),
+                    Cell::Num(v) => ws.write_number_with_format(r, c, v.as_f64().unwrap_or(0.0), &number),
+                }
+                .map_err(e)?;
+            }
+        }
+        // Opinions wrap in a readable width instead of one endless line.
+        for (c, (h, w)) in head.iter().zip(widths).enumerate() {
+            let cap = if h.contains("评议") || h.contains("理由") { 40.0 } else { 60.0 };
+            ws.set_column_width(c as u16, w.min(cap)).map_err(e)?;
+        }
+        ws.set_freeze_panes(1, 0).map_err(e)?;
+        ws.set_landscape();
+        ws.set_paper_size(9); // A4
+        ws.set_print_fit_to_pages(1, 0);
+        ws.set_repeat_rows(0, 0).map_err(e)?;
+        Ok(())
+    };
     let apps = results["applicants"].as_array().cloned().unwrap_or_default();
-    {
-        let ws = wb.add_worksheet();
-        ws.set_name("专业组评议").map_err(e)?;
-        let head = [
+    let group_rows = apps
+        .iter()
+        .filter(|a| !a["group"].is_null())
+        .map(|a| {
+            let g = &a["group_result"];
+            vec![
+                Cell::Text(s(&a["code"])),
+                Cell::Text(s(&a["name"])),
+                Cell::Text(s(&a["unit"])),
+                Cell::Text(s(&a["group_name"])),
+                Cell::Text(s(&a["score"])),
+                Cell::Text(passed_cell(g)),
+                n(&g["agree"]),
+                n(&g["oppose"]),
+                n(&g["abstain"]),
+                n(&g["present"]),
+                Cell::Long(s(&g["opinion"])),
+                Cell::Long(s(&g["override_reason"])),
+            ]
+        })
+        .collect();
+    sheet(
+        "专业组评议",
+        &[
             "编号",
             "姓名",
             "单位名称",
@@ -500,36 +575,38 @@ fn results_xlsx(results: &Value) -> Result<Vec<u8>> {
             "出席人数",
             "专业组评议",
             "改动理由",
-        ];
-        for (c, h) in head.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, *h, &bold).map_err(e)?;
-        }
-        for (r, a) in (1u32..).zip(apps.iter().filter(|a| !a["group"].is_null())) {
-            let g = &a["group_result"];
-            let vals = [
-                s(&a["code"]),
-                s(&a["name"]),
-                s(&a["unit"]),
-                s(&a["group_name"]),
-                s(&a["score"]),
-                passed_cell(g),
-                s(&g["agree"]),
-                s(&g["oppose"]),
-                s(&g["abstain"]),
-                s(&g["present"]),
-                s(&g["opinion"]),
-                s(&g["override_reason"]),
-            ];
-            for (c, v) in vals.iter().enumerate() {
-                ws.write_string(r, c as u16, v).map_err(e)?;
-            }
-        }
-        ws.autofit();
-    }
-    {
-        let ws = wb.add_worksheet();
-        ws.set_name("评委会评议").map_err(e)?;
-        let head = [
+        ],
+        group_rows,
+    )?;
+    let committee_rows = apps
+        .iter()
+        .map(|a| {
+            let c = &a["committee_result"];
+            let outcome = match a["outcome"].as_str() {
+                Some("passed") => "通过",
+                Some("failed_group") => "专业组未通过",
+                Some("no_decision") => rules::NO_DECISION_LABEL,
+                _ => "评委会未通过",
+            };
+            vec![
+                Cell::Text(s(&a["code"])),
+                Cell::Text(s(&a["name"])),
+                Cell::Text(s(&a["unit"])),
+                Cell::Text(s(&a["group_name"])),
+                Cell::Text(passed_cell(c)),
+                n(&c["agree"]),
+                n(&c["oppose"]),
+                n(&c["abstain"]),
+                n(&c["present"]),
+                n(&c["needed"]),
+                Cell::Long(s(&c["opinion"])),
+                Cell::Text(outcome.to_string()),
+            ]
+        })
+        .collect();
+    sheet(
+        "评委会评议",
+        &[
             "编号",
             "姓名",
             "单位名称",
@@ -542,38 +619,9 @@ fn results_xlsx(results: &Value) -> Result<Vec<u8>> {
             "需同意票数",
             "评委会评议",
             "最终结果",
-        ];
-        for (c, h) in head.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, *h, &bold).map_err(e)?;
-        }
-        for (i, a) in apps.iter().enumerate() {
-            let c = &a["committee_result"];
-            let outcome = match a["outcome"].as_str() {
-                Some("passed") => "通过",
-                Some("failed_group") => "专业组未通过",
-                Some("no_decision") => rules::NO_DECISION_LABEL,
-                _ => "评委会未通过",
-            };
-            let vals = [
-                s(&a["code"]),
-                s(&a["name"]),
-                s(&a["unit"]),
-                s(&a["group_name"]),
-                passed_cell(c),
-                s(&c["agree"]),
-                s(&c["oppose"]),
-                s(&c["abstain"]),
-                s(&c["present"]),
-                s(&c["needed"]),
-                s(&c["opinion"]),
-                outcome.to_string(),
-            ];
-            for (col, v) in vals.iter().enumerate() {
-                ws.write_string(i as u32 + 1, col as u16, v).map_err(e)?;
-            }
-        }
-        ws.autofit();
-    }
+        ],
+        committee_rows,
+    )?;
     // A fixed creation time keeps the file identical across rebuilds.
     let props = rust_xlsxwriter::DocProperties::new()
         .set_creation_datetime(&rust_xlsxwriter::ExcelDateTime::from_ymd(2000, 1, 1).map_err(e)?);

