@@ -160,6 +160,70 @@ pub fn mask_phone(s: &str) -> String {
     format!("{}****{}", c[..3].iter().collect::<String>(), c[c.len() - 4..].iter().collect::<String>())
 }
 
+/// A resident ID number (GB 11643): 17 digits and a check character that matches them.
+pub fn is_resident_id(s: &str) -> bool {
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: &[u8; 11] = b"10X98765432";
+    let b = s.trim().as_bytes();
+    if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let sum: u32 = b[..17].iter().zip(W).map(|(d, w)| (d - b'0') as u32 * w).sum();
+    b[17].to_ascii_uppercase() == CHECK[(sum % 11) as usize]
+}
+
+/// A mainland mobile number: 11 digits starting 13–19.
+pub fn is_mobile(s: &str) -> bool {
+    let b = s.trim().as_bytes();
+    b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]) && b.iter().all(u8::is_ascii_digit)
+}
+
+/// A free field (package details and extra columns) as a non-admin may see it: ID numbers
+/// (by their check digit, or by a column named for them) and phone numbers masked.
+pub fn mask_field(name: &str, value: &str) -> String {
+    let named_id = ["身份证", "证件号", "id_number", "idcard"].iter().any(|k| name.to_lowercase().contains(k));
+    let named_phone = ["手机", "电话", "联系方式", "phone", "mobile"].iter().any(|k| name.to_lowercase().contains(k));
+    if is_resident_id(value) || (named_id && !value.trim().is_empty()) {
+        mask_id(value.trim())
+    } else if is_mobile(value) || (named_phone && !value.trim().is_empty()) {
+        mask_phone(value.trim())
+    } else {
+        mask_embedded(value)
+    }
+}
+
+/// ID and mobile numbers inside a longer text (e.g. 备注：身份证 4101…): each run of digits
+/// (with a trailing X) that is one, masked in place.
+fn mask_embedded(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    let mut out = String::with_capacity(value.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < chars.len() && chars[j].is_ascii_digit() {
+            j += 1;
+        }
+        if j < chars.len() && j - i == 17 && matches!(chars[j], 'X' | 'x') {
+            j += 1;
+        }
+        let run: String = chars[i..j].iter().collect();
+        out.push_str(&if is_resident_id(&run) {
+            mask_id(&run)
+        } else if is_mobile(&run) {
+            mask_phone(&run)
+        } else {
+            run
+        });
+        i = j;
+    }
+    out
+}
+
 /// 410***********0023
 pub fn mask_id(s: &str) -> String {
     let c: Vec<char> = s.chars().collect();
@@ -557,6 +621,22 @@ pub fn audit_page(conn: &Connection, page: i64, per_page: i64) -> Result<Paged<A
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn personal_numbers_are_recognised_by_check_digit_and_column_name() {
+        assert!(is_resident_id("11010519491231002X"));
+        assert!(!is_resident_id("110105194912310021"), "wrong check digit");
+        assert!(!is_resident_id("123456789012345678"), "a bare 18-digit count is not enough");
+        assert_eq!(mask_field("备注", "11010519491231002X"), "110***********002X");
+        assert_eq!(mask_field("身份证号码", "12345"), "*****", "by the column name");
+        assert_eq!(mask_field("联系电话", "0371-6666888"), "037****6888");
+        assert_eq!(mask_field("备注", "13803710003"), "138****0003");
+        assert_eq!(
+            mask_field("备注", "身份证11010519491231002X，电话13803710003。"),
+            "身份证110***********002X，电话138****0003。"
+        );
+        assert_eq!(mask_field("编号", "123456789012345678"), "123456789012345678");
+    }
 
     #[test]
     fn masks() {

@@ -53,9 +53,15 @@ fn can_view(ctx: &Ctx, row: &ApplicantRow) -> bool {
 }
 
 pub fn applicant(app: &App, ctx: &Ctx, code: &str, saved: bool) -> Result<Response> {
-    let detail = app.db.read(|c| venue::applicant(c, code))?.ok_or_else(Error::not_found)?;
+    let mut detail = app.db.read(|c| venue::applicant(c, code))?.ok_or_else(Error::not_found)?;
     if !can_view(ctx, &detail.row) {
         return Err(Error::forbidden());
+    }
+    // Personal numbers in the package's free fields: masked for everyone but the admin.
+    if !ctx.acc.is_admin {
+        for (k, v) in detail.details.iter_mut().chain(detail.extra.iter_mut()) {
+            *v = venue::mask_field(k, v);
+        }
     }
     let session = app.db.read(venue::session)?;
     let blind = session.as_ref().is_some_and(|s| s.blind) && !ctx.acc.is_admin;

@@ -1,6 +1,7 @@
 //! The admin console: slips that really log in, resets, masking, attendance, details, demo.
 
 use crate::common::*;
+use serde_json::json;
 
 #[test]
 fn generated_slips_carry_credentials_that_log_in() {
@@ -277,4 +278,21 @@ fn the_admins_applicant_list_pages_through_a_larger_session() {
     assert_eq!(r.status, 200);
     let r = v.admin.get("/admin/applicants?q=%E5%B0%8F%E5%AD%A6");
     assert!(r.text().contains("q=%E5%B0%8F%E5%AD%A6"), "the search is carried, encoded, in the pager");
+}
+
+/// A resident ID number or a phone number in an applicant's free fields (package details or an
+/// extra column) is masked for every expert and member; only the admin sees it whole.
+#[test]
+fn personal_numbers_in_free_fields_are_masked_for_everyone_but_the_admin() {
+    let mut p = example_json();
+    p["applicants"][1]["details"] = json!({ "备注": "身份证 41010119800101002X", "证件号码": "41010119800101002X" });
+    p["applicants"][1]["联系电话"] = json!("13912345678");
+    let v = Venue::new(&p);
+    let expert = v.login("E002").get("/applicants/A0002").text();
+    assert!(!expert.contains("41010119800101002X") && expert.contains("410***********002X"), "{expert}");
+    assert!(!expert.contains("13912345678") && expert.contains("139****5678"), "{expert}");
+    let member = v.login("E101").get("/applicants/A0002").text();
+    assert!(!member.contains("41010119800101002X") && !member.contains("13912345678"));
+    let admin = v.admin.get("/applicants/A0002").text();
+    assert!(admin.contains("41010119800101002X") && admin.contains("13912345678"));
 }
