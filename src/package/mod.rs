@@ -31,7 +31,7 @@ pub fn load_path(path: &Path, limit: u64) -> std::result::Result<Loaded, Vec<Pro
     let shown = path.display().to_string();
     let one = |msg: String| vec![Problem::new(shown.clone(), msg)];
     if path.is_dir() {
-        let (file, kind) = ["package.json", "package.xlsx"]
+        let (file, kind) = ["package.json", "package.xlsx", "package.xls", "package.ods"]
             .iter()
             .map(|f| path.join(f))
             .find(|p| p.is_file())
@@ -39,7 +39,7 @@ pub fn load_path(path: &Path, limit: u64) -> std::result::Result<Loaded, Vec<Pro
                 let k = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_string();
                 (p, k)
             })
-            .ok_or_else(|| one("目录中没有 package.json 或 package.xlsx".into()))?;
+            .ok_or_else(|| one("目录中没有 package.json、package.xlsx、package.xls 或 package.ods".into()))?;
         let bytes = read_limited(&file, limit).map_err(one)?;
         return finish(&kind, &bytes, Source::Dir(path.to_path_buf()), file.display().to_string());
     }
@@ -71,10 +71,10 @@ fn load_named(
         Ok(loaded)
     } else if lower.ends_with(".json") {
         finish("json", &bytes, beside, shown)
-    } else if lower.ends_with(".xlsx") {
+    } else if [".xlsx", ".xls", ".ods"].iter().any(|x| lower.ends_with(x)) {
         finish("xlsx", &bytes, beside, shown)
     } else {
-        Err(vec![Problem::new(shown, "文件类型不支持：应为 package.json、package.xlsx 或 .zip")])
+        Err(vec![Problem::new(shown, "文件类型不支持：应为 package.json、Excel 工作簿（.xlsx / .xls）、.ods 或 .zip")])
     }
 }
 
@@ -89,7 +89,7 @@ fn read_limited(path: &Path, limit: u64) -> std::result::Result<Vec<u8>, String>
 fn finish(kind: &str, bytes: &[u8], mut source: Source, shown: String) -> std::result::Result<Loaded, Vec<Problem>> {
     let package = match kind {
         "json" => json::parse(bytes)?,
-        "xlsx" => xlsx::parse(bytes)?,
+        "xlsx" | "xls" | "ods" => xlsx::parse(bytes)?,
         _ => return Err(vec![Problem::new(shown, "文件类型不支持")]),
     };
     let report = validate::check(&package);

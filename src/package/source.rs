@@ -88,17 +88,19 @@ pub fn open_zip(bytes: Vec<u8>, limit: u64) -> Result<(String, Vec<u8>, Source),
         }
         let depth = name.matches('/').count();
         let base = name.rsplit('/').next().unwrap_or("");
-        if depth <= 1 && (base == "package.json" || base == "package.xlsx") {
+        if depth <= 1 && matches!(base, "package.json" | "package.xlsx" | "package.xls" | "package.ods") {
             let better = match &found {
                 None => true,
-                Some(prev) => depth < prev.matches('/').count() || (base.ends_with(".json") && prev.ends_with(".xlsx")),
+                Some(prev) => {
+                    depth < prev.matches('/').count() || (base.ends_with(".json") && !prev.ends_with(".json"))
+                }
             };
             if better {
                 found = Some(name);
             }
         }
     }
-    let name = found.ok_or("zip 中没有 package.json 或 package.xlsx")?;
+    let name = found.ok_or("zip 中没有 package.json、package.xlsx、package.xls 或 package.ods")?;
     let prefix = name.rsplit_once('/').map(|(d, _)| format!("{d}/")).unwrap_or_default();
     let budget = limit.saturating_mul(4);
     let pkg = {

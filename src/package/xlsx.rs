@@ -3,7 +3,7 @@
 
 use super::model::*;
 use crate::rules::{GroupRule, Mode, Ratio, ScoreRule};
-use calamine::{Data, Reader, Xlsx};
+use calamine::{Data, Reader, Sheets};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::io::Cursor;
@@ -48,7 +48,7 @@ fn excel_date(serial: f64) -> String {
 }
 
 fn read_sheet(
-    wb: &mut Xlsx<Cursor<&[u8]>>,
+    wb: &mut Sheets<Cursor<&[u8]>>,
     name: &'static str,
     required_cols: &[&str],
     optional: bool,
@@ -177,9 +177,16 @@ fn headers(cols: &'static [(&'static str, &'static str)]) -> Vec<&'static str> {
     cols.iter().map(|(_, h)| *h).collect()
 }
 
+/// Reads the package workbook: Excel 2007+ (.xlsx), Excel 97–2003 (.xls, still the format of
+/// many office templates) or OpenDocument (.ods) — the same sheets, headers and checks.
 pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
-    let mut wb = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
-        vec![Problem::new("package.xlsx", format!("不是可读取的 Excel 工作簿 (not a readable xlsx workbook: {e})"))]
+    let mut wb = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| {
+        vec![Problem::new(
+            "package.xlsx",
+            format!(
+                "不是可读取的工作簿（应为 Excel .xlsx / .xls 或 WPS/LibreOffice .ods）(not a readable workbook: {e})"
+            ),
+        )]
     })?;
     let mut problems = Vec::new();
     let s_sheet = read_sheet(&mut wb, "评审会", &["项目", "值"], false, &mut problems);

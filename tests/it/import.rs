@@ -73,6 +73,13 @@ fn example_json_and_xlsx_import_to_the_same_session() {
     let da = dump(&a.path().join("data/pingshen.db"));
     let db = dump(&b.path().join("data/pingshen.db"));
     assert_eq!(da, db);
+    // The same example saved by LibreOffice as Excel 97–2003 (.xls) and as .ods.
+    for f in ["package.xls", "package.ods"] {
+        let c = tempfile::tempdir().unwrap();
+        let (code, out, err) = cli_import(&example_dir().join(f), c.path());
+        assert_eq!(code, 0, "{f}: {out}{err}");
+        assert_eq!(dump(&c.path().join("data/pingshen.db")), da, "{f} imports to the same session");
+    }
     // The spec's recusals: E003/A0001 and E006/A0004 by unit, E005/A0003 from the list.
     assert!(da.contains("E003|A0001|unit|同单位：逸夫小学"), "{da}");
     assert!(da.contains("E006|A0004|unit|"), "{da}");
