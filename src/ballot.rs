@@ -325,6 +325,16 @@ pub fn can_draft(conn: &Connection, v: &Vote, voter: &str) -> Result<bool> {
     }
 }
 
+/// Names of a round's frozen voters who did not submit (for the minutes: who did not vote).
+pub fn not_submitted(conn: &Connection, vote_id: i64) -> Result<Vec<String>> {
+    let mut st = conn.prepare_cached(
+        "SELECT e.name FROM vote_voters vv JOIN experts e ON e.code = vv.voter_code
+         WHERE vv.vote_id = ?1 AND vv.submitted = 0 ORDER BY e.ord",
+    )?;
+    let rows = st.query_map([vote_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
 /// Whether `voter` was frozen into this round when it opened.
 pub fn is_voter(conn: &Connection, vote_id: i64, voter: &str) -> Result<bool> {
     Ok(store::row(

@@ -522,12 +522,36 @@ pub fn minutes_with(
     rows: &[Row],
     with_summary: bool,
 ) -> Result<serde_json::Value> {
+    // Per round: who was frozen but did not vote (closed rounds only; an open one is not over).
+    let round_notes = |stage: ballot::Stage, scope: &str| -> Result<Vec<serde_json::Value>> {
+        ballot::rounds(c, stage, scope)?
+            .into_iter()
+            .map(|v| {
+                let missing = if v.status == Status::Closed { ballot::not_submitted(c, v.id)? } else { Vec::new() };
+                Ok(json!({ "round": v, "not_voted": missing }))
+            })
+            .collect()
+    };
     let mut group_rows = Vec::new();
     for (g, delib) in groups {
+        let leads = review::lead_reviewers(c, &g.code)?;
+        let mut opinions = review::lead_opinions_of_group(c, &g.code)?;
+        // 主审专家 and 主审意见 beside each applicant's result.
+        let lead_info: HashMap<&str, serde_json::Value> = delib
+            .iter()
+            .map(|r| {
+                let code = r.applicant.code.as_str();
+                let names: Vec<&str> =
+                    leads.get(code).map(|l| l.iter().map(|(_, n)| n.as_str()).collect()).unwrap_or_default();
+                (code, json!({ "leads": names, "opinions": opinions.remove(code).unwrap_or_default() }))
+            })
+            .collect();
         group_rows.push(json!({
             "group": g,
             "rows": delib.as_slice(),
+            "leads": lead_info,
             "rounds": ballot::rounds(c, ballot::Stage::Group, &g.code)?,
+            "round_notes": round_notes(ballot::Stage::Group, &g.code)?,
             "submitted": review::submitted(c, &g.code)?,
         }));
     }
@@ -545,7 +569,8 @@ pub fn minutes_with(
             .filter(|m| m.rounds.iter().any(|x| x.round == v.round && x.presence == RoundPresence::Late))
             .map(|m| m.name.as_str())
             .collect();
-        round_voters.push(json!({ "round": v, "present": names, "late": late }));
+        let not_voted = if v.status == Status::Closed { ballot::not_submitted(c, v.id)? } else { Vec::new() };
+        round_voters.push(json!({ "round": v, "present": names, "late": late, "not_voted": not_voted }));
     }
     let all_applicants =
         if with_summary { venue::search_applicants(c, None, None, 1, i64::MAX / 4)?.rows } else { vec![] };

@@ -221,11 +221,21 @@ fn notes(conn: &Connection, table: &str, applicant: &str) -> Result<Vec<Note>> {
 
 /// 面试题 of every applicant of a group, by applicant (one query for a list page).
 pub fn questions_of_group(conn: &Connection, group: &str) -> Result<HashMap<String, Vec<Note>>> {
-    let mut st = conn.prepare_cached(
-        "SELECT n.applicant_code, n.expert_code, e.name, n.text, n.updated_at FROM interview_questions n
+    notes_of_group(conn, NoteKind::Question, group)
+}
+
+/// 主审意见 of every applicant of a group, in one query (the minutes print them all).
+pub fn lead_opinions_of_group(conn: &Connection, group: &str) -> Result<HashMap<String, Vec<Note>>> {
+    notes_of_group(conn, NoteKind::LeadOpinion, group)
+}
+
+fn notes_of_group(conn: &Connection, kind: NoteKind, group: &str) -> Result<HashMap<String, Vec<Note>>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT n.applicant_code, n.expert_code, e.name, n.text, n.updated_at FROM {} n
          JOIN experts e ON e.code = n.expert_code JOIN applicants a ON a.code = n.applicant_code
          WHERE a.group_code = ?1 ORDER BY e.ord",
-    )?;
+        kind.table()
+    ))?;
     let mut out: HashMap<String, Vec<Note>> = HashMap::new();
     let rows = st.query_map([group], |r| {
         Ok((

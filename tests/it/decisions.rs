@@ -275,3 +275,26 @@ fn a_broken_stored_rule_surfaces_instead_of_defaulting() {
     let log = std::fs::read_to_string(v.s.data.join("pingshen.log")).unwrap_or_default();
     assert!(log.contains("committee_pass_ratio"), "the log names the field: {log}");
 }
+
+/// The minutes name each applicant's lead reviewers with their opinions, and per closed round
+/// who was frozen as a voter but did not vote.
+#[test]
+fn the_minutes_show_lead_reviewers_their_opinions_and_who_did_not_vote() {
+    let v = Venue::new(&example_json());
+    let (leader, wang, li) = (v.login("E001"), v.login("E002"), v.login("E003"));
+    assert_eq!(leader.post_form("/review/assign/A0002", &[("experts", "E002")]).status, 303);
+    assert_eq!(wang.post_form("/applicants/A0002/opinion", &[("text", "教学成果突出")]).status, 303);
+    draft(&leader, &[("A0001", "agree"), ("A0002", "agree")]);
+    draft(&li, &[("A0002", "agree")]);
+    assert_eq!(leader.post_form("/review/ops/open", &[]).status, 303);
+    assert_eq!(submit(&leader).status, 303);
+    assert_eq!(submit(&li).status, 303);
+    // 王健华 does not vote; the leader closes the round.
+    assert_eq!(leader.post_form("/review/ops/close", &[]).status, 303);
+    let chair = v.login("E101");
+    let minutes = chair.get("/minutes").text();
+    assert!(minutes.contains("主审专家 / 主审意见"), "{minutes}");
+    let row = minutes.split("<td>A0002</td>").nth(1).unwrap().split("</tr>").next().unwrap().to_string();
+    assert!(row.contains("王健华") && row.contains("教学成果突出"), "{row}");
+    assert!(minutes.contains("未投票：王健华"), "{minutes}");
+}
