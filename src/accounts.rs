@@ -415,13 +415,30 @@ pub fn end_session(db: &Db, token: &str, acc: &Account) -> Result<()> {
     })
 }
 
-/// Failed-login counters per account and per client address, kept in memory (a restart
-/// forgives, which is acceptable: the passwords are long and random).
+/// Failed-login throttling that cannot lock out the rightful user (kept in memory; a restart
+/// forgives, which is acceptable: the passwords are long and random):
+/// - per (account, client address): after `per_account` failures that pair waits, 1 minute
+///   and doubling with each further failure, up to the window — someone guessing at a
+///   tablet's account from their own device never locks the tablet out;
+/// - per client address: `per_address` failures for any accounts in the window (high enough
+///   for a venue whose Wi-Fi puts every tablet behind one NAT address);
+/// - the admin account from the appliance itself (loopback) is never throttled;
+/// - bounded: keys cut to 64 characters, entries forgotten after the window, at most
+///   `MAX_KEYS` keys (the oldest go first).
 pub struct Throttle {
     failures: Mutex<HashMap<String, VecDeque<Instant>>>,
     per_account: usize,
     per_address: usize,
     window: Duration,
+}
+
+const MAX_KEYS: usize = 10_000;
+
+fn cut(s: &str) -> &str {
+    match s.char_indices().nth(64) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
 }
 
 impl Throttle {
@@ -430,45 +447,89 @@ impl Throttle {
             failures: Mutex::new(HashMap::new()),
             per_account: per_account.max(1) as usize,
             per_address: per_address.max(1) as usize,
-            window: Duration::from_secs(window_minutes * 60),
+            window: Duration::from_secs(window_minutes.max(1) * 60),
         }
     }
 
-    /// Seconds until the account or address may try again, if it is locked now.
+    fn exempt(username: &str, addr: &str) -> bool {
+        username == "admin" && addr.parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback())
+    }
+
+    fn keys(username: &str, addr: &str) -> (String, String) {
+        (format!("u:{}\u{0}{}", cut(username), cut(addr)), format!("a:{}", cut(addr)))
+    }
+
+    /// Seconds until this account may try again from this address, if it must wait now.
     pub fn blocked(&self, username: &str, addr: &str) -> Option<u64> {
+        if Self::exempt(username, addr) {
+            return None;
+        }
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
-        let mut wait = None;
-        for (key, limit) in [(format!("u:{username}"), self.per_account), (format!("a:{addr}"), self.per_address)] {
-            if let Some(q) = map.get_mut(&key) {
-                while q.front().is_some_and(|t| now.duration_since(*t) > self.window) {
-                    q.pop_front();
+        let (pair, address) = Self::keys(username, addr);
+        let mut wait: Option<u64> = None;
+        let mut more = |w: Duration| {
+            let secs = w.as_secs() + 1;
+            wait = Some(wait.map_or(secs, |x| x.max(secs)));
+        };
+        if let Some(q) = map.get_mut(&pair) {
+            q.retain(|t| now.duration_since(*t) <= self.window);
+            if q.len() >= self.per_account {
+                let doublings = (q.len() - self.per_account).min(16) as u32;
+                let delay = Duration::from_secs(60 * 2u64.pow(doublings)).min(self.window);
+                if let Some(last) = q.back() {
+                    let since = now.duration_since(*last);
+                    if since < delay {
+                        more(delay - since);
+                    }
                 }
-                if q.len() >= limit {
-                    let oldest = q[q.len() - limit];
-                    let left = self.window.saturating_sub(now.duration_since(oldest)).as_secs() + 1;
-                    wait = Some(wait.map_or(left, |w: u64| w.max(left)));
-                }
+            }
+        }
+        if let Some(q) = map.get_mut(&address) {
+            q.retain(|t| now.duration_since(*t) <= self.window);
+            if q.len() >= self.per_address {
+                let oldest = q[q.len() - self.per_address];
+                more(self.window.saturating_sub(now.duration_since(oldest)));
             }
         }
         wait
     }
 
     pub fn failure(&self, username: &str, addr: &str) {
+        if Self::exempt(username, addr) {
+            return;
+        }
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
-        for key in [format!("u:{username}"), format!("a:{addr}")] {
+        if map.len() >= MAX_KEYS {
+            // Forget what the window has passed; if still full, the keys whose last failure is oldest.
+            map.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) <= self.window));
+            while map.len() >= MAX_KEYS {
+                let Some(oldest) = map.iter().min_by_key(|(_, q)| q.back().copied()).map(|(k, _)| k.clone()) else {
+                    break;
+                };
+                map.remove(&oldest);
+            }
+        }
+        let (pair, address) = Self::keys(username, addr);
+        for key in [pair, address] {
             let q = map.entry(key).or_default();
             q.push_back(now);
-            while q.len() > 1000 {
+            while q.len() > self.per_address.max(self.per_account) + 1 {
                 q.pop_front();
             }
         }
     }
 
-    pub fn success(&self, username: &str) {
+    /// A successful sign-in clears that account's count from that address.
+    pub fn success(&self, username: &str, addr: &str) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(&format!("u:{username}"));
+        map.remove(&Self::keys(username, addr).0);
+    }
+
+    /// How many keys are held (for the bound's test).
+    pub fn keys_held(&self) -> usize {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 }
 
@@ -490,20 +551,52 @@ mod tests {
         }
     }
 
+    /// This test expected "account locked from any address" before: that lock let anyone on the
+    /// LAN lock the admin (a public username) out for good. Now the pair waits, not the account.
     #[test]
-    fn throttle_locks_after_limit_and_success_clears_account() {
-        let t = Throttle::new(3, 5, 15);
+    fn throttle_never_locks_the_rightful_user_out() {
+        let t = Throttle::new(3, 10, 15);
         for _ in 0..2 {
-            t.failure("u", "1.1.1.1");
+            t.failure("u", "10.0.0.9");
         }
-        assert!(t.blocked("u", "1.1.1.1").is_none());
-        t.failure("u", "1.1.1.1");
-        assert!(t.blocked("u", "2.2.2.2").is_some(), "account locked from any address");
-        t.success("u");
-        assert!(t.blocked("u", "2.2.2.2").is_none());
-        t.failure("v", "1.1.1.1");
-        t.failure("w", "1.1.1.1");
-        assert!(t.blocked("x", "1.1.1.1").is_some(), "address locked for any account");
+        assert!(t.blocked("u", "10.0.0.9").is_none());
+        t.failure("u", "10.0.0.9");
+        assert!(t.blocked("u", "10.0.0.9").is_some(), "the guessing device waits");
+        assert!(t.blocked("u", "10.0.0.2").is_none(), "the rightful user's own device does not");
+        t.success("u", "10.0.0.9");
+        assert!(t.blocked("u", "10.0.0.9").is_none());
+        // The wait doubles with each further failure, up to the window.
+        for _ in 0..3 {
+            t.failure("u", "10.0.0.9");
+        }
+        let first = t.blocked("u", "10.0.0.9").unwrap();
+        t.failure("u", "10.0.0.9");
+        let second = t.blocked("u", "10.0.0.9").unwrap();
+        assert!(first <= 61 && second > 100 && second <= 121, "{first} {second}");
+        // Per address: failures for any accounts (7 so far from this address).
+        for u in ["v", "w", "y"] {
+            assert!(t.blocked(u, "10.0.0.9").is_none());
+            t.failure(u, "10.0.0.9");
+        }
+        assert!(t.blocked("x", "10.0.0.9").is_some(), "address limit for any account");
+        // The admin on the appliance itself is never throttled.
+        for _ in 0..10 {
+            t.failure("admin", "127.0.0.1");
+        }
+        assert!(t.blocked("admin", "127.0.0.1").is_none());
+    }
+
+    #[test]
+    fn throttle_state_is_bounded() {
+        let t = Throttle::new(5, 300, 15);
+        let long = "x".repeat(250_000);
+        t.failure(&long, "10.0.0.1");
+        for i in 0..(MAX_KEYS + 500) {
+            t.failure(&format!("user{i}"), "10.0.0.1");
+        }
+        assert!(t.keys_held() <= MAX_KEYS, "{}", t.keys_held());
+        let bytes: usize = t.failures.lock().unwrap().keys().map(String::len).sum();
+        assert!(bytes < MAX_KEYS * 80, "keys are cut: {bytes} bytes");
     }
 
     #[test]

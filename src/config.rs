@@ -47,7 +47,8 @@ impl Default for Config {
             session_idle_minutes: 240,
             session_max_hours: 16,
             login_max_failures_per_account: 5,
-            login_max_failures_per_address: 30,
+            // A venue's Wi-Fi may put 200 tablets behind one NAT address.
+            login_max_failures_per_address: 300,
             login_lockout_minutes: 15,
             body_limit_kb: 256,
             upload_limit_mb: 512,

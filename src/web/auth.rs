@@ -91,8 +91,21 @@ fn render_login(app: &App, req: &Request, error: Option<String>, status: u16, us
     ))
 }
 
+/// Where to go after signing in: a path on this site only. Checked as given and once more
+/// percent-decoded (a browser resolves `/\t/evil.example` or `/%2F/evil` to another host): no
+/// `//` at the start, no backslash, no control or whitespace character anywhere.
 fn safe_next(n: &str) -> bool {
-    n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n != "/login"
+    let ok = |s: &str| {
+        s.starts_with('/')
+            && !s.starts_with("//")
+            && !s.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+            && s.len() <= 2000
+    };
+    let decoded: String = form_urlencoded::parse(format!("x={}", n.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    ok(n) && ok(&decoded) && n != "/login"
 }
 
 pub fn login_post(app: &App, req: &Request) -> Result<Response> {
@@ -124,7 +137,7 @@ pub fn login_post(app: &App, req: &Request) -> Result<Response> {
         log::warn!("login failed for {username:?} from {addr}");
         return render_login(app, req, Some("用户名或密码错误。".into()), 401, &username);
     };
-    app.throttle.success(&username);
+    app.throttle.success(&username, &addr);
     if let Some(old) = http::cookie(req, SESSION_COOKIE) {
         if let Ok(Some((old_acc, _))) = accounts::lookup_session(&app.db, &old, &app.limits) {
             // The new login goes on even if the old session could not be ended: it expires.
@@ -145,4 +158,31 @@ pub fn login_post(app: &App, req: &Request) -> Result<Response> {
 pub fn logout(app: &App, ctx: &Ctx) -> Result<Response> {
     accounts::end_session(&app.db, &ctx.token, &ctx.acc)?;
     Ok(http::set_cookie(Response::redirect_303("/login"), SESSION_COOKIE, "", Some(0), app.secure_cookies()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_is_a_path_on_this_site_only() {
+        for ok in ["/", "/review/draft", "/committee/draft?group=G01", "/applicants/A0001"] {
+            assert!(safe_next(ok), "{ok}");
+        }
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/%09/evil.example",
+            "/\t/evil.example",
+            "/%2F/evil.example",
+            "/%5Cevil.example",
+            "/%0d%0aSet-Cookie:x",
+            "https://evil.example/",
+            "evil.example",
+            "/ /evil.example",
+            "/login",
+        ] {
+            assert!(!safe_next(bad), "{bad:?}");
+        }
+    }
 }

@@ -129,6 +129,8 @@ fn every_route_in_the_source_has_a_row() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
+        // Unit tests hold hostile paths on purpose (e.g. `//evil.example`): they are not routes.
+        let text = text.split("#[cfg(test)]").next().unwrap_or("");
         for lit in text.split('"').skip(1).step_by(2) {
             let is_route = lit.starts_with('/')
                 && lit.len() > 1
