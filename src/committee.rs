@@ -578,11 +578,38 @@ pub fn minutes_with(
         rows.iter().map(|r| (r.applicant.code.as_str(), r)).collect();
     let group_by_code: std::collections::HashMap<&str, &review::DelibRow> =
         groups.iter().flat_map(|(_, d)| d.iter()).map(|r| (r.applicant.code.as_str(), r)).collect();
-    let summary: Vec<_> = all_applicants
-        .iter()
-        .map(|a| {
-            let cm = in_committee.get(a.code.as_str());
-            json!({ "a": a, "group": group_by_code.get(a.code.as_str()), "committee": cm, "reached_committee": cm.is_some() })
+    // 评委会评议情况汇总表 per group (DOMAIN: per group), the groups in package order and those
+    // sent straight to the committee last, each with its totals.
+    let mut summary: Vec<(String, Vec<serde_json::Value>, [u64; 5])> =
+        groups.iter().map(|(g, _)| (g.name.clone(), Vec::new(), [0; 5])).collect();
+    summary.push(("直接评委会评审".to_string(), Vec::new(), [0; 5]));
+    let direct = summary.len() - 1;
+    for a in &all_applicants {
+        let cm = in_committee.get(a.code.as_str());
+        let g = group_by_code.get(a.code.as_str());
+        let slot = match &a.group_code {
+            Some(code) => groups.iter().position(|(g, _)| &g.code == code).unwrap_or(direct),
+            None => direct,
+        };
+        let (_, list, t) = &mut summary[slot];
+        // [applicants, passed the group, passed the committee, failed, no decision]
+        t[0] += 1;
+        if g.is_some_and(|r| r.passed == Some(true)) {
+            t[1] += 1;
+        }
+        match (cm.and_then(|r| r.decision), g.is_some_and(|r| r.no_decision)) {
+            (Some(Decision::Passed), _) => t[2] += 1,
+            (Some(Decision::NoDecision), _) | (None, true) => t[4] += 1,
+            _ => t[3] += 1,
+        }
+        list.push(json!({ "a": a, "group": g, "committee": cm, "reached_committee": cm.is_some() }));
+    }
+    let summary: Vec<serde_json::Value> = summary
+        .into_iter()
+        .filter(|(_, list, _)| !list.is_empty())
+        .map(|(name, list, t)| {
+            json!({ "name": name, "rows": list, "totals": { "applicants": t[0], "group_passed": t[1],
+                    "passed": t[2], "failed": t[3], "no_decision": t[4] } })
         })
         .collect();
     Ok(json!({

@@ -241,3 +241,17 @@ fn minutes_summary_and_room_display() {
     let s = members[0].get("/summary?filter=failed").text();
     assert!(!s.contains("申报人A1") && s.contains("申报人A2"));
 }
+
+/// 评委会评议情况汇总表 per group (DOMAIN: per group), each with a heading and its totals.
+#[test]
+fn the_summary_is_per_group_with_totals() {
+    let v = Venue::new(&example_json());
+    play_example_to_report(&v);
+    let s = v.login("E101").get("/summary").text();
+    let g1 = s.split("<h2>小学语文组</h2>").nth(1).expect("a heading per group");
+    let g1 = g1.split("</section>").next().unwrap();
+    assert!(g1.contains("李娜") && g1.contains("张伟") && !g1.contains("A0003"), "{g1}");
+    assert!(g1.contains("小学语文组合计：申报 2 人，专业组通过 1 人；评委会通过 1 人，未通过 1 人"), "{g1}");
+    let g2 = s.split("<h2>小学数学组</h2>").nth(1).unwrap().split("</section>").next().unwrap();
+    assert!(g2.contains("小学数学组合计：申报 2 人，专业组通过 2 人；评委会通过 1 人，未通过 1 人"), "{g2}");
+}

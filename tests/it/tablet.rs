@@ -57,7 +57,7 @@ fn every_page_of_the_day_fits_a_tablet_and_is_large_enough() {
                 "chenjing",
                 &["/review/assign", "/review/assign/A0015", "/review/ops", "/review/deliberate", "/review/draft"][..],
             ),
-            ("wangdong", &["/committee/draft", "/committee/ops"][..]),
+            ("wangdong", &["/committee/draft", "/committee/ops", "/minutes", "/summary"][..]),
             ("sunli", &["/committee/report"][..]),
         ] {
             let tab = browser.new_context().unwrap().new_tab().unwrap();
