@@ -394,14 +394,7 @@ fn results_xlsx_keeps_formula_like_text_as_text_and_prints_readably() {
     let mut p = committee_package(3, &[("A1", "某小学")], false);
     p["applicants"][0]["name"] = serde_json::json!(name);
     let v = Venue::new(&p);
-    let members: Vec<Client> = (1..=3).map(|i| v.login(&format!("E{i:02}"))).collect();
-    for m in &members {
-        assert_eq!(committee_draft(m, &[("A1", "agree")]).status, 303);
-    }
-    assert_eq!(members[0].post_form("/committee/ops/open", &[]).status, 303);
-    for m in &members {
-        assert_eq!(committee_submit(m).status, 303);
-    }
+    let members = committee_round(&v, 3, &[("A1", "agree")]);
     let r = members[1].post_form("/committee/report", &[("opinion_A1", opinion), ("action", "submit")]);
     assert_eq!(r.status, 303, "{}", r.text());
     let files = unzip(&v.s.data.join(format!("{}-result.zip", p["session"]["id"].as_str().unwrap())));

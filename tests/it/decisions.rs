@@ -65,14 +65,7 @@ fn an_applicant_every_present_member_is_recused_from_gets_no_decision() {
         { "expert": "E03", "applicant": "A1", "reason": "师生" },
     ]);
     let v = Venue::new(&p);
-    let members: Vec<Client> = (1..=3).map(|i| v.login(&format!("E{i:02}"))).collect();
-    for m in &members {
-        assert_eq!(committee_draft(m, &[("A2", "agree")]).status, 303);
-    }
-    assert_eq!(members[0].post_form("/committee/ops/open", &[]).status, 303);
-    for m in &members {
-        assert_eq!(committee_submit(m).status, 303);
-    }
+    let members = committee_round(&v, 3, &[("A2", "agree")]);
     let page = members[1].get("/committee/report").text();
     let a1 = page.split("data-code=\"A1\"").nth(1).unwrap().split("</tr>").next().unwrap().to_string();
     assert!(a1.contains("无法表决（回避后无有效表决人）"), "{a1}");

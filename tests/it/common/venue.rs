@@ -179,3 +179,17 @@ pub fn play_example_to_report(v: &Venue) -> Vec<(String, Client)> {
         .zip([e1, e2, e4, chair, reporter, e103])
         .collect()
 }
+
+/// Members E01..En sign in, draft `votes`, the chair (E01) opens, everyone submits: one
+/// committee round played; returns the signed-in members (E02 is the reporter).
+pub fn committee_round(v: &Venue, n: usize, votes: &[(&str, &str)]) -> Vec<Client> {
+    let members: Vec<Client> = (1..=n).map(|i| v.login(&format!("E{i:02}"))).collect();
+    for m in &members {
+        assert_eq!(committee_draft(m, votes).status, 303);
+    }
+    assert_eq!(members[0].post_form("/committee/ops/open", &[]).status, 303);
+    for m in &members {
+        assert_eq!(committee_submit(m).status, 303);
+    }
+    members
+}
