@@ -44,13 +44,47 @@ fn probe(tab: &Arc<Tab>) -> serde_json::Value {
     serde_json::from_str(v.as_str().unwrap()).unwrap()
 }
 
-/// Every page of an expert's and a leader's day, in each tablet orientation: measured.
+/// What the probe finds wrong on each page, for one signed-in person.
+fn measure_pages(
+    browser: &headless_chrome::Browser,
+    s: &Server,
+    user: &str,
+    pages: &[&str],
+    size: (u32, u32),
+) -> Vec<String> {
+    let (w, h) = size;
+    let mut problems = Vec::new();
+    let tab = browser.new_context().unwrap().new_tab().unwrap();
+    login_fast(&tab, &s.base, user, "pingshen");
+    for page in pages {
+        go(&tab, &s.base, page);
+        snap(&tab, &format!("tablet{w}-{user}{}", page.replace('/', "-")));
+        let p = probe(&tab);
+        let mut say = |what: &str, v: &serde_json::Value| problems.push(format!("{w}x{h} {user} {page}: {what} {v}"));
+        if p["overflow"].as_f64().unwrap() > 0.5 {
+            say("scrolls sideways by", &p["overflow"]);
+        }
+        if p["body"].as_f64().unwrap() < 16.0 {
+            say("body text", &p["body"]);
+        }
+        for k in ["small", "targets", "contrast"] {
+            if !p[k].as_array().unwrap().is_empty() {
+                say(k, &p[k]);
+            }
+        }
+    }
+    problems
+}
+
+/// Every page of the day in each tablet orientation, for every role of the day, in the lecture
+/// and the interview modes, drafting and with the switch open: measured.
 #[test]
 fn every_page_of_the_day_fits_a_tablet_and_is_large_enough() {
     let s = Server::demo("lecture_defense");
+    let interview = Server::demo("interview_defense");
     let mut problems = Vec::new();
-    for (w, h) in [(768, 1024), (1024, 768)] {
-        let Some(browser) = browser(w, h) else { return };
+    for size in [(768, 1024), (1024, 768)] {
+        let Some(browser) = browser(size.0, size.1) else { return };
         for (user, pages) in [
             ("huangli", &["/", "/review/draft", "/lecture", "/applicants/A0017"][..]),
             (
@@ -60,27 +94,22 @@ fn every_page_of_the_day_fits_a_tablet_and_is_large_enough() {
             ("wangdong", &["/committee/draft", "/committee/ops", "/minutes", "/summary"][..]),
             ("sunli", &["/committee/report"][..]),
         ] {
-            let tab = browser.new_context().unwrap().new_tab().unwrap();
-            login_fast(&tab, &s.base, user, "pingshen");
-            for page in pages {
-                go(&tab, &s.base, page);
-                snap(&tab, &format!("tablet{w}-{user}{}", page.replace('/', "-")));
-                let p = probe(&tab);
-                let mut say =
-                    |what: &str, v: &serde_json::Value| problems.push(format!("{w}x{h} {user} {page}: {what} {v}"));
-                if p["overflow"].as_f64().unwrap() > 0.5 {
-                    say("scrolls sideways by", &p["overflow"]);
-                }
-                if p["body"].as_f64().unwrap() < 16.0 {
-                    say("body text", &p["body"]);
-                }
-                for k in ["small", "targets", "contrast"] {
-                    if !p[k].as_array().unwrap().is_empty() {
-                        say(k, &p[k]);
-                    }
-                }
-            }
+            problems.extend(measure_pages(&browser, &s, user, pages, size));
         }
+        problems.extend(measure_pages(
+            &browser,
+            &interview,
+            "huangli",
+            &["/interview/materials", "/interview/defense"],
+            size,
+        ));
+    }
+    // The switch open: the voter's list and the confirmation page.
+    let leader = s.login("chenjing", "pingshen");
+    assert_eq!(leader.post_form("/review/ops/open", &[]).status, 303);
+    for size in [(768, 1024), (1024, 768)] {
+        let Some(browser) = browser(size.0, size.1) else { return };
+        problems.extend(measure_pages(&browser, &s, "huangli", &["/review/draft", "/review/submit"], size));
     }
     assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
 }
