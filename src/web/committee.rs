@@ -34,7 +34,7 @@ pub fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
             let v = app.db.read(committee::current)?;
             super::live_json(req, &super::round_json(&v))
         }
-        "/committee/report" => report_page(app, ctx, None, req.get_param("saved").is_some()),
+        "/committee/report" => report_page(app, ctx, None, req.get_param("saved").is_some(), ListFilter::of(req)),
         "/minutes" => printout(app, ctx, "minutes.html", "会议记录", req),
         "/summary" => printout(app, ctx, "summary.html", "评委会评议情况汇总表", req),
         _ => Err(Error::not_found()),
@@ -97,7 +97,8 @@ pub fn post(app: &App, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
             if f.get("action") == Some("submit") {
                 if let Err(e) = committee::report(&app.db, &s, &me) {
                     let status = e.status();
-                    return report_page(app, ctx, Some(e.message), false).map(|r| r.with_status_code(status));
+                    return report_page(app, ctx, Some(e.message), false, ListFilter::default())
+                        .map(|r| r.with_status_code(status));
                 }
                 // The report stands even if writing the file fails; `pingshen bundle` redoes it.
                 if let Err(e) = crate::bundle::write_for_session(&app.db, &app.data_dir, &app.t) {
@@ -214,11 +215,46 @@ fn ops_page(app: &App, ctx: &Ctx, error: Option<String>) -> Result<Response> {
     )
 }
 
-fn report_page(app: &App, ctx: &Ctx, error: Option<String>, saved: bool) -> Result<Response> {
+/// The manual's list tools on 大评委上报评审结果: group (全部 ▼), result, and 搜索 by code, name or
+/// unit. They narrow what is shown; the report itself always covers everyone.
+#[derive(Default, serde::Serialize)]
+struct ListFilter {
+    group: String,
+    result: String,
+    q: String,
+}
+
+impl ListFilter {
+    fn of(req: &Request) -> ListFilter {
+        let get = |k: &str| super::http::query(req, k).unwrap_or_default().trim().chars().take(100).collect();
+        ListFilter { group: get("group"), result: get("result"), q: get("q") }
+    }
+    fn keeps(&self, r: &committee::Row) -> bool {
+        let a = &r.applicant;
+        let group_ok = match self.group.as_str() {
+            "" => true,
+            "direct" => a.group_code.is_none(),
+            g => a.group_code.as_deref() == Some(g),
+        };
+        let result_ok = match self.result.as_str() {
+            "passed" => r.passed == Some(true),
+            "failed" => r.passed == Some(false),
+            "no_decision" => r.no_decision,
+            _ => true,
+        };
+        let q = self.q.as_str();
+        group_ok && result_ok && (q.is_empty() || a.code.contains(q) || a.name.contains(q) || a.unit.contains(q))
+    }
+}
+
+fn report_page(app: &App, ctx: &Ctx, error: Option<String>, saved: bool, filter: ListFilter) -> Result<Response> {
     let s = session(app)?;
-    let (rows, reported, latest) =
-        app.db.read(|c| Ok((committee::rows(c, &s)?, committee::reported(c)?, committee::current(c)?)))?;
+    let (rows, reported, latest, groups) = app
+        .db
+        .read(|c| Ok((committee::rows(c, &s)?, committee::reported(c)?, committee::current(c)?, venue::groups(c)?)))?;
     let all_decided = !rows.is_empty() && rows.iter().all(|r| r.decision.is_some());
+    let total = rows.len();
+    let rows: Vec<committee::Row> = rows.into_iter().filter(|r| filter.keeps(r)).collect();
     let bundle = crate::bundle::default_path(&app.data_dir, &s.session_id);
     let bundle = bundle.exists().then(|| bundle.canonicalize().unwrap_or(bundle).display().to_string());
     layout(
@@ -230,7 +266,7 @@ fn report_page(app: &App, ctx: &Ctx, error: Option<String>, saved: bool) -> Resu
         minijinja::context! {
             rows => Value::from_serialize(&rows), reported, latest => Value::from_serialize(&latest), error,
             all_decided, is_reporter => person(ctx)?.is_reporter, ratio => s.rules.committee_pass.to_string(), bundle,
-            saved,
+            saved, total, groups => Value::from_serialize(&groups), filter => Value::from_serialize(&filter),
         },
     )
 }

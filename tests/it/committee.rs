@@ -255,3 +255,22 @@ fn the_summary_is_per_group_with_totals() {
     let g2 = s.split("<h2>小学数学组</h2>").nth(1).unwrap().split("</section>").next().unwrap();
     assert!(g2.contains("小学数学组合计：申报 2 人，专业组通过 2 人；评委会通过 1 人，未通过 1 人"), "{g2}");
 }
+
+/// 大评委上报评审结果 at venue size needs the manual's tools: group (全部 ▼), result and 搜索.
+#[test]
+fn the_reporters_list_filters_by_group_result_and_search() {
+    let v = Venue::new(&example_json());
+    play_example_to_report(&v);
+    let r = v.login("E102");
+    let codes = |path: &str| -> Vec<String> {
+        let page = r.get(path);
+        assert_eq!(page.status, 200, "{path}");
+        let table = page.body.split("id=\"results\"").nth(1).unwrap().split("</table>").next().unwrap().to_string();
+        table.split("<tr data-code=\"").skip(1).map(|x| x.split('"').next().unwrap().to_string()).collect()
+    };
+    assert_eq!(codes("/committee/report"), ["A0001", "A0003", "A0004"]);
+    assert_eq!(codes("/committee/report?group=G02"), ["A0003", "A0004"]);
+    assert_eq!(codes("/committee/report?result=failed"), ["A0004"]);
+    assert_eq!(codes("/committee/report?q=%E6%9D%8E%E5%A8%9C"), ["A0001"], "搜索 by name (李娜)");
+    assert!(r.get("/committee/report?group=G02").text().contains("显示 2 / 共 3 人"));
+}
