@@ -34,7 +34,7 @@ impl std::fmt::Display for Check {
     }
 }
 
-pub const CHECKS: &[&str] = &["signature", "files", "hashes", "audit chain", "recount", "key"];
+pub const CHECKS: &[&str] = &["signature", "files", "hashes", "audit chain", "recount", "key", "result"];
 
 type Files = BTreeMap<String, Vec<u8>>;
 type Step<'a> = (&'static str, &'a dyn Fn() -> Result<(Outcome, String), String>);
@@ -77,13 +77,14 @@ fn json(files: &Files, name: &str) -> Result<Value, String> {
 /// Runs every check in order; stops at the first failure.
 pub fn verify(files: &Files, pinned: Option<&PublicKey>) -> Vec<Check> {
     let mut out = Vec::new();
-    let steps: [Step; 6] = [
+    let steps: [Step; 7] = [
         ("signature", &|| signature(files)),
         ("files", &|| completeness(files)),
         ("hashes", &|| hashes(files)),
         ("audit chain", &|| audit_chain(files)),
         ("recount", &|| recount(files)),
         ("key", &|| key_pin(files, pinned)),
+        ("result", &|| not_rehearsal(files)),
     ];
     for (name, step) in steps {
         match step() {
@@ -424,6 +425,18 @@ pub fn recount(files: &Files) -> Result<(Outcome, String), String> {
             all.len()
         ),
     ))
+}
+
+/// A bundle written during a rehearsal (彩排, DOMAIN) can never be taken for a result, however
+/// well it verifies otherwise. Format 1 bundles predate rehearsals.
+fn not_rehearsal(files: &Files) -> Result<(Outcome, String), String> {
+    match json(files, MANIFEST)?.get("rehearsal") {
+        Some(Value::Bool(true)) => Err("彩排 — not a result: this bundle was written during a rehearsal".into()),
+        Some(Value::Bool(false)) | None => {
+            Ok((Outcome::Pass, "the result of the real session, not a rehearsal".into()))
+        }
+        Some(other) => Err(format!("manifest.json: rehearsal is {other}, not true or false")),
+    }
 }
 
 fn key_pin(files: &Files, pinned: Option<&PublicKey>) -> Result<(Outcome, String), String> {

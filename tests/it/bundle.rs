@@ -85,7 +85,7 @@ fn the_report_writes_a_bundle_that_verifies_and_tampering_is_caught() {
 
     let (code, out) = verify(&zip, Some(&pubfile));
     assert_eq!(code, 0, "{out}");
-    for name in ["signature", "files", "hashes", "audit chain", "recount", "key"] {
+    for name in ["signature", "files", "hashes", "audit chain", "recount", "key", "result"] {
         assert!(out.contains(&format!("[OK  ] {name}:")), "{name} not reported OK:\n{out}");
     }
     let (code, out) = verify(&zip, None);
@@ -433,4 +433,23 @@ fn results_xlsx_keeps_formula_like_text_as_text_and_prints_readably() {
     };
     assert!(width_of(6) >= 9.0, "{ws}");
     assert!(!ws.contains("<f>"), "no formula anywhere");
+}
+
+/// A bundle marked as written in a rehearsal (彩排) fails `verify`, however well it is signed.
+#[test]
+fn a_rehearsal_bundle_is_never_taken_for_a_result() {
+    let v = Venue::new(&example_json());
+    play_example_to_report(&v);
+    let data = v.s.data.clone();
+    let mut files = unzip(&data.join("2026-HN-ZXXJS-01-result.zip"));
+    let mut m: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    m["rehearsal"] = serde_json::json!(true);
+    files.insert("manifest.json".into(), serde_json::to_vec_pretty(&m).unwrap());
+    reseal(&mut files, Some(&data));
+    let dir = tempfile::tempdir().unwrap();
+    write_dir(dir.path(), &files);
+    let (code, out) = verify(dir.path(), Some(&data.join("appliance.pub")));
+    assert_ne!(code, 0, "{out}");
+    assert_eq!(failed_check(&out).as_deref(), Some("result"), "{out}");
+    assert!(out.contains("彩排"), "{out}");
 }
