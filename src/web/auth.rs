@@ -91,6 +91,13 @@ fn render_login(app: &App, req: &Request, error: Option<String>, status: u16, us
     ))
 }
 
+/// A typed username as a log line shows it: quoted, escaped, at most 64 characters (a 250 KB
+/// username costs a line, not 250 KB of disk per attempt).
+fn shown_name(username: &str) -> String {
+    let cut: String = username.chars().take(64).collect();
+    format!("{cut:?}{}", if username.chars().count() > 64 { "…" } else { "" })
+}
+
 /// Where to go after signing in: a path on this site only. Checked as given and once more
 /// percent-decoded (a browser resolves `/\t/evil.example` or `/%2F/evil` to another host): no
 /// `//` at the start, no backslash, no control or whitespace character anywhere.
@@ -119,7 +126,7 @@ pub fn login_post(app: &App, req: &Request) -> Result<Response> {
     }
     let addr = app.client_ip(req).to_string();
     if let Some(secs) = app.throttle.blocked(&username, &addr) {
-        log::warn!("login refused (throttled) for {username:?} from {addr}");
+        log::warn!("login refused (throttled) for {} from {addr}", shown_name(&username));
         let mins = secs.div_ceil(60);
         return render_login(
             app,
@@ -134,7 +141,7 @@ pub fn login_post(app: &App, req: &Request) -> Result<Response> {
     }
     let Some(acc) = accounts::verify_login(&app.db, &username, &password)? else {
         app.throttle.failure(&username, &addr);
-        log::warn!("login failed for {username:?} from {addr}");
+        log::warn!("login failed for {} from {addr}", shown_name(&username));
         return render_login(app, req, Some("用户名或密码错误。".into()), 401, &username);
     };
     app.throttle.success(&username, &addr);

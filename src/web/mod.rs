@@ -136,12 +136,13 @@ pub fn handle(app: &App, req: &Request) -> Response {
         Err(e) => error_response(app, req, &e),
     };
     let resp = http::secure_headers(resp);
-    // Path only: query strings may carry tokens (the room display's link).
+    // Path only (query strings may carry tokens: the room display's link), escaped and cut:
+    // a CR/LF in a URL cannot forge a second line, a 30 KB URL costs 200 characters.
     log::info!(
         "{} {} {} {} {}ms",
         app.client_ip(req),
         req.method(),
-        req.url(),
+        log_path(req.raw_url()),
         resp.status_code,
         started.elapsed().as_millis()
     );
@@ -380,7 +381,7 @@ pub fn layout(
 
 /// A request path as a log line may show it: no query (it can hold a display token), control
 /// characters escaped (no forged lines), at most 200 characters.
-fn log_path(raw_url: &str) -> String {
+pub(crate) fn log_path(raw_url: &str) -> String {
     let path = raw_url.split('?').next().unwrap_or("");
     let mut out: String = path.chars().take(200).flat_map(char::escape_debug).collect();
     if path.chars().count() > 200 {
@@ -410,4 +411,18 @@ fn error_response(app: &App, req: &Request, e: &Error) -> Response {
             .map(Response::html),
     };
     html.unwrap_or_else(|| Response::text(e.message.clone())).with_status_code(e.status())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_path;
+
+    #[test]
+    fn logged_paths_are_one_short_line() {
+        assert_eq!(log_path("/review/draft?token=secret"), "/review/draft");
+        let forged = log_path("/x\r\n2026-12-05 INFO login \"admin\" from 10.0.0.1");
+        assert!(!forged.contains('\n') && !forged.contains('\r') && forged.contains("\\r\\n"), "{forged}");
+        let long = log_path(&format!("/{}", "a".repeat(30_000)));
+        assert!(long.chars().count() <= 201 && long.ends_with('…'));
+    }
 }
