@@ -238,6 +238,11 @@ fn staff_check_in_can_be_undone_and_leavers_are_not_frozen() {
     assert!(page.contains("离场") && page.contains("撤销签到") && page.contains("返回会场"), "{page}");
     let ops = members[0].get("/committee/ops").text();
     assert!(ops.contains("已签到 3 人"), "E01, E02 and the checked-in E04; E03 left: {ops}");
+    // Decision 5: before opening, the chair sees who is checked in by staff with no device.
+    let warn = ops.split("id=\"open-warnings\"").nth(1).unwrap().split("</div>").next().unwrap().to_string();
+    let staff = warn.split("data-list=\"staff_only\"").nth(1).unwrap().split("</p>").next().unwrap().to_string();
+    assert!(staff.contains("评委04") && !staff.contains("评委01"), "{warn}");
+    assert!(!staff.starts_with(" hidden"), "shown, not hidden: {warn}");
     for m in &members[..2] {
         committee_draft(m, &[("A1", "agree")]);
     }
