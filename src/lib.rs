@@ -1,7 +1,8 @@
 //! pingshen (评审): one binary that runs a professional-title review meeting on a venue LAN.
 //!
 //! Modules by domain, dependencies one way (held by `tests/it/layers.rs`), lowest first:
-//! `error`, `ids`, `rules` (every rule of DOMAIN.md, pure) → `config`, `render` (templates) →
+//! `error`, `ids`, `rules` (every rule of DOMAIN.md, pure) → `config`, `render` (templates),
+//! `sheet` (xlsx/CSV for office staff) →
 //! `store` (SQLite, schema, the write rule, audit) → `accounts`, `ballot` (the voting protocol
 //! of both stages) → `venue` (read models) → `review` (the group stage) → `committee` (the
 //! committee stage, the minutes) → `package` (import), `bundle` (the signed result and
@@ -21,6 +22,7 @@ pub mod package;
 pub mod render;
 pub mod review;
 pub mod rules;
+pub mod sheet;
 pub mod slips;
 pub mod store;
 pub mod venue;

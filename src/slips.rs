@@ -65,46 +65,24 @@ fn base64_encode(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-fn csv_field(s: &str) -> String {
-    // A leading = + - @ would run as a formula in Excel/WPS: quote it away.
-    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
+const HEAD: [&str; 6] = ["编号", "姓名", "角色", "专业组", "用户名", "密码"];
+
+fn cells(s: &Slip) -> [&str; 6] {
+    [&s.code, &s.name, &s.roles, &s.group, &s.username, &s.password]
 }
 
+/// The account list as CSV (formula-like text neutralised by `sheet::csv`).
 pub fn csv(slips: &[Slip]) -> Vec<u8> {
-    // BOM so Excel opens the UTF-8 Chinese text correctly.
-    let mut out = String::from("\u{feff}编号,姓名,角色,专业组,用户名,密码\r\n");
-    for s in slips {
-        let row = [&s.code, &s.name, &s.roles, &s.group, &s.username, &s.password];
-        out.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
-        out.push_str("\r\n");
-    }
-    out.into_bytes()
+    let rows: Vec<Vec<&str>> = slips.iter().map(|s| cells(s).to_vec()).collect();
+    crate::sheet::csv(&HEAD, &rows)
 }
 
+/// The account list as a workbook made like every other (`sheet`): all cells text.
 pub fn xlsx(slips: &[Slip]) -> Result<Vec<u8>> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name("账号").map_err(Error::internal)?;
-    let bold = Format::new().set_bold();
-    let text = Format::new().set_num_format("@");
-    for (c, h) in ["编号", "姓名", "角色", "专业组", "用户名", "密码"].iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, *h, &bold).map_err(Error::internal)?;
-    }
-    for (i, s) in slips.iter().enumerate() {
-        let r = i as u32 + 1;
-        for (c, v) in [&s.code, &s.name, &s.roles, &s.group, &s.username, &s.password].iter().enumerate() {
-            ws.write_string_with_format(r, c as u16, v.as_str(), &text).map_err(Error::internal)?;
-        }
-    }
-    ws.set_column_width(2, 20).map_err(Error::internal)?;
-    ws.set_column_width(4, 14).map_err(Error::internal)?;
-    ws.set_column_width(5, 14).map_err(Error::internal)?;
+    use crate::sheet::Cell;
+    let mut wb = crate::sheet::workbook()?;
+    let rows = slips.iter().map(|s| cells(s).iter().map(|v| Cell::Text(v.to_string())).collect()).collect();
+    crate::sheet::add_sheet(&mut wb, "账号", &HEAD, rows)?;
     wb.save_to_buffer().map_err(Error::internal)
 }
 
@@ -113,19 +91,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csv_neutralises_formulas_and_quotes() {
+    fn account_lists_keep_formula_like_names_as_text() {
         let s = Slip {
             code: "E1".into(),
-            name: "=cmd".into(),
+            name: "=cmd|' /C calc'!A0".into(),
             roles: "a,b".into(),
             group: "".into(),
             username: "u".into(),
             password: "p\"q".into(),
         };
-        let text = String::from_utf8(csv(&[s])).unwrap();
-        assert!(text.contains("'=cmd"));
-        assert!(text.contains("\"a,b\""));
-        assert!(text.contains("\"p\"\"q\""));
+        let text = String::from_utf8(csv(std::slice::from_ref(&s))).unwrap();
+        assert!(text.contains("'=cmd") && text.contains("\"a,b\"") && text.contains("\"p\"\"q\""), "{text}");
+        let bytes = xlsx(&[s]).unwrap();
+        use calamine::{Data, Reader};
+        let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes.clone())).unwrap();
+        let range = book.worksheet_range("账号").unwrap();
+        assert_eq!(range.get_value((1, 1)), Some(&Data::String("=cmd|' /C calc'!A0".into())));
+        assert!(crate::sheet::tests::part(&bytes, "xl/styles.xml").contains("quotePrefix=\"1\""));
+        assert!(crate::sheet::tests::part(&bytes, "xl/worksheets/sheet1.xml").contains("state=\"frozen\""));
     }
 
     #[test]

@@ -478,13 +478,8 @@ fn passed_cell(result: &Value) -> String {
 /// starts with `=`, `+`, `-` or `@` stays text even when a clerk edits the cell (the stored
 /// value is unchanged: results.json and the recount read the same text).
 fn results_xlsx(results: &Value) -> Result<Vec<u8>> {
-    use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet};
-    let e = Error::internal;
-    let mut wb = Workbook::new();
-    let bold = Format::new().set_bold().set_border_bottom(rust_xlsxwriter::FormatBorder::Thin);
-    let text = Format::new().set_num_format("@").set_quote_prefix().set_align(FormatAlign::Top);
-    let wrapped = text.clone().set_text_wrap();
-    let number = Format::new().set_align(FormatAlign::Top);
+    use crate::sheet::{add_sheet, Cell};
+    let mut wb = crate::sheet::workbook()?;
     let s = |v: &Value| match v {
         Value::Null => String::new(),
         Value::String(x) => x.clone(),
@@ -492,51 +487,9 @@ fn results_xlsx(results: &Value) -> Result<Vec<u8>> {
         other => other.to_string(),
     };
     // Numbers stay numbers (counts); everything else is written as quoted text.
-    enum Cell {
-        Text(String),
-        Long(String),
-        Num(Value),
-    }
-    let n = |v: &Value| if v.is_number() { Cell::Num(v.clone()) } else { Cell::Text(s(v)) };
-    let mut sheet = |name: &str, head: &[&str], rows: Vec<Vec<Cell>>| -> Result<()> {
-        let ws: &mut Worksheet = wb.add_worksheet();
-        ws.set_name(name).map_err(e)?;
-        // Column widths from the text itself: a CJK character is two units wide (the writer's
-        // own autofit counts it as one, and the headers overlapped).
-        let units = |t: &str| t.chars().map(|ch| if ch.is_ascii() { 1.1 } else { 2.1 }).sum::<f64>() + 2.0;
-        let mut widths: Vec<f64> = head.iter().map(|h| units(h)).collect();
-        for (c, h) in head.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, *h, &bold).map_err(e)?;
-        }
-        for (r, row) in (1u32..).zip(rows) {
-            for (c, cell) in row.into_iter().enumerate() {
-                let w = match &cell {
-                    Cell::Text(t) | Cell::Long(t) => units(t),
-                    Cell::Num(v) => units(&v.to_string()),
-                };
-                if let Some(x) = widths.get_mut(c) {
-                    *x = x.max(w);
-                }
-                let c = c as u16;
-                match cell {
-                    Cell::Text(t) => ws.write_string_with_format(r, c, t, &text),
-                    Cell::Long(t) => ws.write_string_with_format(r, c, t, &wrapped),
-                    Cell::Num(v) => ws.write_number_with_format(r, c, v.as_f64().unwrap_or(0.0), &number),
-                }
-                .map_err(e)?;
-            }
-        }
-        // Opinions wrap in a readable width instead of one endless line.
-        for (c, (h, w)) in head.iter().zip(widths).enumerate() {
-            let cap = if h.contains("评议") || h.contains("理由") { 40.0 } else { 60.0 };
-            ws.set_column_width(c as u16, w.min(cap)).map_err(e)?;
-        }
-        ws.set_freeze_panes(1, 0).map_err(e)?;
-        ws.set_landscape();
-        ws.set_paper_size(9); // A4
-        ws.set_print_fit_to_pages(1, 0);
-        ws.set_repeat_rows(0, 0).map_err(e)?;
-        Ok(())
+    let n = |v: &Value| match v.as_f64() {
+        Some(x) => Cell::Num(x),
+        None => Cell::Text(s(v)),
     };
     let apps = results["applicants"].as_array().cloned().unwrap_or_default();
     let group_rows = apps
@@ -560,7 +513,8 @@ fn results_xlsx(results: &Value) -> Result<Vec<u8>> {
             ]
         })
         .collect();
-    sheet(
+    add_sheet(
+        &mut wb,
         "专业组评议",
         &[
             "编号",
@@ -604,7 +558,8 @@ fn results_xlsx(results: &Value) -> Result<Vec<u8>> {
             ]
         })
         .collect();
-    sheet(
+    add_sheet(
+        &mut wb,
         "评委会评议",
         &[
             "编号",
@@ -622,11 +577,7 @@ fn results_xlsx(results: &Value) -> Result<Vec<u8>> {
         ],
         committee_rows,
     )?;
-    // A fixed creation time keeps the file identical across rebuilds.
-    let props = rust_xlsxwriter::DocProperties::new()
-        .set_creation_datetime(&rust_xlsxwriter::ExcelDateTime::from_ymd(2000, 1, 1).map_err(e)?);
-    wb.set_properties(&props);
-    wb.save_to_buffer().map_err(e)
+    wb.save_to_buffer().map_err(Error::internal)
 }
 
 fn report_html(mut data: Value, t: &Templates, key: &Key, head: &str) -> Result<String> {

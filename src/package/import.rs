@@ -209,6 +209,11 @@ pub fn import(db: &Db, data_dir: &Path, loaded: &mut Loaded, actor: &str, is_dem
         };
         // A new session is a new epoch: nothing a device kept for the old one is accepted.
         store::set_meta(tx, store::EPOCH, &crate::ids::random_token())?;
+        // The room-display link exists from the start, so showing it never needs a write (after
+        // the report nothing may be written, and the display is wanted most then).
+        if store::meta(tx, "display_token")?.is_none() {
+            store::set_meta(tx, "display_token", &crate::ids::random_token())?;
+        }
         store::audit(
             tx,
             &now,

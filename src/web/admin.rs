@@ -176,8 +176,15 @@ fn overview(app: &App, ctx: &Ctx) -> Result<Response> {
 }
 
 fn display_page(app: &App, ctx: &Ctx, rotate: bool) -> Result<Response> {
-    let token = crate::committee::display_token(&app.db, rotate, &ctx.actor())?;
-    let links: Vec<String> = app.addresses().iter().map(|a| format!("{a}display?token={token}")).collect();
+    // A session reported before links were made at import has none, and can no longer store one.
+    let token = match app.db.read(crate::committee::reported)? {
+        Some(_) if !rotate => app.db.read(|c| crate::store::meta(c, "display_token"))?,
+        _ => Some(crate::committee::display_token(&app.db, rotate, &ctx.actor())?),
+    };
+    let links: Vec<String> = match token {
+        Some(token) => app.addresses().iter().map(|a| format!("{a}display?token={token}")).collect(),
+        None => Vec::new(),
+    };
     let released = app.db.read(crate::committee::released)?;
     layout(
         app,

@@ -61,6 +61,19 @@ impl Form {
     }
 }
 
+/// Percent-encodes a value for a query string (RFC 3986 unreserved characters kept).
+pub fn urlencode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 pub fn query(req: &Request, key: &str) -> Option<String> {
     req.get_param(key).map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
@@ -176,5 +189,12 @@ mod tests {
         assert!(constant_eq("abc", "abc"));
         assert!(!constant_eq("abc", "abd"));
         assert!(!constant_eq("abc", "ab"));
+    }
+
+    #[test]
+    fn urlencode_keeps_a_query_value_one_value() {
+        assert_eq!(urlencode("a-b_c.d~9"), "a-b_c.d~9");
+        assert_eq!(urlencode("x&y=z#w?"), "x%26y%3Dz%23w%3F");
+        assert_eq!(urlencode("赵 州"), "%E8%B5%B5%20%E5%B7%9E");
     }
 }

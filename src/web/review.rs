@@ -183,7 +183,8 @@ pub fn post(app: &App, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
                 }
             }
             review::save_scores(&app.db, h.session.mode(), &h.group, me, &entries)?;
-            Ok(Response::redirect_303(format!("{url}?saved=1")))
+            let back = DefenseFilter { status: f.text("status"), q: f.text("q") }.query();
+            Ok(Response::redirect_303(format!("{url}?saved=1{back}")))
         }
         _ => match url.strip_prefix("/review/assign/") {
             Some(code) => {
@@ -371,6 +372,9 @@ fn scores_page(
 ) -> Result<Response> {
     let rows = list_rows(app, h, None)?;
     let open = app.db.read(|c| review::scoring_open(c, &h.group))?;
+    let filter = DefenseFilter::of(req);
+    let total = rows.len();
+    let rows: Vec<ListRow> = rows.into_iter().filter(|r| filter.keeps(r, blind(h))).collect();
     layout(
         app,
         ctx,
@@ -379,9 +383,52 @@ fn scores_page(
         title,
         minijinja::context! {
             rows => Value::from_serialize(&rows), scoring_open => open, group_name => h.group_name, blind => blind(h),
-            saved => req.get_param("saved").is_some(),
+            saved => req.get_param("saved").is_some(), group => h.group, total,
+            filter => Value::from_serialize(&filter), back => filter.query(),
         },
     )
+}
+
+/// The manual's tools on 讲课答辩 (组 ▼ 全部 ▼ 搜索) and 面试答辩 (组 ▼ 搜索): the expert's own
+/// group, whether they have scored yet, and a search. They narrow what is shown; saving scores
+/// only touches the rows the form carries, so a narrowed list never clears a hidden score.
+#[derive(Default, serde::Serialize)]
+struct DefenseFilter {
+    status: String,
+    q: String,
+}
+
+impl DefenseFilter {
+    fn of(req: &Request) -> DefenseFilter {
+        let get = |k: &str| super::http::query(req, k).unwrap_or_default().trim().chars().take(100).collect();
+        DefenseFilter { status: get("status"), q: get("q") }
+    }
+    /// In a blind review names and units are hidden, so the search looks at codes and topics
+    /// only: typing a name must not reveal which row is whose.
+    fn keeps(&self, r: &ListRow, blind: bool) -> bool {
+        let status_ok = match self.status.as_str() {
+            "todo" => !r.recused && r.my_score.is_none(),
+            "done" => r.my_score.is_some(),
+            _ => true,
+        };
+        let q = self.q.as_str();
+        let a = &r.a;
+        let text_ok = q.is_empty()
+            || a.code.contains(q)
+            || a.lecture_topic.contains(q)
+            || (!blind && (a.name.contains(q) || a.unit.contains(q)));
+        status_ok && text_ok
+    }
+    /// The filter as a query string to come back to after a save.
+    fn query(&self) -> String {
+        let mut out = String::new();
+        for (k, v) in [("status", &self.status), ("q", &self.q)] {
+            if !v.is_empty() {
+                out.push_str(&format!("&{k}={}", super::http::urlencode(v)));
+            }
+        }
+        out
+    }
 }
 
 fn draft_page(app: &App, ctx: &Ctx, h: &Here, just_submitted: bool, saved: bool) -> Result<Response> {

@@ -13,6 +13,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("rules", 0),
     ("config", 10),
     ("render", 10),
+    ("sheet", 10),
     ("store", 15),
     ("accounts", 20),
     ("ballot", 20),

@@ -24,3 +24,4 @@ mod roles;
 mod slow;
 mod tablet;
 mod tls;
+mod venue_size;

@@ -467,6 +467,48 @@ fn lecture_scores_stay_private_until_scoring_closes_then_use_the_trimmed_mean() 
     assert_eq!(v.count("SELECT count(*) FROM scores WHERE applicant_code = 'A0002'"), 5);
 }
 
+/// The manual's list tools on 讲课答辩 (组 ▼ 全部 ▼ 搜索): the group, 未打分 / 已打分 and a
+/// search. A save from a narrowed list keeps the narrowing and never clears the hidden rows'
+/// scores; in a blind review the search does not match names.
+#[test]
+fn the_lecture_list_filters_by_scoring_state_and_search_without_losing_hidden_scores() {
+    let v = Venue::new(&lecture_package("mean"));
+    let leader = v.login("E001");
+    assert_eq!(score(&leader, "/lecture", &[("A0002", "80")]).status, 303);
+    let page = leader.get("/lecture");
+    assert!(page.text().contains("小学语文组") && page.text().contains("显示 2 / 共 2 人"), "{}", page.text());
+    let todo = leader.get("/lecture?status=todo").text();
+    assert!(todo.contains("赵州桥") && !todo.contains("观潮") && todo.contains("显示 1 / 共 2 人"), "{todo}");
+    let done = leader.get("/lecture?status=done").text();
+    assert!(done.contains("观潮") && !done.contains("赵州桥") && done.contains("显示 1 / 共 2 人"), "{done}");
+    let found = leader.get("/lecture?q=%E8%B5%B5%E5%B7%9E").text();
+    assert!(found.contains("显示 1 / 共 2 人"), "search by topic: {found}");
+    let none = leader.get("/lecture?q=nobody").text();
+    assert!(none.contains("没有符合条件的申报人"), "{none}");
+    // A save from the narrowed list comes back to it, and A0002's score is still there.
+    let r = leader.post_form("/lecture", &[("score_A0001", "70"), ("status", "todo"), ("q", "A&1")]);
+    assert_eq!(r.status, 303);
+    assert_eq!(r.location(), Some("/lecture?saved=1&status=todo&q=A%261"));
+    assert_eq!(v.count("SELECT count(*) FROM scores WHERE expert_code = 'E001'"), 2);
+    // Interview mode: group and search, no scoring-state select.
+    let mut p = example_json();
+    p["session"]["mode"] = json!("interview_defense");
+    p["session"]["blind"] = json!(true);
+    let v = Venue::new(&p);
+    let e = v.login("E002");
+    let page = e.get("/interview/defense");
+    assert!(page.text().contains("显示 2 / 共 2 人") && !page.body.contains("f-status"), "{}", page.text());
+    let name: String =
+        v.s.db().query_row("SELECT name FROM applicants WHERE code = 'A0002'", [], |r| r.get(0)).unwrap();
+    let by_name = e.get(&format!("/interview/defense?q={}", urlenc(&name))).text();
+    assert!(by_name.contains("显示 0 / 共 2 人"), "a blind search must not match names: {by_name}");
+    assert!(e.get("/interview/defense?q=A0002").text().contains("显示 1 / 共 2 人"));
+}
+
+fn urlenc(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { char::from(b).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
 /// Scoring closes by itself once every group expert has scored every applicant they may.
 #[test]
 fn scoring_closes_by_itself_when_everyone_has_scored() {

@@ -2,6 +2,8 @@
 //! leader, 王健华, committee member 王东 …) enlarged to a believable day. It goes through the
 //! same loader and checks as a real package; only its fixed demo passwords are special.
 
+pub mod synthetic;
+
 use crate::accounts;
 use crate::error::{Error, Result};
 use crate::package;
