@@ -179,6 +179,8 @@ pub fn hash_all(passwords: &[String], cost: u32) -> Result<Vec<String>> {
 /// Gives new passwords to everyone (or to `only`), logs their old sessions out, and returns the
 /// slips: the only place the plain passwords ever exist.
 pub fn issue_passwords(db: &Db, cost: u32, only: Option<&[String]>, actor: &str) -> Result<Vec<Slip>> {
+    // Slips printed for a rehearsal would not match the session's passwords after it.
+    db.read(|c| store::rehearsal::refuse_during(c, "发放或重置密码"))?;
     let people = db.read(load_people)?;
     let accounts: HashMap<String, String> = db.read(|c| {
         let mut st = c.prepare("SELECT person_code, username FROM accounts WHERE person_code IS NOT NULL")?;
@@ -285,6 +287,7 @@ pub fn reset_admin(db: &Db, cost: u32) -> Result<String> {
 }
 
 pub fn set_password(db: &Db, account_id: i64, new: &str, cost: u32, actor: &str) -> Result<()> {
+    db.read(|c| store::rehearsal::refuse_during(c, "修改密码"))?;
     let hash = bcrypt::hash(new, cost).map_err(Error::internal)?;
     let now = db.now();
     db.write(|tx| {

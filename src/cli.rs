@@ -125,6 +125,16 @@ enum Command {
         #[arg(long, value_name = "ADDR:PORT")]
         listen: Option<String>,
     },
+    /// 彩排: start or end a rehearsal on a copy of the session, or show its status and the
+    /// session's content hash. With the server stopped (the console does it live).
+    Rehearsal {
+        #[arg(value_enum)]
+        action: RehearsalAction,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+    },
     /// Check a result bundle offline: signature, files, hashes, audit chain, recount, key.
     /// Exit 0 only when every check passes.
     Verify {
@@ -158,6 +168,7 @@ where
         Command::Verify { bundle, pubkey } => verify_cmd(&bundle, pubkey.as_deref()),
         Command::Doctor { config, data, listen } => doctor_cmd(config, data, listen),
         Command::Restore { backup, config, data } => restore_cmd(&backup, config, data),
+        Command::Rehearsal { action, config, data } => rehearsal_cmd(action, config, data),
         Command::Config { venue } => {
             print!("{}", if venue { config::venue_config() } else { config::EXAMPLE.to_string() });
             Ok(())
@@ -259,6 +270,9 @@ fn serve(config: Option<PathBuf>, listen: Option<String>, data: Option<PathBuf>,
         cfg.data_dir = PathBuf::from("pingshen-demo-data");
     }
     init_logging(&cfg)?;
+    let _lock = crate::store::lock_data_dir(&cfg.data_dir)
+        .map_err(fail)?
+        .ok_or((1, format!("数据目录 {} 已被另一个 pingshen 服务使用。", cfg.data_dir.display())))?;
     let db = Db::open(&cfg.data_dir, cfg.utc_offset_hours).map_err(fail)?;
     if let Some(mode) = demo_mode {
         let fresh = demo::install(&db, &cfg.data_dir, mode, cfg.bcrypt_cost).map_err(fail)?;
@@ -503,10 +517,70 @@ fn bundle_cmd(config: Option<PathBuf>, data: Option<PathBuf>, out: Option<PathBu
     let (key, _) = crate::bundle::key::load_or_create(&cfg.data_dir).map_err(fail)?;
     let t = crate::render::Templates::load();
     let session = db.read(crate::venue::session).map_err(fail)?.ok_or((1, "没有评审会。".to_string()))?;
-    let path = out.unwrap_or_else(|| crate::bundle::default_path(&cfg.data_dir, &session.session_id));
+    let path = match out {
+        Some(p) => p,
+        None => crate::bundle::path_for(&db, &session.session_id).map_err(fail)?,
+    };
     let (_, head) = crate::bundle::write_streaming(&db, &t, &key, &path).map_err(|e| (1, e.to_string()))?;
     println!("{}", path.display());
     println!("audit head: {head}");
+    Ok(())
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum RehearsalAction {
+    Start,
+    End,
+    Status,
+}
+
+fn rehearsal_cmd(action: RehearsalAction, config: Option<PathBuf>, data: Option<PathBuf>) -> CmdResult {
+    use crate::store::rehearsal;
+    let cfg = load_config(config, data)?;
+    if !cfg.data_dir.join("pingshen.db").is_file() {
+        return Err((1, format!("数据目录 {} 中没有会务数据库。", cfg.data_dir.display())));
+    }
+    let _lock = match action {
+        RehearsalAction::Status => None,
+        _ => Some(crate::store::lock_data_dir(&cfg.data_dir).map_err(fail)?.ok_or((
+            1,
+            "服务正在运行：请在「会务管理 → 彩排」中操作，或先停止服务（systemctl stop pingshen）。".to_string(),
+        ))?),
+    };
+    let db = Db::open(&cfg.data_dir, cfg.utc_offset_hours).map_err(fail)?;
+    let actor = "admin-cli";
+    match action {
+        RehearsalAction::Start => {
+            let hash = rehearsal::start(&db, &cfg.data_dir, actor).map_err(fail)?;
+            println!("彩排已开始。会务内容校验值 (SHA-256): {hash}");
+        }
+        RehearsalAction::End => {
+            let e = rehearsal::end(&db, &cfg.data_dir, actor).map_err(fail)?;
+            println!(
+                "彩排已结束（{} 至 {}）。",
+                crate::store::display_time(&e.started_at),
+                crate::store::display_time(&e.ended_at)
+            );
+            println!("开始时校验值: {}", e.hash_before);
+            println!("现在的校验值: {}", e.hash_after);
+            if e.hash_before != e.hash_after {
+                return Err((1, "会务内容与彩排开始时不一致。".into()));
+            }
+        }
+        RehearsalAction::Status => {
+            let s = rehearsal::status(&db).map_err(fail)?;
+            match &s.started_at {
+                Some(at) => {
+                    println!("彩排进行中（{} 开始）", crate::store::display_time(at));
+                    println!("会务内容校验值 (SHA-256): {}", s.hash_before.unwrap_or_default());
+                }
+                None => {
+                    println!("没有进行中的彩排");
+                    println!("会务内容校验值 (SHA-256): {}", s.hash);
+                }
+            }
+        }
+    }
     Ok(())
 }
 

@@ -21,6 +21,9 @@ pub struct SessionView {
     pub package_source: String,
     pub imported_at: String,
     pub is_demo: bool,
+    /// While a rehearsal (彩排) runs on this copy, when it started: every page, printout and
+    /// file made from this view carries the 彩排 mark.
+    pub rehearsal: Option<String>,
 }
 
 impl SessionView {
@@ -32,23 +35,27 @@ impl SessionView {
 /// The imported session, its rules parsed once here: a stored rule that does not parse is an
 /// error (the database was changed by hand or by another version), never a silent default.
 pub fn session(conn: &Connection) -> Result<Option<SessionView>> {
-    let row: Option<([String; 11], [bool; 3])> = store::row(
+    let row: Option<([String; 11], [bool; 3], Option<String>)> = store::row(
         conn,
         "SELECT session_id, name, committee, mode, committee_pass_ratio, quorum_ratio, group_pass_rule,
-                score_rule, package_sha256, package_source, imported_at, recused_count_as_present, blind, is_demo
+                score_rule, package_sha256, package_source, imported_at, recused_count_as_present, blind, is_demo,
+                (SELECT value FROM meta WHERE key = ?1)
          FROM session WHERE id = 1",
-        [],
+        [store::rehearsal::STARTED],
         |r| {
             let mut texts: [String; 11] = Default::default();
             for (i, t) in texts.iter_mut().enumerate() {
                 *t = r.get(i)?;
             }
-            Ok((texts, [r.get(11)?, r.get(12)?, r.get(13)?]))
+            Ok((texts, [r.get(11)?, r.get(12)?, r.get(13)?], r.get(14)?))
         },
     )
     .optional()?;
-    let Some(([id, name, committee, mode, pass, quorum, group, score, sha, source, at], [counted, blind, is_demo])) =
-        row
+    let Some((
+        [id, name, committee, mode, pass, quorum, group, score, sha, source, at],
+        [counted, blind, is_demo],
+        rehearsal,
+    )) = row
     else {
         return Ok(None);
     };
@@ -62,6 +69,7 @@ pub fn session(conn: &Connection) -> Result<Option<SessionView>> {
         package_sha256: sha,
         package_source: source,
         imported_at: store::display_time(&at),
+        rehearsal: rehearsal.as_deref().map(store::display_time),
         is_demo,
     }))
 }

@@ -37,12 +37,20 @@ pub struct Bundle {
     pub files: Vec<(String, Vec<u8>)>,
 }
 
-pub fn zip_name(session_id: &str) -> String {
-    format!("{session_id}-result.zip")
+/// The bundle's file name; a rehearsal's says so (`…-REHEARSAL-result.zip`).
+pub fn zip_name(session_id: &str, rehearsal: bool) -> String {
+    if rehearsal {
+        format!("{session_id}-REHEARSAL-result.zip")
+    } else {
+        format!("{session_id}-result.zip")
+    }
 }
 
-pub fn default_path(data_dir: &Path, session_id: &str) -> PathBuf {
-    data_dir.join(zip_name(session_id))
+/// Where this database's bundle goes: beside the database in use, so a rehearsal's bundle
+/// lives (and is removed) with the rehearsal's copy.
+pub fn path_for(db: &Db, session_id: &str) -> Result<PathBuf> {
+    let rehearsal = db.read(crate::store::rehearsal::started)?.is_some();
+    Ok(db.dir().join(zip_name(session_id, rehearsal)))
 }
 
 fn pretty(v: &Value) -> Result<Vec<u8>> {
@@ -72,11 +80,12 @@ fn produce(
     emit: &mut dyn FnMut(&str, Vec<u8>) -> Result<()>,
 ) -> Result<(String, String)> {
     let session = db.read(venue::session)?.ok_or_else(Error::not_found)?;
-    let (reported_at, close_seq, seed) = db.read(|c| {
+    let (reported_at, close_seq, seed, rehearsal) = db.read(|c| {
         Ok((
             committee::meta(c, "reported_at")?,
             committee::meta(c, "audit_close_seq")?,
             committee::meta(c, "ballot_seed")?,
+            crate::store::rehearsal::started(c)?.is_some(),
         ))
     })?;
     let (Some(reported_at), Some(close_seq), Some(seed)) = (reported_at, close_seq, seed) else {
@@ -102,14 +111,14 @@ fn produce(
         out("report.html", report_html(report_data, t, key, &head)?.into_bytes())?;
         let results = results_json_with(c, &session, &groups, &rows)?;
         out("results.json", pretty(&results)?)?;
-        out("results.xlsx", results_xlsx(&results)?)
+        out("results.xlsx", results_xlsx(&results, session.rehearsal.is_some())?)
     })?;
     debug_assert!(listed.iter().map(|(n, _, _)| n.as_str()).eq(CONTENT_FILES.iter().copied()));
     let files: Vec<Value> =
         listed.iter().map(|(n, size, sha)| json!({ "path": n, "size": size, "sha256": sha })).collect();
     let manifest = json!({
         "format": FORMAT,
-        "rehearsal": false,
+        "rehearsal": rehearsal,
         "session_id": session.session_id,
         "session_name": session.name,
         "package_sha256": session.package_sha256,
@@ -194,11 +203,12 @@ pub fn write_streaming(db: &Db, t: &Templates, key: &Key, path: &Path) -> Result
     ids.ok_or_else(|| Error::internal("bundle not produced"))
 }
 
-/// Builds and writes `<session id>-result.zip` into the data directory; returns its path.
+/// Builds and writes `<session id>-result.zip` beside the database in use (`path_for`), signed
+/// with the key in the data directory; returns its path.
 pub fn write_for_session(db: &Db, data_dir: &Path, t: &Templates) -> Result<PathBuf> {
     let (key, _) = key::load_or_create(data_dir)?;
     let session = db.read(venue::session)?.ok_or_else(Error::not_found)?;
-    let path = default_path(data_dir, &session.session_id);
+    let path = path_for(db, &session.session_id)?;
     write_streaming(db, t, &key, &path)?;
     log::info!("result bundle written: {}", path.display());
     Ok(path)
@@ -477,7 +487,9 @@ fn passed_cell(result: &Value) -> String {
 /// Counts are numbers; every text cell is text with a quote prefix, so an opinion or a name that
 /// starts with `=`, `+`, `-` or `@` stays text even when a clerk edits the cell (the stored
 /// value is unchanged: results.json and the recount read the same text).
-fn results_xlsx(results: &Value) -> Result<Vec<u8>> {
+fn results_xlsx(results: &Value, rehearsal: bool) -> Result<Vec<u8>> {
+    // A rehearsal's workbook says so in every sheet's name (the tab a clerk sees first).
+    let mark = |name: &str| if rehearsal { format!("彩排-{name}") } else { name.to_string() };
     use crate::sheet::{add_sheet, Cell};
     let mut wb = crate::sheet::workbook()?;
     let s = |v: &Value| match v {
@@ -515,7 +527,7 @@ fn results_xlsx(results: &Value) -> Result<Vec<u8>> {
         .collect();
     add_sheet(
         &mut wb,
-        "专业组评议",
+        &mark("专业组评议"),
         &[
             "编号",
             "姓名",
@@ -560,7 +572,7 @@ fn results_xlsx(results: &Value) -> Result<Vec<u8>> {
         .collect();
     add_sheet(
         &mut wb,
-        "评委会评议",
+        &mark("评委会评议"),
         &[
             "编号",
             "姓名",

@@ -37,6 +37,7 @@ pub fn voting_started(conn: &rusqlite::Connection) -> Result<bool> {
 /// Copies the materials into the content-addressed store, then replaces the session in one
 /// transaction. Orphaned material files (a failed import) are harmless: named by their hash.
 pub fn import(db: &Db, data_dir: &Path, loaded: &mut Loaded, actor: &str, is_demo: bool) -> Result<ImportSummary> {
+    db.read(|c| store::rehearsal::refuse_during(c, "重新导入会务包"))?;
     if db.read(voting_started)? {
         return Err(Error::conflict("投票已经开始，不能重新导入会务包。"));
     }

@@ -12,7 +12,13 @@ use std::time::Duration;
 const PREFIX: &str = "pingshen-";
 
 /// Makes one backup now; returns the database copy's path.
-pub fn backup_now(db: &Db, data_dir: &Path, dir: &Path, keep: usize, reason: &str) -> Result<PathBuf> {
+/// During a rehearsal none is taken (`Ok(None)`): its copy must never rotate the session's
+/// own backups away, nor leave a trace of the rehearsal in the backup directory.
+pub fn backup_now(db: &Db, data_dir: &Path, dir: &Path, keep: usize, reason: &str) -> Result<Option<PathBuf>> {
+    if db.read(super::rehearsal::started)?.is_some() {
+        log::info!("no backup ({reason}): a rehearsal is running");
+        return Ok(None);
+    }
     std::fs::create_dir_all(dir)?;
     // Local time to the microsecond: names sort in the order the backups were taken.
     let offset = time::UtcOffset::from_hms(db.utc_offset_hours, 0, 0).unwrap_or(time::UtcOffset::UTC);
@@ -48,7 +54,7 @@ pub fn backup_now(db: &Db, data_dir: &Path, dir: &Path, keep: usize, reason: &st
     copy_new_files(&data_dir.join("materials"), &dir.join("materials"))?;
     rotate(dir, keep)?;
     log::info!("backup written: {}", target.display());
-    Ok(target)
+    Ok(Some(target))
 }
 
 fn copy_new_files(from: &Path, to: &Path) -> Result<()> {
@@ -104,7 +110,7 @@ impl Trigger {
 }
 
 /// Starts the backup thread: `run(reason)` every `interval`, and once for every trigger.
-pub fn start(run: impl Fn(&str) -> Result<PathBuf> + Send + 'static, interval: Duration) -> Trigger {
+pub fn start(run: impl Fn(&str) -> Result<Option<PathBuf>> + Send + 'static, interval: Duration) -> Trigger {
     let (tx, rx): (Sender<String>, Receiver<String>) = std::sync::mpsc::channel();
     std::thread::spawn(move || loop {
         let reason = match rx.recv_timeout(interval) {

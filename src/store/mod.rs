@@ -9,25 +9,29 @@
 //! read a consistent snapshot of committed data.
 
 pub mod backup;
+pub mod rehearsal;
 mod schema;
 
 use crate::error::{Error, Result};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 pub use schema::SCHEMA_VERSION;
 
 pub struct Db {
-    path: PathBuf,
+    /// The database file in use: the session's, or during a rehearsal its copy (`rehearsal`).
+    path: std::sync::RwLock<PathBuf>,
+    /// Bumped when the file in use changes: pooled readers of the old file are dropped.
+    generation: AtomicU64,
     writer: Mutex<Writer>,
     /// Writers waiting for the writer lock: while there are any, a finished write leaves the
     /// commit to them (one of them, or a later one, is bound to commit).
     queued: AtomicUsize,
     /// Signalled after every commit or failed batch.
     committed: Condvar,
-    readers: Mutex<Vec<Connection>>,
+    readers: Mutex<Vec<(u64, Connection)>>,
     pub utc_offset_hours: i8,
 }
 
@@ -68,20 +72,17 @@ const MAX_BATCH: usize = 64;
 
 impl Db {
     /// Opens (creating if needed) the database in `data_dir` and brings the schema up to date.
+    /// While a rehearsal runs, that is its copy (`rehearsal::dir`): every command and the
+    /// server then work on the copy, and the session's own file is not written.
     pub fn open(data_dir: &Path, utc_offset_hours: i8) -> Result<Db> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| Error::internal(format!("cannot create data dir {}: {e}", data_dir.display())))?;
-        let path = data_dir.join(DB_FILE);
-        let mut conn = open_conn(&path, true)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        // Process-wide: past this, SQLite recycles cached pages (the writer's and every
-        // reader's together) instead of growing; the kernel caches the file anyway. The load
-        // test's peak RSS fell by 15 MB with no loss of speed (BENCHMARKS.md).
-        conn.pragma_update(None, "soft_heap_limit", SQLITE_SOFT_HEAP_LIMIT)?;
-        schema::migrate(&mut conn)?;
+        let path = rehearsal::current_dir(data_dir).join(DB_FILE);
+        let conn = open_writer(&path)?;
         let writer = Writer { conn, open: false, pending: 0, batch: 0, failed: Default::default() };
         Ok(Db {
-            path,
+            path: std::sync::RwLock::new(path),
+            generation: AtomicU64::new(0),
             writer: Mutex::new(writer),
             queued: AtomicUsize::new(0),
             committed: Condvar::new(),
@@ -90,8 +91,35 @@ impl Db {
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The database file in use.
+    pub fn path(&self) -> PathBuf {
+        self.path.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The directory of the database in use: where files derived from it (the bundle) go.
+    pub fn dir(&self) -> PathBuf {
+        self.path().parent().map(Path::to_path_buf).unwrap_or_default()
+    }
+
+    /// Moves every later read and write to the database in `dir` (a rehearsal's start and end).
+    /// With the writer lock held throughout (pending writes committed first): `before` runs on
+    /// the old file's connection (and may create the new file), then the new file is opened,
+    /// `after` runs on it, and only then may anyone write again — so no write lands in
+    /// between. Pooled readers of the old file are dropped.
+    pub(crate) fn switch_with<A, B>(
+        &self,
+        dir: &Path,
+        before: impl FnOnce(&Connection) -> Result<A>,
+        after: impl FnOnce(&Connection, A) -> Result<B>,
+    ) -> Result<B> {
+        let mut w = self.idle_writer();
+        let a = before(&w.conn)?;
+        let path = dir.join(DB_FILE);
+        w.conn = open_writer(&path)?;
+        *self.path.write().unwrap_or_else(|p| p.into_inner()) = path;
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.readers.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        after(&w.conn, a)
     }
 
     /// Runs `f` in a transaction on the writer connection and returns once it is committed.
@@ -141,18 +169,21 @@ impl Db {
 
     /// Runs `f` on a reader connection (a consistent snapshot for each statement/transaction).
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let conn = {
+        let pooled = {
             let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
             pool.pop()
         };
-        let conn = match conn {
+        let (generation, conn) = match pooled {
             Some(c) => c,
-            None => open_conn(&self.path, false)?,
+            None => {
+                let generation = self.generation.load(Ordering::SeqCst);
+                (generation, open_conn(&self.path(), false)?)
+            }
         };
         let out = f(&conn);
         let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
-        if pool.len() < MAX_IDLE_READERS {
-            pool.push(conn);
+        if pool.len() < MAX_IDLE_READERS && generation == self.generation.load(Ordering::SeqCst) {
+            pool.push((generation, conn));
         }
         out
     }
@@ -172,8 +203,9 @@ impl Db {
     }
 
     pub fn size_bytes(&self) -> u64 {
-        let wal = self.path.with_extension("db-wal");
-        let main = std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0);
+        let path = self.path();
+        let wal = path.with_extension("db-wal");
+        let main = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         main + std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
     }
 }
@@ -257,6 +289,18 @@ impl Writer {
     }
 }
 
+/// The writer connection: WAL mode, the process-wide heap limit, the schema brought up to date.
+fn open_writer(path: &Path) -> Result<Connection> {
+    let mut conn = open_conn(path, true)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // Process-wide: past this, SQLite recycles cached pages (the writer's and every
+    // reader's together) instead of growing; the kernel caches the file anyway. The load
+    // test's peak RSS fell by 15 MB with no loss of speed (BENCHMARKS.md).
+    conn.pragma_update(None, "soft_heap_limit", SQLITE_SOFT_HEAP_LIMIT)?;
+    schema::migrate(&mut conn)?;
+    Ok(conn)
+}
+
 fn open_conn(path: &Path, create: bool) -> Result<Connection> {
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     if create {
@@ -330,6 +374,51 @@ pub fn row<T, P: rusqlite::Params>(
 }
 
 /// The hash of the newest audit line (the chain's head), if any.
+/// The server's claim on its data directory (an advisory `flock` on `pingshen.lock`), held for
+/// the process's life and released by the kernel however it ends. Commands that must not run
+/// beside a server (`pingshen rehearsal`) check it; `None`: another process holds it.
+pub fn lock_data_dir(data_dir: &Path) -> Result<Option<std::fs::File>> {
+    std::fs::create_dir_all(data_dir)?;
+    let f =
+        std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(data_dir.join("pingshen.lock"))?;
+    match f.try_lock() {
+        Ok(()) => Ok(Some(f)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+    }
+}
+
+/// Overwrites a file's bytes with zeros (synced) and removes it; a directory, everything in
+/// it. On a plain disk the old bytes are gone from the file; on an SSD or a journaling file
+/// system copies may survive in blocks the drive remapped (README: what a wipe guarantees).
+pub fn shred(path: &Path) -> Result<()> {
+    let fail = |e: std::io::Error| Error::internal(format!("cannot remove {}: {e}", path.display()));
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(fail(e)),
+    };
+    if meta.is_dir() {
+        for e in std::fs::read_dir(path).map_err(fail)? {
+            shred(&e.map_err(fail)?.path())?;
+        }
+        return std::fs::remove_dir(path).map_err(fail);
+    }
+    if meta.is_file() {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().write(true).open(path).map_err(fail)?;
+        let zeros = vec![0u8; 1 << 16];
+        let mut left = meta.len();
+        while left > 0 {
+            let n = left.min(zeros.len() as u64) as usize;
+            f.write_all(&zeros[..n]).map_err(fail)?;
+            left -= n as u64;
+        }
+        f.sync_all().map_err(fail)?;
+    }
+    std::fs::remove_file(path).map_err(fail)
+}
+
 /// Removes a file that may not exist (a temporary left by a failed write); other errors surface.
 pub fn remove_if_exists(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {

@@ -56,17 +56,18 @@ pub fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
             layout(app, ctx, "admin_audit.html", url, "审计日志", json!({ "p": paged }))
         }
         "/admin/password" => layout(app, ctx, "admin_password.html", url, "修改密码", json!({})),
+        "/admin/rehearsal" => rehearsal_page(app, ctx, None),
         "/admin/display" => display_page(app, ctx, false),
         "/admin/bundle" => {
             let s = app.db.read(venue::session)?.ok_or_else(Error::not_found)?;
-            let path = crate::bundle::default_path(&app.data_dir, &s.session_id);
+            let path = crate::bundle::path_for(&app.db, &s.session_id)?;
             if !path.exists() {
                 crate::bundle::write_for_session(&app.db, &app.data_dir, &app.t)?;
             }
             let f = std::fs::File::open(&path)?;
             Ok(Response::from_file("application/zip", f).with_unique_header(
                 "Content-Disposition",
-                super::http::disposition("attachment", &crate::bundle::zip_name(&s.session_id)),
+                super::http::disposition("attachment", &path.file_name().unwrap_or_default().to_string_lossy()),
             ))
         }
         _ => Err(Error::not_found()),
@@ -103,6 +104,14 @@ pub fn post(app: &App, _req: &Request, ctx: &Ctx, url: &str, input: Input) -> Re
             let code = input.form.text("code");
             let slips = accounts::issue_passwords(&app.db, app.cfg.bcrypt_cost, Some(&[code]), &actor)?;
             slips_page(app, slips)
+        }
+        "/admin/rehearsal/start" => {
+            crate::store::rehearsal::start(&app.db, &app.data_dir, &actor)?;
+            Ok(Response::redirect_303("/admin/rehearsal"))
+        }
+        "/admin/rehearsal/end" => {
+            let ended = crate::store::rehearsal::end(&app.db, &app.data_dir, &actor)?;
+            rehearsal_page(app, ctx, Some(ended))
         }
         "/admin/attendance/checkin" => {
             let code = input.form.text("code");
@@ -172,6 +181,27 @@ fn overview(app: &App, ctx: &Ctx) -> Result<Response> {
         "会务概览",
         json!({ "counts": counts, "health": health, "voting_started": voting, "signing": signing,
                 "phase": app.db.read(crate::committee::phase)? }),
+    )
+}
+
+/// 会务管理 → 彩排: whether one runs, the content hash, start / end (DOMAIN, rehearsal).
+fn rehearsal_page(app: &App, ctx: &Ctx, ended: Option<crate::store::rehearsal::Ended>) -> Result<Response> {
+    let status = crate::store::rehearsal::status(&app.db)?;
+    let may_start = app.db.read(|c| {
+        Ok(c.query_row(
+            "SELECT NOT EXISTS (SELECT 1 FROM votes WHERE status <> 'drafting') AND EXISTS (SELECT 1 FROM session)",
+            [],
+            |r| r.get::<_, bool>(0),
+        )?)
+    })?;
+    layout(
+        app,
+        ctx,
+        "admin_rehearsal.html",
+        "/admin/rehearsal",
+        "彩排",
+        json!({ "status": status, "ended": ended, "may_start": may_start,
+                "started": status.started_at.as_deref().map(crate::store::display_time) }),
     )
 }
 

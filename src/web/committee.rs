@@ -255,7 +255,7 @@ fn report_page(app: &App, ctx: &Ctx, error: Option<String>, saved: bool, filter:
     let all_decided = !rows.is_empty() && rows.iter().all(|r| r.decision.is_some());
     let total = rows.len();
     let rows: Vec<committee::Row> = rows.into_iter().filter(|r| filter.keeps(r)).collect();
-    let bundle = crate::bundle::default_path(&app.data_dir, &s.session_id);
+    let bundle = crate::bundle::path_for(&app.db, &s.session_id)?;
     let bundle = bundle.exists().then(|| bundle.canonicalize().unwrap_or(bundle).display().to_string());
     layout(
         app,
@@ -322,6 +322,7 @@ pub fn display(app: &App, req: &Request, json_only: bool) -> Result<Response> {
         };
         Ok(json!({
             "session": s.name,
+            "rehearsal": s.rehearsal,
             "committee": { "round": v.round, "status": v.status, "status_label": v.status_label, "done": p.done, "not_done": p.not_done },
             "groups": groups,
             "released": released,

@@ -62,6 +62,7 @@ pub const PAGES: &[Page] = &[
     Page { section: "会务管理", label: "账号与密码条", path: "/admin/accounts", allowed: admin },
     Page { section: "会务管理", label: "签到", path: "/admin/attendance", allowed: admin },
     Page { section: "会务管理", label: "大屏显示", path: "/admin/display", allowed: admin },
+    Page { section: "会务管理", label: "彩排", path: "/admin/rehearsal", allowed: admin },
     Page { section: "会务管理", label: "审计日志", path: "/admin/audit", allowed: admin },
     Page { section: "会务管理", label: "修改密码", path: "/admin/password", allowed: admin },
 ];

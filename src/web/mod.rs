@@ -210,7 +210,8 @@ fn route(app: &App, req: &Request) -> Result<Response> {
             if url == "/admin/import" && ctx.acc.is_admin { app.cfg.upload_limit() } else { app.cfg.body_limit() };
         let input = auth::checked_input(req, &ctx, limit)?;
         // After the report the session is read-only: one check here covers every route.
-        if url != "/logout" {
+        // Ending a rehearsal that played to its report goes back to the unreported session.
+        if url != "/logout" && url != "/admin/rehearsal/end" {
             app.db.read(crate::committee::ensure_not_reported)?;
         }
         return post(app, req, &ctx, &url, input);

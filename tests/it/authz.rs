@@ -116,6 +116,11 @@ const MATRIX: &[(&str, &str, u16)] = &[
     ("POST", "/review/ops/scoring", LEADER),
     ("POST", "/review/ops/close", LEADER),
     ("POST", "/admin/accounts/issue", ADMIN),
+    ("GET", "/admin/rehearsal", ADMIN),
+    // Ending with none running is refused (409); the start then moves every later row onto
+    // the rehearsal's copy, where everyone is still signed in.
+    ("POST", "/admin/rehearsal/end", ADMIN),
+    ("POST", "/admin/rehearsal/start", ADMIN),
     ("POST", "/logout", SIGNED_IN),
 ];
 

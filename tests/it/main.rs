@@ -18,6 +18,7 @@ mod fuzz;
 mod import;
 mod layers;
 mod packaging;
+mod rehearsal;
 mod review;
 mod robust;
 mod roles;

@@ -25,6 +25,7 @@ const ALL_PAGES: &[&str] = &[
     "/admin/display",
     "/admin/audit",
     "/admin/password",
+    "/admin/rehearsal",
 ];
 
 fn menu_links(body: &str) -> Vec<String> {

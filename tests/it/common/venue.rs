@@ -29,7 +29,12 @@ pub struct Venue {
 
 impl Venue {
     pub fn new(p: &Value) -> Venue {
-        let s = Server::start(&[]);
+        Self::with_config(p, "")
+    }
+
+    /// A venue whose server runs with extra config lines (e.g. a backup directory).
+    pub fn with_config(p: &Value, config_extra: &str) -> Venue {
+        let s = Server::start_with(&[], config_extra);
         let admin = s.admin();
         let r = admin.upload("/admin/import", "package", "package.json", &serde_json::to_vec(p).unwrap());
         assert_eq!(r.status, 200, "{}", r.text());
