@@ -117,6 +117,8 @@ pub struct Account {
     pub username: String,
     pub person_code: Option<String>,
     pub is_admin: bool,
+    /// 会务签到员: attendance and the room-display link, nothing else.
+    pub is_desk: bool,
 }
 
 /// One account per person of the imported session: removes accounts of people who left the
@@ -300,17 +302,24 @@ pub fn set_password(db: &Db, account_id: i64, new: &str, cost: u32, actor: &str)
 /// A hash of a random string: checking a missing user costs as much as a real one.
 const DUMMY_HASH: &str = "$2b$10$abcdefghijklmnopqrstuu5s2v8.2VhV8h1bd8CkSVt3IBxPBcEyy";
 
+/// An account from a row whose first four columns are id, username, person_code, is_admin
+/// and whose `desk` column is is_desk.
+fn account(r: &rusqlite::Row<'_>, desk: usize) -> rusqlite::Result<Account> {
+    Ok(Account {
+        id: r.get(0)?,
+        username: r.get(1)?,
+        person_code: r.get(2)?,
+        is_admin: r.get(3)?,
+        is_desk: r.get(desk)?,
+    })
+}
+
 pub fn verify_login(db: &Db, username: &str, password: &str) -> Result<Option<Account>> {
     let row = db.read(|c| {
         Ok(c.query_row(
-            "SELECT id, username, person_code, is_admin, password_hash FROM accounts WHERE username = ?1",
+            "SELECT id, username, person_code, is_admin, password_hash, is_desk FROM accounts WHERE username = ?1",
             [username],
-            |r| {
-                Ok((
-                    Account { id: r.get(0)?, username: r.get(1)?, person_code: r.get(2)?, is_admin: r.get(3)? },
-                    r.get::<_, Option<String>>(4)?,
-                ))
-            },
+            |r| Ok((account(r, 5)?, r.get::<_, Option<String>>(4)?)),
         )
         .optional()?)
     })?;
@@ -361,7 +370,37 @@ pub fn start_session(db: &Db, acc: &Account, addr: &str) -> Result<(String, Stri
 }
 
 pub fn actor_name(acc: &Account) -> String {
-    acc.person_code.clone().unwrap_or_else(|| "admin".into())
+    match (&acc.person_code, acc.is_desk) {
+        (Some(code), _) => code.clone(),
+        (None, true) => format!("desk:{}", acc.username),
+        (None, false) => "admin".into(),
+    }
+}
+
+/// Makes one more 会务签到员 account (签到员1, 签到员2 …) with a new password; the slip is the
+/// only place the password exists.
+pub fn create_desk_account(db: &Db, cost: u32, actor: &str) -> Result<Slip> {
+    db.read(|c| store::rehearsal::refuse_during(c, "发放或重置密码"))?;
+    let (username, password) = (new_username(), new_password());
+    let hash = bcrypt::hash(&password, cost).map_err(Error::internal)?;
+    let now = db.now();
+    let n = db.write(|tx| {
+        let n: i64 = tx.query_row("SELECT count(*) FROM accounts WHERE is_desk = 1", [], |r| r.get(0))?;
+        tx.execute(
+            "INSERT INTO accounts (username, password_hash, is_admin, is_desk, issued_at) VALUES (?1, ?2, 0, 1, ?3)",
+            params![username, hash, now],
+        )?;
+        store::audit(tx, &now, actor, "account.desk", &username, json!({ "n": n + 1 }))?;
+        Ok(n + 1)
+    })?;
+    Ok(Slip {
+        code: format!("DESK{n}"),
+        name: format!("签到员{n}"),
+        roles: "会务签到员".into(),
+        group: String::new(),
+        username,
+        password,
+    })
 }
 
 pub struct SessionLimits {
@@ -375,17 +414,10 @@ pub fn lookup_session(db: &Db, token: &str, lim: &SessionLimits) -> Result<Optio
     let row = db.read(|c| {
         Ok(store::row(
             c,
-            "SELECT a.id, a.username, a.person_code, a.is_admin, s.csrf, s.created_at, s.last_seen
+            "SELECT a.id, a.username, a.person_code, a.is_admin, s.csrf, s.created_at, s.last_seen, a.is_desk
              FROM web_sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = ?1",
             [&th],
-            |r| {
-                Ok((
-                    Account { id: r.get(0)?, username: r.get(1)?, person_code: r.get(2)?, is_admin: r.get(3)? },
-                    r.get::<_, String>(4)?,
-                    r.get::<_, i64>(5)?,
-                    r.get::<_, i64>(6)?,
-                ))
-            },
+            |r| Ok((account(r, 7)?, r.get::<_, String>(4)?, r.get::<_, i64>(5)?, r.get::<_, i64>(6)?)),
         )
         .optional()?)
     })?;

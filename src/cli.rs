@@ -135,6 +135,33 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         data: Option<PathBuf>,
     },
+    /// 交接: check the reported session's bundle with the appliance key, copy it to each
+    /// --copy-to directory (flushed, read back, compared), and print the handover form.
+    Handover {
+        /// A directory on the medium (a mounted USB stick); repeat for several copies.
+        #[arg(long = "copy-to", value_name = "DIR")]
+        copy_to: Vec<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+    },
+    /// 清除本机数据: after the report and a verified handover copy, overwrite and remove the
+    /// session's database, materials, logs, bundle, account lists and backups; leave a signed
+    /// wipe-record.txt. With the server stopped.
+    Wipe {
+        /// The session id, typed to confirm.
+        #[arg(long, value_name = "ID")]
+        session: String,
+        /// Wipe even before the report or without a verified copy, or with the backup
+        /// directory unreachable; the record says so.
+        #[arg(long)]
+        force: bool,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+    },
     /// Check a result bundle offline: signature, files, hashes, audit chain, recount, key.
     /// Exit 0 only when every check passes.
     Verify {
@@ -169,6 +196,8 @@ where
         Command::Doctor { config, data, listen } => doctor_cmd(config, data, listen),
         Command::Restore { backup, config, data } => restore_cmd(&backup, config, data),
         Command::Rehearsal { action, config, data } => rehearsal_cmd(action, config, data),
+        Command::Handover { copy_to, config, data } => handover_cmd(&copy_to, config, data),
+        Command::Wipe { session, force, config, data } => wipe_cmd(&session, force, config, data),
         Command::Config { venue } => {
             print!("{}", if venue { config::venue_config() } else { config::EXAMPLE.to_string() });
             Ok(())
@@ -454,8 +483,11 @@ fn accounts_cmd(
     let templates = crate::render::Templates::load();
     let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
     let mut written = Vec::new();
+    let data_dir = cfg.data_dir.clone();
     let mut write = |path: PathBuf, bytes: Vec<u8>| -> CmdResult {
         std::fs::write(&path, bytes).map_err(|e| fail(format!("cannot write {}: {e}", path.display())))?;
+        // Passwords in plain text: the wipe must find this file later.
+        crate::bundle::wipe::note_export(&data_dir, &path).map_err(fail)?;
         written.push(path);
         Ok(())
     };
@@ -524,6 +556,55 @@ fn bundle_cmd(config: Option<PathBuf>, data: Option<PathBuf>, out: Option<PathBu
     let (_, head) = crate::bundle::write_streaming(&db, &t, &key, &path).map_err(|e| (1, e.to_string()))?;
     println!("{}", path.display());
     println!("audit head: {head}");
+    Ok(())
+}
+
+fn wipe_cmd(session_id: &str, force: bool, config: Option<PathBuf>, data: Option<PathBuf>) -> CmdResult {
+    let cfg = load_config(config, data)?;
+    if !cfg.data_dir.join("pingshen.db").is_file() {
+        return Err((1, format!("数据目录 {} 中没有会务数据库。", cfg.data_dir.display())));
+    }
+    let _lock = crate::store::lock_data_dir(&cfg.data_dir)
+        .map_err(fail)?
+        .ok_or((1, "服务正在运行：请在「会务管理 → 清除本机数据」中操作，或先停止服务。".to_string()))?;
+    let db = Db::open(&cfg.data_dir, cfg.utc_offset_hours).map_err(fail)?;
+    let s = db.read(crate::venue::session).map_err(fail)?.ok_or((1, "本机没有会务数据。".to_string()))?;
+    if s.session_id != session_id {
+        return Err((2, format!("--session {session_id} 与本机的会务编号不一致。")));
+    }
+    let t = crate::render::Templates::load();
+    let r = crate::bundle::wipe::wipe(&db, &cfg, &t, force, "admin-cli").map_err(fail)?;
+    print!("{}", crate::bundle::wipe::record_text(&r));
+    println!("清除记录: {} (签名 {}.minisig)", r.record_path, r.record_path);
+    if !r.complete() {
+        return Err((1, "有文件未能清除，见清除记录。".into()));
+    }
+    Ok(())
+}
+
+fn handover_cmd(copy_to: &[PathBuf], config: Option<PathBuf>, data: Option<PathBuf>) -> CmdResult {
+    use crate::bundle::handover;
+    let cfg = load_config(config, data)?;
+    let db = Db::open(&cfg.data_dir, cfg.utc_offset_hours).map_err(fail)?;
+    let t = crate::render::Templates::load();
+    let mut failed = Vec::new();
+    for dir in copy_to {
+        match handover::copy_to(&db, &cfg.data_dir, &t, dir) {
+            Ok(c) => eprintln!("已复制并校验: {}", c.path),
+            Err(e) => {
+                eprintln!("错误: {}", e.message);
+                failed.push(dir.display().to_string());
+            }
+        }
+    }
+    let h = handover::status(&db, &cfg.data_dir, &t).map_err(fail)?;
+    print!("{}", handover::record_text(&h));
+    if !h.verified {
+        return Err((1, "结果包未通过本机自检。".into()));
+    }
+    if !failed.is_empty() {
+        return Err((1, format!("未能复制到: {}", failed.join(", "))));
+    }
     Ok(())
 }
 

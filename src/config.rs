@@ -32,6 +32,9 @@ pub struct Config {
     pub backup_dir: Option<PathBuf>,
     pub backup_interval_minutes: u64,
     pub backup_keep: usize,
+    /// Where 会务管理 → 交接 may copy the bundle: each directory and the ones directly in it
+    /// (mounted USB sticks). The unit's ReadWritePaths names the same.
+    pub handover_dirs: Vec<PathBuf>,
 }
 
 impl Default for Config {
@@ -61,6 +64,7 @@ impl Default for Config {
             backup_dir: None,
             backup_interval_minutes: 10,
             backup_keep: 48,
+            handover_dirs: vec![PathBuf::from("/media/pingshen")],
         }
     }
 }

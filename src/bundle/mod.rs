@@ -5,8 +5,10 @@
 //! Everything is a function of the database alone (times are the session's own, the ballot
 //! order is fixed by a seed drawn at the report), so rebuilding gives identical content files.
 
+pub mod handover;
 pub mod key;
 pub mod verify;
+pub mod wipe;
 
 use crate::ballot::{self, Stage};
 use crate::committee;

@@ -122,6 +122,21 @@ impl Db {
         after(&w.conn, a)
     }
 
+    /// Retires the database for a wipe: with the writer lock held (pending writes committed), `f`
+    /// removes the files; then this handle points at an empty in-memory database, so nothing
+    /// in this process reads or writes the removed session again (reads fail: the process is
+    /// about to stop).
+    pub(crate) fn retire_with<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let mut w = self.idle_writer();
+        let out = f()?;
+        w.conn = Connection::open_in_memory()?;
+        let gone = self.dir().join("wiped").join(DB_FILE);
+        *self.path.write().unwrap_or_else(|p| p.into_inner()) = gone;
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.readers.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        Ok(out)
+    }
+
     /// Runs `f` in a transaction on the writer connection and returns once it is committed.
     /// An `Err` from `f` undoes everything `f` did and nothing else.
     pub fn write<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {

@@ -369,6 +369,10 @@ CREATE TRIGGER frozen_votes_delete BEFORE DELETE ON votes WHEN EXISTS (SELECT 1 
     r#"
 CREATE INDEX web_sessions_account ON web_sessions(account_id);
 "#,
+    // 8: 会务签到员 (desk staff): an account with attendance and the room-display link only.
+    r#"
+ALTER TABLE accounts ADD COLUMN is_desk INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -36,20 +36,19 @@ pub fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
         "/admin/accounts" => {
             let experts = app.db.read(|c| venue::experts(c, None))?;
             let issued = experts.iter().filter(|e| !e.issued_at.is_empty()).count();
+            let desk_count: i64 = app
+                .db
+                .read(|c| Ok(c.query_row("SELECT count(*) FROM accounts WHERE is_desk = 1", [], |r| r.get(0))?))?;
             layout(
                 app,
                 ctx,
                 "admin_accounts.html",
                 url,
                 "账号与密码条",
-                json!({ "experts": experts, "issued": issued, "address": app.primary_address() }),
+                json!({ "experts": experts, "issued": issued, "address": app.primary_address(), "desk_count": desk_count }),
             )
         }
-        "/admin/attendance" => {
-            let rows = app.db.read(venue::attendance)?;
-            let present = rows.iter().filter(|r| !r.signed_in_at.is_empty()).count();
-            layout(app, ctx, "admin_attendance.html", url, "签到", json!({ "rows": rows, "present": present }))
-        }
+        "/admin/attendance" => attendance_page(app, ctx, url),
         "/admin/audit" => {
             let page: i64 = query(req, "page").and_then(|p| p.parse().ok()).unwrap_or(1);
             let paged = app.db.read(|c| venue::audit_page(c, page, 50))?;
@@ -57,6 +56,12 @@ pub fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
         }
         "/admin/password" => layout(app, ctx, "admin_password.html", url, "修改密码", json!({})),
         "/admin/rehearsal" => rehearsal_page(app, ctx, None),
+        "/admin/wipe" => wipe_page(app, ctx, None),
+        "/admin/handover" => handover_page(app, ctx, None, None),
+        "/admin/handover/form" => {
+            let h = crate::bundle::handover::status(&app.db, &app.data_dir, &app.t)?;
+            layout(app, ctx, "handover_form.html", "/admin/handover", "交接单", json!({ "h": h }))
+        }
         "/admin/display" => display_page(app, ctx, false),
         "/admin/bundle" => {
             let s = app.db.read(venue::session)?.ok_or_else(Error::not_found)?;
@@ -113,20 +118,49 @@ pub fn post(app: &App, _req: &Request, ctx: &Ctx, url: &str, input: Input) -> Re
             let ended = crate::store::rehearsal::end(&app.db, &app.data_dir, &actor)?;
             rehearsal_page(app, ctx, Some(ended))
         }
-        "/admin/attendance/checkin" => {
-            let code = input.form.text("code");
-            venue::check_in(&app.db, &code, &actor)?;
-            Ok(Response::redirect_303("/admin/attendance"))
+        "/admin/wipe" => {
+            let f = &input.form;
+            let s = app.db.read(venue::session)?.ok_or_else(Error::not_found)?;
+            let refuse = |m: &str| wipe_page(app, ctx, Some(m.to_string())).map(|r| r.with_status_code(400));
+            if accounts::verify_login(&app.db, &ctx.acc.username, f.get("password").unwrap_or(""))?.is_none() {
+                return refuse("管理员密码不正确。");
+            }
+            if f.text("session_id") != s.session_id {
+                return refuse("输入的会务编号不一致。");
+            }
+            let record = crate::bundle::wipe::wipe(&app.db, &app.cfg, &app.t, false, &actor)?;
+            // The session is gone from this process: answer without it, then stop serving.
+            let page = app.t.render(
+                "wiped.html",
+                json!({ "r": record, "at": crate::store::display_time(&record.at), "title": "本机数据已清除" }),
+            )?;
+            std::thread::spawn(|| {
+                std::thread::sleep(std::time::Duration::from_millis(1500));
+                log::warn!("stopping: the session was wiped");
+                std::process::exit(0);
+            });
+            Ok(Response::html(page))
         }
-        "/admin/attendance/undo" => {
-            venue::undo_check_in(&app.db, &input.form.text("code"), &actor)?;
-            Ok(Response::redirect_303("/admin/attendance"))
+        "/admin/handover/copy" => {
+            // Only a listed medium: the console never writes to a path typed into a form.
+            let chosen = input.form.text("dir");
+            let targets = crate::bundle::handover::targets(&app.cfg.handover_dirs);
+            let Some(dir) = targets.into_iter().find(|t| t.display().to_string() == chosen) else {
+                return handover_page(app, ctx, None, Some("请选择一个列出的 U 盘目录。".into()))
+                    .map(|r| r.with_status_code(400));
+            };
+            match crate::bundle::handover::copy_to(&app.db, &app.data_dir, &app.t, &dir) {
+                Ok(copy) => handover_page(app, ctx, Some(copy), None),
+                Err(e) if e.status() == 400 => {
+                    handover_page(app, ctx, None, Some(e.message)).map(|r| r.with_status_code(400))
+                }
+                Err(e) => Err(e),
+            }
         }
-        "/admin/attendance/left" => {
-            let back = input.form.text("back") == "1";
-            venue::mark_left(&app.db, &input.form.text("code"), !back, &actor)?;
-            Ok(Response::redirect_303("/admin/attendance"))
+        "/admin/accounts/desk" => {
+            slips_page(app, vec![accounts::create_desk_account(&app.db, app.cfg.bcrypt_cost, &actor)?])
         }
+        _ if url.starts_with("/admin/attendance/") => attendance_action(app, ctx, url, &input),
         "/admin/password" => {
             let current = input.form.get("current").unwrap_or("");
             let new = input.form.get("new").unwrap_or("");
@@ -184,6 +218,55 @@ fn overview(app: &App, ctx: &Ctx) -> Result<Response> {
     )
 }
 
+/// 会务管理 → 清除本机数据: what stands in the way, or what will go, and the confirmation.
+fn wipe_page(app: &App, ctx: &Ctx, error: Option<String>) -> Result<Response> {
+    let obstacles = match crate::bundle::wipe::obstacles(&app.db, &app.cfg, &app.t) {
+        Ok(o) => o,
+        Err(e) if e.status() == 409 => vec![e.message],
+        Err(e) => return Err(e),
+    };
+    let (count, bytes) = if obstacles.is_empty() {
+        let s = app.db.read(venue::session)?.ok_or_else(Error::not_found)?;
+        let files = crate::bundle::wipe::planned(&app.db, &app.cfg, &s.session_id)?;
+        (files.len(), files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum::<u64>())
+    } else {
+        (0, 0)
+    };
+    layout(
+        app,
+        ctx,
+        "admin_wipe.html",
+        "/admin/wipe",
+        "清除本机数据",
+        json!({ "obstacles": obstacles, "count": count, "total_kb": bytes.div_ceil(1024), "error": error }),
+    )
+}
+
+/// 会务管理 → 交接: the appliance's own check of the bundle, the media to copy to, the copies.
+fn handover_page(
+    app: &App,
+    ctx: &Ctx,
+    copied: Option<crate::bundle::handover::Copy>,
+    error: Option<String>,
+) -> Result<Response> {
+    let h = if app.db.read(crate::store::is_reported)? {
+        Some(crate::bundle::handover::status(&app.db, &app.data_dir, &app.t)?)
+    } else {
+        None
+    };
+    let targets: Vec<String> =
+        crate::bundle::handover::targets(&app.cfg.handover_dirs).iter().map(|p| p.display().to_string()).collect();
+    let dirs: Vec<String> = app.cfg.handover_dirs.iter().map(|p| p.display().to_string()).collect();
+    layout(
+        app,
+        ctx,
+        "admin_handover.html",
+        "/admin/handover",
+        "交接",
+        json!({ "h": h, "targets": targets, "dirs": dirs, "copied": copied, "error": error }),
+    )
+}
+
 /// 会务管理 → 彩排: whether one runs, the content hash, start / end (DOMAIN, rehearsal).
 fn rehearsal_page(app: &App, ctx: &Ctx, ended: Option<crate::store::rehearsal::Ended>) -> Result<Response> {
     let status = crate::store::rehearsal::status(&app.db)?;
@@ -205,6 +288,41 @@ fn rehearsal_page(app: &App, ctx: &Ctx, ended: Option<crate::store::rehearsal::E
     )
 }
 
+/// The sign-in desk's pages (会务签到员), the same as the admin's minus everything else.
+pub fn staff_get(app: &App, ctx: &Ctx, url: &str) -> Result<Response> {
+    match url {
+        "/staff/attendance" => attendance_page(app, ctx, url),
+        "/staff/display" => display_page(app, ctx, false),
+        _ => Err(Error::not_found()),
+    }
+}
+
+pub fn staff_post(app: &App, ctx: &Ctx, url: &str, input: &Input) -> Result<Response> {
+    attendance_action(app, ctx, url, input)
+}
+
+/// 签到: who signed in, staff check-ins (DOMAIN decision 5); for the admin and the desk staff,
+/// each on their own path (`base`).
+fn attendance_page(app: &App, ctx: &Ctx, base: &str) -> Result<Response> {
+    let rows = app.db.read(venue::attendance)?;
+    let present = rows.iter().filter(|r| !r.signed_in_at.is_empty()).count();
+    layout(app, ctx, "admin_attendance.html", base, "签到", json!({ "rows": rows, "present": present, "base": base }))
+}
+
+/// 代为签到 / 撤销签到 / 离场 at `<base>/checkin|undo|left`; back to the list.
+fn attendance_action(app: &App, ctx: &Ctx, url: &str, input: &Input) -> Result<Response> {
+    let (base, action) = url.rsplit_once('/').ok_or_else(Error::not_found)?;
+    let code = input.form.text("code");
+    let actor = ctx.actor();
+    match action {
+        "checkin" => venue::check_in(&app.db, &code, &actor).map(drop)?,
+        "undo" => venue::undo_check_in(&app.db, &code, &actor).map(drop)?,
+        "left" => venue::mark_left(&app.db, &code, input.form.text("back") != "1", &actor).map(drop)?,
+        _ => return Err(Error::not_found()),
+    }
+    Ok(Response::redirect_303(base.to_string()))
+}
+
 fn display_page(app: &App, ctx: &Ctx, rotate: bool) -> Result<Response> {
     // A session reported before links were made at import has none, and can no longer store one.
     let token = match app.db.read(crate::committee::reported)? {
@@ -222,7 +340,7 @@ fn display_page(app: &App, ctx: &Ctx, rotate: bool) -> Result<Response> {
         "admin_display.html",
         "/admin/display",
         "大屏显示",
-        json!({ "links": links, "released": released }),
+        json!({ "links": links, "released": released, "can_rotate": ctx.acc.is_admin }),
     )
 }
 

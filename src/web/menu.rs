@@ -35,6 +35,9 @@ fn reporter_or_chair(c: &Ctx, _: Mode) -> bool {
 fn admin(c: &Ctx, _: Mode) -> bool {
     c.acc.is_admin
 }
+fn desk_staff(c: &Ctx, _: Mode) -> bool {
+    c.acc.is_desk
+}
 fn record_reader(c: &Ctx, m: Mode) -> bool {
     admin(c, m) || reporter_or_chair(c, m)
 }
@@ -54,6 +57,8 @@ pub const PAGES: &[Page] = &[
     },
     Page { section: "评审结果", label: "会议记录", path: "/minutes", allowed: record_reader },
     Page { section: "评审结果", label: "评委会评议情况汇总表", path: "/summary", allowed: record_reader },
+    Page { section: "会务签到", label: "签到", path: "/staff/attendance", allowed: desk_staff },
+    Page { section: "会务签到", label: "大屏显示", path: "/staff/display", allowed: desk_staff },
     Page { section: "会务管理", label: "会务概览", path: "/admin", allowed: admin },
     Page { section: "会务管理", label: "导入会务包", path: "/admin/import", allowed: admin },
     Page { section: "会务管理", label: "专业组", path: "/admin/groups", allowed: admin },
@@ -63,6 +68,8 @@ pub const PAGES: &[Page] = &[
     Page { section: "会务管理", label: "签到", path: "/admin/attendance", allowed: admin },
     Page { section: "会务管理", label: "大屏显示", path: "/admin/display", allowed: admin },
     Page { section: "会务管理", label: "彩排", path: "/admin/rehearsal", allowed: admin },
+    Page { section: "会务管理", label: "交接", path: "/admin/handover", allowed: admin },
+    Page { section: "会务管理", label: "清除本机数据", path: "/admin/wipe", allowed: admin },
     Page { section: "会务管理", label: "审计日志", path: "/admin/audit", allowed: admin },
     Page { section: "会务管理", label: "修改密码", path: "/admin/password", allowed: admin },
 ];

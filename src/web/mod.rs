@@ -114,6 +114,9 @@ impl Ctx {
                 "name": p.name, "code": p.code, "roles": p.role_labels(), "group": p.group_name,
                 "is_admin": false,
             }),
+            None if self.acc.is_desk => {
+                json!({ "name": "会务签到员", "code": self.acc.username, "roles": ["会务签到员"], "is_admin": false, "is_desk": true })
+            }
             None => {
                 json!({ "name": "会务管理员", "code": "admin", "roles": ["会务管理员"], "is_admin": true })
             }
@@ -210,8 +213,7 @@ fn route(app: &App, req: &Request) -> Result<Response> {
             if url == "/admin/import" && ctx.acc.is_admin { app.cfg.upload_limit() } else { app.cfg.body_limit() };
         let input = auth::checked_input(req, &ctx, limit)?;
         // After the report the session is read-only: one check here covers every route.
-        // Ending a rehearsal that played to its report goes back to the unreported session.
-        if url != "/logout" && url != "/admin/rehearsal/end" {
+        if !AFTER_REPORT.contains(&url.as_str()) {
             app.db.read(crate::committee::ensure_not_reported)?;
         }
         return post(app, req, &ctx, &url, input);
@@ -224,7 +226,14 @@ fn route(app: &App, req: &Request) -> Result<Response> {
 
 fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
     if url == "/" {
-        return Ok(Response::redirect_303(if ctx.acc.is_admin { "/admin" } else { "/desk" }));
+        let home = if ctx.acc.is_admin {
+            "/admin"
+        } else if ctx.acc.is_desk {
+            "/staff/attendance"
+        } else {
+            "/desk"
+        };
+        return Ok(Response::redirect_303(home));
     }
     if url == "/desk" {
         return pages::desk(app, ctx);
@@ -240,6 +249,9 @@ fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
         return admin::get(app, req, ctx, url);
     }
     let page = authorize(app, ctx, url)?;
+    if page.path.starts_with("/staff/") {
+        return admin::staff_get(app, ctx, url);
+    }
     if is_group_stage(page.path) {
         return review::get(app, req, ctx, url);
     }
@@ -302,6 +314,10 @@ pub fn progress_json(p: &crate::ballot::Progress, not_scored: &[String]) -> Valu
 }
 
 /// POSTs that change the phase of the meeting: each is followed by a backup.
+/// The POSTs that work after the report: none writes the session. Ending a rehearsal that
+/// played to its report goes back to the unreported session; the handover copies the bundle.
+const AFTER_REPORT: &[&str] = &["/logout", "/admin/rehearsal/end", "/admin/handover/copy", "/admin/wipe"];
+
 const PHASE_CHANGES: &[&str] = &[
     "/admin/import",
     "/review/ops/open",
@@ -339,6 +355,9 @@ fn dispatch_post(app: &App, req: &Request, ctx: &Ctx, url: &str, input: Input) -
         };
     }
     let page = authorize(app, ctx, url)?;
+    if page.path.starts_with("/staff/") {
+        return admin::staff_post(app, ctx, url, &input);
+    }
     if is_group_stage(page.path) {
         return review::post(app, ctx, url, input);
     }

@@ -8,6 +8,9 @@ use rouille::Response;
 use serde_json::json;
 
 pub fn desk(app: &App, ctx: &Ctx) -> Result<Response> {
+    if ctx.acc.is_desk {
+        return Ok(Response::redirect_303("/staff/attendance"));
+    }
     if ctx.acc.is_admin {
         return Ok(Response::redirect_303("/admin"));
     }

@@ -296,3 +296,46 @@ fn personal_numbers_in_free_fields_are_masked_for_everyone_but_the_admin() {
     let admin = v.admin.get("/applicants/A0002").text();
     assert!(admin.contains("41010119800101002X") && admin.contains("13912345678"));
 }
+
+/// 会务签到员 (issue 16): the desk staff's own account and slip; attendance (代为签到, 撤销,
+/// 离场) and the room-display link, nothing else — the admin password stays with one person.
+#[test]
+fn desk_staff_check_people_in_and_see_the_display_link_and_nothing_else() {
+    let v = Venue::new(&example_json());
+    let slip = v.admin.post_form("/admin/accounts/desk", &[]);
+    assert_eq!(slip.status, 200);
+    assert!(slip.text().contains("会务签到员") && slip.text().contains("签到员1"), "{}", slip.text());
+    let (_, user, pw) = slip_credentials(&slip.body).remove(0);
+    assert!(v.admin.get("/admin/accounts").text().contains("当前已有 1 个签到员账号"));
+    let desk = v.s.login(&user, &pw);
+    assert_eq!(desk.get("/").location(), Some("/staff/attendance"));
+    let page = desk.get("/staff/attendance");
+    assert_eq!(page.status, 200);
+    let menu: Vec<String> = page
+        .body
+        .split("id=\"menu\"")
+        .nth(1)
+        .unwrap()
+        .split("</nav>")
+        .next()
+        .unwrap()
+        .split("href=\"")
+        .skip(1)
+        .map(|s| unescape(s.split('"').next().unwrap()))
+        .collect();
+    assert_eq!(menu, ["/staff/attendance", "/staff/display"]);
+    let r = desk.post_form("/staff/attendance/checkin", &[("code", "E103")]);
+    assert_eq!(r.status, 303);
+    assert_eq!(r.location(), Some("/staff/attendance"));
+    assert_eq!(v.count("SELECT count(*) FROM attendance WHERE person_code = 'E103' AND method = 'admin'"), 1);
+    let actor = format!("desk:{user}");
+    let audited = v.s.db().query_row("SELECT count(*) FROM audit WHERE actor = ?1", [&actor], |r| r.get::<_, i64>(0));
+    assert!(audited.unwrap() >= 1, "the desk's actions are audited under its own name");
+    assert_eq!(desk.post_form("/staff/attendance/undo", &[("code", "E103")]).status, 303);
+    let display = desk.get("/staff/display").text();
+    assert!(display.contains("/display?token=") && !display.contains("更换链接"), "{display}");
+    for path in ["/admin", "/admin/attendance", "/applicants/A0001", "/review/draft", "/committee/draft", "/minutes"] {
+        assert_eq!(desk.get(path).status, 403, "{path}");
+    }
+    assert_eq!(desk.post_form("/admin/display/rotate", &[]).status, 403);
+}

@@ -19,8 +19,10 @@ const CHAIR: u16 = 32;
 /// E102, the reporter.
 const REPORTER: u16 = 64;
 const ADMIN: u16 = 128;
+/// 会务签到员 (desk staff): attendance and the display link only.
+const DESK: u16 = 512;
 
-const SIGNED_IN: u16 = OTHER | EXPERT | LEADER | MEMBER | CHAIR | REPORTER | ADMIN;
+const SIGNED_IN: u16 = OTHER | EXPERT | LEADER | MEMBER | CHAIR | REPORTER | ADMIN | DESK;
 const EVERYONE: u16 = ANON | SIGNED_IN;
 const G01: u16 = EXPERT | LEADER;
 const GROUP_EXPERTS: u16 = OTHER | EXPERT | LEADER;
@@ -38,6 +40,7 @@ const ROLES: &[(u16, &str)] = &[
     (CHAIR, "E101"),
     (REPORTER, "E102"),
     (ADMIN, "admin"),
+    (DESK, "desk"),
 ];
 
 /// (method, path, who may use it). Paths with a resource name G01's applicant A0001.
@@ -116,7 +119,19 @@ const MATRIX: &[(&str, &str, u16)] = &[
     ("POST", "/review/ops/scoring", LEADER),
     ("POST", "/review/ops/close", LEADER),
     ("POST", "/admin/accounts/issue", ADMIN),
+    ("GET", "/staff/attendance", DESK),
+    ("GET", "/staff/display", DESK),
+    ("POST", "/staff/attendance/checkin", DESK),
+    ("POST", "/staff/attendance/undo", DESK),
+    ("POST", "/staff/attendance/left", DESK),
+    ("POST", "/admin/accounts/desk", ADMIN),
     ("GET", "/admin/rehearsal", ADMIN),
+    ("GET", "/admin/handover", ADMIN),
+    ("GET", "/admin/handover/form", ADMIN),
+    ("GET", "/admin/wipe", ADMIN),
+    ("POST", "/admin/handover/copy", ADMIN),
+    // Without the admin's password and the typed session id: refused by the page, as it must.
+    ("POST", "/admin/wipe", ADMIN),
     // Ending with none running is refused (409); the start then moves every later row onto
     // the rehearsal's copy, where everyone is still signed in.
     ("POST", "/admin/rehearsal/end", ADMIN),
@@ -125,7 +140,17 @@ const MATRIX: &[(&str, &str, u16)] = &[
 ];
 
 /// Literals in `src/web` that are not routes (prefixes and link bases covered by rows above).
-const NOT_ROUTES: &[&str] = &["//", "/review", "/committee", "/status", "/review/", "/committee/", "/interview/"];
+const NOT_ROUTES: &[&str] = &[
+    "//",
+    "/review",
+    "/committee",
+    "/status",
+    "/review/",
+    "/committee/",
+    "/interview/",
+    "/staff/",
+    "/admin/attendance/",
+];
 
 #[test]
 fn every_route_in_the_source_has_a_row() {
@@ -173,13 +198,22 @@ fn outcome(method: &str, r: &Resp) -> Outcome {
     }
 }
 
-fn clients(v: &Venue) -> Vec<(u16, &'static str, Client)> {
+/// A desk staff account made by the admin (before the report: afterwards nothing is made).
+fn desk_account(v: &Venue) -> (String, String) {
+    let slip = v.admin.post_form("/admin/accounts/desk", &[]);
+    assert_eq!(slip.status, 200, "{}", slip.text());
+    let (_, user, pw) = slip_credentials(&slip.body).remove(0);
+    (user, pw)
+}
+
+fn clients(v: &Venue, desk: &(String, String)) -> Vec<(u16, &'static str, Client)> {
     ROLES
         .iter()
         .map(|(bit, who)| {
             let c = match *who {
                 "anonymous" => v.s.client(),
                 "admin" => v.s.admin(),
+                "desk" => v.s.login(&desk.0, &desk.1),
                 code => v.login(code),
             };
             (*bit, *who, c)
@@ -194,13 +228,14 @@ fn fields_for(path: &str) -> &'static [(&'static str, &'static str)] {
         "/admin/attendance/checkin" => &[("code", "E103")],
         "/admin/attendance/undo" => &[("code", "E103")],
         "/admin/attendance/left" => &[("code", "E103")],
+        "/staff/attendance/checkin" | "/staff/attendance/undo" | "/staff/attendance/left" => &[("code", "E103")],
         _ => &[],
     }
 }
 
 /// Runs the matrix; `reported` = after the report, when every POST but /logout is refused.
-fn check(v: &Venue, reported: bool) {
-    let people = clients(v);
+fn check(v: &Venue, reported: bool, desk: &(String, String)) {
+    let people = clients(v, desk);
     let mut wrong = Vec::new();
     for (method, path, allowed) in MATRIX {
         for (bit, who, c) in &people {
@@ -227,8 +262,11 @@ fn check(v: &Venue, reported: bool) {
                 Outcome::ReadOnly => reported && *path != "/logout" && *bit != ANON,
                 Outcome::Broken => false,
             };
-            // After the report, no POST may change anything (only /logout and /login work).
-            let frozen = reported && *method == "POST" && !matches!(*path, "/logout" | "/login");
+            // After the report, no POST may change anything (only /logout and /login work, and
+            // the handover and wipe, which write files beside the session, never the session).
+            let frozen = reported
+                && *method == "POST"
+                && !matches!(*path, "/logout" | "/login" | "/admin/handover/copy" | "/admin/wipe");
             let fine = fine && !(frozen && matches!(got, Outcome::Allowed));
             if !fine {
                 wrong.push(format!(
@@ -250,12 +288,14 @@ fn check(v: &Venue, reported: bool) {
 #[test]
 fn every_route_for_every_role_before_voting() {
     let v = Venue::new(&example_json());
-    check(&v, false);
+    let desk = desk_account(&v);
+    check(&v, false, &desk);
 }
 
 #[test]
 fn every_route_for_every_role_after_the_report() {
     let v = Venue::new(&example_json());
+    let desk = desk_account(&v);
     play_example_to_report(&v);
-    check(&v, true);
+    check(&v, true, &desk);
 }

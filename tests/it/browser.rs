@@ -349,13 +349,13 @@ pub fn votable(tab: &Arc<Tab>) -> Vec<String> {
     serde_json::from_str(v.as_str().unwrap()).unwrap()
 }
 
-fn tap_all(tab: &Arc<Tab>, choice: &str) {
+pub fn tap_all(tab: &Arc<Tab>, choice: &str) {
     let picks: Vec<(String, &str)> = votable(tab).into_iter().map(|c| (c, choice)).collect();
     tap_choices(tab, &picks);
 }
 
 /// Clicks something that submits a form, waits for the next document, then for `then`.
-fn click_and_wait(tab: &Arc<Tab>, selector: &str, then: &str) {
+pub fn click_and_wait(tab: &Arc<Tab>, selector: &str, then: &str) {
     tab.evaluate("window.confirm = () => true; window.__oldPage = true;", false).unwrap();
     tab.wait_for_element(selector).unwrap().click().unwrap();
     let replaced = wait_until(std::time::Duration::from_secs(15), || {

@@ -15,6 +15,7 @@ mod common;
 mod decisions;
 mod doctor;
 mod fuzz;
+mod handover;
 mod import;
 mod layers;
 mod packaging;

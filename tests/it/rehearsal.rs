@@ -187,3 +187,59 @@ fn no_rehearsal_after_the_first_real_round_opens() {
     assert!(r.text().contains("第一轮正式投票开启之前"), "{}", r.text());
     assert!(!v.admin.get("/admin/rehearsal").body.contains("rehearsal-start"));
 }
+
+/// In the browser, as the venue would do it the day before: the admin starts the rehearsal in
+/// the console, the leader and two experts draft, open, submit on their tablets under the 彩排
+/// band; the admin ends it; everyone signs in again with the same slips and the real group vote
+/// runs from zero (nothing drafted, round 1, no band).
+#[test]
+fn a_rehearsal_on_tablets_then_the_real_group_vote_from_zero() {
+    use crate::browser::{browser, click_and_wait, go, login_fast, tap_all, text};
+    let Some(browser) = browser(1024, 768) else { return };
+    let v = Venue::new(&example_json());
+    let admin = browser.new_context().unwrap().new_tab().unwrap();
+    login_fast(&admin, &v.s.base, "admin", &v.s.admin_password());
+    go(&admin, &v.s.base, "/admin/rehearsal");
+    click_and_wait(&admin, "#rehearsal-start", "#rehearsal-end");
+    assert!(text(&admin, "#rehearsal-mark").contains("彩排"));
+    let people = ["E001", "E002", "E003"];
+    let tabs: Vec<_> = people.iter().map(|_| browser.new_context().unwrap().new_tab().unwrap()).collect();
+    let sign_in = |tab: &std::sync::Arc<headless_chrome::Tab>, code: &str| {
+        let (u, pw) = v.credentials(code);
+        login_fast(tab, &v.s.base, &u, &pw);
+    };
+    let play = |rehearsal: bool| {
+        for (tab, code) in tabs.iter().zip(people) {
+            sign_in(tab, code);
+            go(tab, &v.s.base, "/review/draft");
+            assert_eq!(tab.find_element("#rehearsal-mark").is_ok(), rehearsal, "{code}: the 彩排 band");
+            let checked = tab
+                .evaluate("document.querySelectorAll('#drafts input[type=radio]:checked').length", false)
+                .unwrap()
+                .value
+                .unwrap();
+            assert_eq!(checked, serde_json::json!(0), "{code} starts with nothing drafted");
+            tap_all(tab, "agree");
+        }
+        go(&tabs[0], &v.s.base, "/review/ops");
+        click_and_wait(&tabs[0], "#open-vote", "#close-vote");
+        for tab in &tabs {
+            go(tab, &v.s.base, "/review/draft");
+            click_and_wait(tab, "#go-submit", "#confirm-submit");
+            click_and_wait(tab, "#confirm-submit", "#submitted");
+        }
+    };
+    play(true);
+    go(&admin, &v.s.base, "/admin/rehearsal");
+    click_and_wait(&admin, "#rehearsal-end", "#rehearsal-ended");
+    assert!(text(&admin, "#rehearsal-ended").contains("会务内容与彩排开始时一致"));
+    assert!(admin.find_element("#rehearsal-mark").is_err(), "no band after the end");
+    // The experts were signed out; the same slips sign in; the real vote from zero.
+    go(&tabs[1], &v.s.base, "/review/draft");
+    tabs[1].wait_for_element("#login-submit").unwrap();
+    play(false);
+    assert_eq!(v.count("SELECT count(*) FROM votes WHERE stage = 'group' AND scope = 'G01' AND round > 1"), 0);
+    // E001 and E002 on both applicants, E003 (recused from A0001) on one: the real ballots only.
+    let ballots = "SELECT count(*) FROM ballots b JOIN votes v ON v.id = b.vote_id WHERE v.scope = 'G01'";
+    assert_eq!(v.count(ballots), 5);
+}

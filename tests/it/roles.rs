@@ -26,6 +26,8 @@ const ALL_PAGES: &[&str] = &[
     "/admin/audit",
     "/admin/password",
     "/admin/rehearsal",
+    "/admin/handover",
+    "/admin/wipe",
 ];
 
 fn menu_links(body: &str) -> Vec<String> {

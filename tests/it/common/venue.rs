@@ -50,6 +50,11 @@ impl Venue {
         Venue { s, admin, creds }
     }
 
+    /// After a password was reissued outside the venue's own flow (e.g. `pingshen accounts --only`).
+    pub fn replace_credentials(&mut self, code: &str, username: &str, password: &str) {
+        self.creds.insert(code.to_string(), (username.to_string(), password.to_string()));
+    }
+
     pub fn credentials(&self, code: &str) -> (String, String) {
         self.creds[code].clone()
     }
