@@ -243,3 +243,51 @@ fn a_rehearsal_on_tablets_then_the_real_group_vote_from_zero() {
     let ballots = "SELECT count(*) FROM ballots b JOIN votes v ON v.id = b.vote_id WHERE v.scope = 'G01'";
     assert_eq!(v.count(ballots), 5);
 }
+
+/// Screenshots of the day before and after the meeting (PINGSHEN_SCREENSHOTS=dir, --ignored).
+#[test]
+#[ignore]
+fn screenshots_of_the_day_before_and_after() {
+    use crate::browser::{browser, click_and_wait, go, login_fast, snap};
+    std::env::var("PINGSHEN_SCREENSHOTS").expect("set PINGSHEN_SCREENSHOTS=dir");
+    let tmp = tempfile::tempdir().unwrap();
+    let stick = tmp.path().join("media").join("STICK1");
+    std::fs::create_dir_all(&stick).unwrap();
+    let v = Venue::with_config(
+        &example_json(),
+        &format!("handover_dirs = [{:?}]\n", tmp.path().join("media").display().to_string()),
+    );
+    let desk = v.admin.post_form("/admin/accounts/desk", &[]);
+    let (_, du, dp) = slip_credentials(&desk.body).remove(0);
+    for (w, h) in [(1366, 768), (768, 1024)] {
+        let Some(b) = browser(w, h) else { return };
+        let admin = b.new_context().unwrap().new_tab().unwrap();
+        login_fast(&admin, &v.s.base, "admin", &v.s.admin_password());
+        go(&admin, &v.s.base, "/admin/rehearsal");
+        snap(&admin, &format!("{w}-rehearsal-before"));
+        click_and_wait(&admin, "#rehearsal-start", "#rehearsal-end");
+        snap(&admin, &format!("{w}-rehearsal-running"));
+        let e = b.new_context().unwrap().new_tab().unwrap();
+        let (u, pw) = v.credentials("E002");
+        login_fast(&e, &v.s.base, &u, &pw);
+        go(&e, &v.s.base, "/review/draft");
+        snap(&e, &format!("{w}-rehearsal-expert-draft"));
+        click_and_wait(&admin, "#rehearsal-end", "#rehearsal-ended");
+        snap(&admin, &format!("{w}-rehearsal-ended"));
+        let d = b.new_context().unwrap().new_tab().unwrap();
+        login_fast(&d, &v.s.base, &du, &dp);
+        go(&d, &v.s.base, "/staff/attendance");
+        snap(&d, &format!("{w}-desk-attendance"));
+    }
+    play_example_to_report(&v);
+    assert_eq!(v.admin.post_form("/admin/handover/copy", &[("dir", stick.to_str().unwrap())]).status, 200);
+    for (w, h) in [(1366, 768), (768, 1024)] {
+        let Some(b) = browser(w, h) else { return };
+        let admin = b.new_context().unwrap().new_tab().unwrap();
+        login_fast(&admin, &v.s.base, "admin", &v.s.admin_password());
+        for page in ["/admin/handover", "/admin/handover/form", "/admin/wipe"] {
+            go(&admin, &v.s.base, page);
+            snap(&admin, &format!("{w}-{}", page.trim_matches('/').replace('/', "-")));
+        }
+    }
+}
