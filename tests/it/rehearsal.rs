@@ -90,6 +90,10 @@ fn a_rehearsal_leaves_the_session_exactly_as_it_was_and_no_trace_in_any_file() {
     let display = v.admin.get("/admin/display").text();
     let display_link = display.split("/display?token=").nth(1).unwrap().split(['<', '\n']).next().unwrap().to_string();
     assert!(v.s.client().get(&format!("/display?token={display_link}")).body.contains("rehearsal-mark"));
+    // A link made during the rehearsal (更换链接) dies at its end; the session's own comes back.
+    let rotated = v.admin.post_form("/admin/display/rotate", &[]).text();
+    let rotated = rotated.split("/display?token=").nth(1).unwrap().split(['<', '\n']).next().unwrap().to_string();
+    assert_ne!(rotated, display_link);
     play_example_to_report(&v);
     let rehearsal_bundle = v.s.data.join("rehearsal").join(format!("{id}-REHEARSAL-result.zip"));
     assert!(rehearsal_bundle.is_file(), "the rehearsal's bundle is named as such");
@@ -113,6 +117,8 @@ fn a_rehearsal_leaves_the_session_exactly_as_it_was_and_no_trace_in_any_file() {
     assert_eq!(files_containing(&v.s.data, MARKER.as_bytes()), Vec::<String>::new(), "data dir");
     assert_eq!(files_containing(backups.path(), MARKER.as_bytes()), Vec::<String>::new(), "backup dir");
     assert_eq!(pingshen::store::backup::list(backups.path()).len(), backups_before, "no backup taken or rotated");
+    assert_eq!(v.s.client().get(&format!("/display?token={rotated}")).status, 403, "the rehearsal's link is dead");
+    assert_eq!(v.s.client().get(&format!("/display?token={display_link}")).status, 200);
     assert!(e2_before.get("/review/draft").location().is_some_and(|l| l.starts_with("/login")), "signed out");
     assert!(v.admin.get("/admin").status == 200, "the admin who ended it stays signed in");
     let held: String =
