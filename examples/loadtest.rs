@@ -2,7 +2,7 @@
 //!
 //!     cargo run --release --example loadtest -- [--experts 500] [--groups 25] [--applicants 1000]
 //!         [--committee 35] [--mode lecture_defense] [--poll-ms 2000] [--threads 0 (server default)] [--keep]
-//!         [--stalled 1000]
+//!         [--stalled 1000] [--tls]
 //!
 //! It writes a synthetic package, imports it and issues passwords with the `pingshen` command
 //! line, starts `pingshen serve` as a child process (this same executable re-runs itself as the
@@ -42,6 +42,9 @@ struct Opts {
     stalled: usize,
     /// Keep the data directory (for profiling the finished session) instead of deleting it.
     keep: bool,
+    /// The whole day over HTTPS (the server's own generated certificate, trusted by the
+    /// simulated browsers).
+    tls: bool,
 }
 
 fn opts() -> Opts {
@@ -55,10 +58,15 @@ fn opts() -> Opts {
         threads: 0,
         keep: false,
         stalled: 0,
+        tls: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
     while let Some(flag) = it.next() {
+        if flag == "--tls" {
+            o.tls = true;
+            continue;
+        }
         if flag == "--keep" {
             o.keep = true;
             continue;
@@ -153,8 +161,12 @@ struct Resp {
 
 impl Browser {
     fn new(base: &str) -> Browser {
+        let mut agent = ureq::AgentBuilder::new().redirects(0).timeout(Duration::from_secs(120));
+        if let Some(tls) = TLS.get() {
+            agent = agent.tls_config(tls.clone());
+        }
         Browser {
-            agent: ureq::AgentBuilder::new().redirects(0).timeout(Duration::from_secs(120)).build(),
+            agent: agent.build(),
             base: base.to_string(),
             cookie: Mutex::new(String::new()),
             csrf: Mutex::new(String::new()),
@@ -394,6 +406,23 @@ fn each<'a>(experts: impl IntoIterator<Item = &'a Expert>, work: impl Fn(&Expert
     });
 }
 
+/// With `--tls`: a client configuration trusting the server's generated certificate.
+static TLS: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
+
+fn trust(cert_pem: &Path) -> Arc<rustls::ClientConfig> {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::CertificateDer::pem_file_iter(cert_pem).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Arc::new(config)
+}
+
 /// The server's pid, once started (phases print its peak RSS so far).
 static SERVER_PID: OnceLock<u32> = OnceLock::new();
 
@@ -417,7 +446,10 @@ fn main() {
     let dir = tmp.path();
     let data = dir.join("data");
     let config = dir.join("config.toml");
-    std::fs::write(&config, format!("threads = {}\n", o.threads)).unwrap(); // 0: the server's default
+    // threads 0: the server's default. Every simulated browser comes from 127.0.0.1, so the
+    // per-address cap is the whole cap here (a venue's NAT'd Wi-Fi looks the same).
+    std::fs::write(&config, format!("threads = {}\ntls = {}\nmax_connections_per_address = 4096\n", o.threads, o.tls))
+        .unwrap();
     let pkg_path = dir.join("package.json");
     std::fs::write(&pkg_path, serde_json::to_vec(&package(&o)).unwrap()).unwrap();
     let s = |p: &Path| p.to_str().unwrap().to_string();
@@ -442,6 +474,12 @@ fn main() {
         .collect();
 
     let (mut child, base) = start_server(&data, &config, &dir.join("server.log"));
+    let base = if o.tls {
+        let _ = TLS.set(trust(&data.join("tls-cert.pem")));
+        base.replace("http://", "https://")
+    } else {
+        base
+    };
     let pid = child.id();
     let _ = SERVER_PID.set(pid);
     let rss_peak = Arc::new(AtomicU64::new(0));

@@ -236,10 +236,7 @@ fn init_logging(cfg: &Config) -> Result<(), (i32, String)> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(fail)?;
     }
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
+    let file = crate::logfile::RotatingFile::open(&path, cfg.log_max_mb.max(1) * 1024 * 1024, cfg.log_keep)
         .map_err(|e| fail(format!("cannot open log file {}: {e}", path.display())))?;
     // A second init (tests that run two commands in one process) keeps the first logger.
     if CombinedLogger::init(vec![
@@ -332,36 +329,23 @@ fn serve(config: Option<PathBuf>, listen: Option<String>, data: Option<PathBuf>,
         }
     }
     let handler_app = app.clone();
-    // With TLS the public port belongs to the TLS front; rouille listens on loopback only.
-    let (public, rouille_addr) = if cfg.tls {
-        let l = std::net::TcpListener::bind(&cfg.listen)
-            .map_err(|e| fail(format!("cannot listen on {}: {e}", cfg.listen)))?;
-        (Some(l), "127.0.0.1:0".to_string())
-    } else {
-        (None, cfg.listen.clone())
-    };
-    let listener = std::net::TcpListener::bind(&rouille_addr)
-        .map_err(|e| fail(format!("cannot listen on {rouille_addr}: {e}")))?;
-    let limits = web::server::Limits {
-        threads: cfg.worker_threads(),
-        max_connections: cfg.max_connections.max(1),
-        idle: std::time::Duration::from_secs(cfg.idle_timeout_secs.max(1)),
-    };
-    let limit_app = handler_app.clone();
-    let server = web::server::Server::new(
+    let listener =
+        std::net::TcpListener::bind(&cfg.listen).map_err(|e| fail(format!("cannot listen on {}: {e}", cfg.listen)))?;
+    let mut server = web::server::Server::new(
         listener,
-        limits,
-        move |req| web::body_limit(&limit_app, req),
+        connection_limits(&cfg),
+        {
+            let app = handler_app.clone();
+            move |req| web::body_limit(&app, req)
+        },
         web::lane,
         move |req| web::handle(&handler_app, req),
-    );
-    let bound = match &public {
-        Some(l) => l.local_addr().map_err(fail)?,
-        None => server.server_addr(),
-    };
+    )
+    .map_err(|e| fail(format!("cannot start the HTTP workers: {e}")))?;
+    let bound = server.server_addr().map_err(fail)?;
     let addresses = config::venue_addresses(&cfg, bound);
     app.set_addresses(addresses.clone());
-    if let Some(listener) = public {
+    if cfg.tls {
         let names: Vec<String> = config::lan_ips().into_iter().map(|ip| ip.to_string()).collect();
         let cert = web::tls::load_or_generate(cfg.tls_cert.as_deref(), cfg.tls_key.as_deref(), &cfg.data_dir, &names)
             .map_err(|e| (1, format!("TLS: {e}")))?;
@@ -369,13 +353,12 @@ fn serve(config: Option<PathBuf>, listen: Option<String>, data: Option<PathBuf>,
         if app.tls_fingerprint.set(cert.fingerprint.clone()).is_err() {
             log::warn!("the TLS fingerprint was already set");
         }
-        let front = web::tls::Front {
-            idle: std::time::Duration::from_secs(cfg.idle_timeout_secs.max(1)),
-            max_connections: cfg.max_connections.max(1),
-        };
-        web::tls::spawn(listener, server.server_addr(), cert, front, app.peers.clone())
-            .map_err(|e| (1, format!("TLS: {e}")))?;
+        server = server.with_tls(web::tls::server_config(cert).map_err(|e| (1, format!("TLS: {e}")))?);
     }
+    if app.connections.set(server.stats()).is_err() {
+        log::warn!("connection stats were already set");
+    }
+    raise_open_files_limit();
     println!("pingshen {} — 职称评审系统", env!("CARGO_PKG_VERSION"));
     println!("数据目录: {}", cfg.data_dir.display());
     println!("请在会场局域网内用浏览器打开:");
@@ -391,6 +374,60 @@ fn serve(config: Option<PathBuf>, listen: Option<String>, data: Option<PathBuf>,
     println!("pingshen: listening on {bound}");
     log::info!("listening on {bound}");
     server.run();
+    Ok(())
+}
+
+/// The connection layer's caps and deadlines.
+fn connection_limits(cfg: &Config) -> web::server::Limits {
+    let secs = |s: u64| std::time::Duration::from_secs(s.max(1));
+    let max = cfg.max_connections.max(1);
+    web::server::Limits {
+        threads: cfg.worker_threads(),
+        max_connections: max,
+        max_per_address: if cfg.max_connections_per_address == 0 {
+            (max / 2).max(1)
+        } else {
+            cfg.max_connections_per_address
+        },
+        idle: secs(cfg.idle_timeout_secs),
+        request: secs(cfg.request_timeout_secs),
+        upload: secs(cfg.upload_timeout_secs),
+        handshake: secs(cfg.tls_handshake_timeout_secs),
+        write: secs(cfg.write_timeout_secs),
+    }
+}
+
+/// Raises the soft limit on open files to the hard one and says so: at the usual soft 1024 a
+/// few hundred idle connections made every real user's connection fail.
+fn raise_open_files_limit() {
+    match rlimit_nofile() {
+        Ok((soft, hard)) if soft < hard => match set_rlimit_nofile(hard) {
+            Ok(()) => log::info!("open files limit raised from {soft} to {hard}"),
+            Err(e) => log::warn!("cannot raise the open files limit from {soft}: {e}"),
+        },
+        Ok((soft, _)) => log::info!("open files limit: {soft}"),
+        Err(e) => log::warn!("open files limit unknown: {e}"),
+    }
+}
+
+#[allow(unsafe_code)]
+fn rlimit_nofile() -> std::io::Result<(u64, u64)> {
+    let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes one rlimit struct we own.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok((r.rlim_cur, r.rlim_max))
+}
+
+#[allow(unsafe_code)]
+fn set_rlimit_nofile(to: u64) -> std::io::Result<()> {
+    let (_, hard) = rlimit_nofile()?;
+    let r = libc::rlimit { rlim_cur: to, rlim_max: hard };
+    // SAFETY: setrlimit reads one rlimit struct we own.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &r) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Modules by domain, dependencies one way (held by `tests/it/layers.rs`), lowest first:
 //! `error`, `ids`, `rules` (every rule of DOMAIN.md, pure) → `config`, `render` (templates),
-//! `sheet` (xlsx/CSV for office staff) →
+//! `sheet` (xlsx/CSV for office staff), `logfile` →
 //! `store` (SQLite, schema, the write rule, audit) → `accounts`, `ballot` (the voting protocol
 //! of both stages) → `venue` (read models) → `review` (the group stage) → `committee` (the
 //! committee stage, the minutes) → `package` (import), `bundle` (the signed result and
@@ -18,6 +18,7 @@ pub mod demo;
 pub mod doctor;
 pub mod error;
 pub mod ids;
+pub mod logfile;
 pub mod package;
 pub mod render;
 pub mod review;

@@ -197,6 +197,7 @@ fn overview(app: &App, ctx: &Ctx) -> Result<Response> {
         "backup_dir": app.cfg.backup_dir.as_ref().map(|d| d.display().to_string()),
         "last_backup": app.cfg.backup_dir.as_ref().and_then(|d| crate::store::backup::list(d).pop())
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())),
+        "connections": app.connections.get().map(|s| s.snapshot()),
     });
     let key = crate::bundle::key::load(&app.data_dir)?;
     let signing = json!({

@@ -31,8 +31,8 @@ pub struct App {
     /// Base URLs experts type or scan (public_url, or one per LAN address); set once bound.
     addresses: std::sync::OnceLock<Vec<String>>,
     pub data_dir: PathBuf,
-    /// Who is behind each relay connection when the TLS front is on.
-    pub peers: std::sync::Arc<tls::Peers>,
+    /// Connection counts from the connection layer (set once serving): the NAT warning.
+    pub connections: std::sync::OnceLock<server::Stats>,
     /// SHA-256 fingerprint of the TLS certificate, when TLS is on.
     pub tls_fingerprint: std::sync::OnceLock<String>,
     /// Pokes the backup thread at phase changes (off without `backup_dir`).
@@ -53,7 +53,7 @@ impl App {
             },
             t: render::Templates::load(),
             data_dir: cfg.data_dir.clone(),
-            peers: Default::default(),
+            connections: std::sync::OnceLock::new(),
             tls_fingerprint: std::sync::OnceLock::new(),
             backup: std::sync::OnceLock::new(),
             addresses: if addresses.is_empty() { std::sync::OnceLock::new() } else { addresses.into() },
@@ -74,9 +74,9 @@ impl App {
     }
 
     /// The browser's address: the relay's client when behind the TLS front.
+    /// The client's own address: TLS ends in the connection layer, so it is always the peer.
     pub fn client_ip(&self, req: &Request) -> std::net::IpAddr {
-        let addr = *req.remote_addr();
-        self.peers.client_of(addr).unwrap_or(addr.ip())
+        req.remote_addr().ip()
     }
 
     /// Cookies get `Secure` when the browser talks HTTPS.

@@ -18,13 +18,11 @@
 //! per connection (that was most of the server's memory with 500 browsers). Handlers are
 //! unchanged: they get a rouille `Request`.
 
-// The connection layer is being rewritten as one piece by its own issue (one connection layer that no
-// misbehaving device can take down); until then it keeps its own error handling.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::let_underscore_must_use, unsafe_code)]
-
 use rouille::{Request, Response};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use rustls::{ServerConfig, ServerConnection, StreamOwned};
+use std::collections::HashMap;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
@@ -60,9 +58,27 @@ pub struct Limits {
     pub threads: usize,
     /// Open connections at once; more are answered 503 and closed.
     pub max_connections: usize,
-    /// A connection silent this long is closed; a request's head must arrive within it.
+    /// Open connections from one client address. A venue router may put every tablet behind
+    /// one NAT address, so the default is half of `max_connections`: one device can hold at
+    /// most half, never all.
+    pub max_per_address: usize,
+    /// A connection silent this long between requests is closed; a request's head must
+    /// arrive within it of its first byte.
     pub idle: Duration,
+    /// A whole request (head and body) from its first byte.
+    pub request: Duration,
+    /// A whole request whose body is over `LARGE_BODY` (the admin's package upload).
+    pub upload: Duration,
+    /// A TLS handshake from the connection's first byte.
+    pub handshake: Duration,
+    /// Each send of an answer; a client that stops reading is cut off after it.
+    pub write: Duration,
 }
+
+/// Bodies above this get `Limits::upload` instead of `Limits::request`.
+const LARGE_BODY: u64 = 1024 * 1024;
+/// The longest single wait on a socket read: deadlines are checked at least this often.
+const SLICE: Duration = Duration::from_millis(500);
 
 type BodyLimit = dyn Fn(&Request) -> u64 + Send + Sync;
 type Classify = dyn Fn(&Request) -> Lane + Send + Sync;
@@ -79,12 +95,16 @@ struct Shared {
     body_limit: Box<BodyLimit>,
     lane: Box<Classify>,
     open: AtomicUsize,
+    /// Open connections per client address.
+    per_address: Mutex<HashMap<IpAddr, usize>>,
+    /// When an over-cap refusal was last logged (once per interval, not per connection).
+    refused_logged: Mutex<Option<Instant>>,
     /// One queue per lane, in the order of `LANES`.
     jobs: Vec<Mutex<Sender<Job>>>,
 }
 
-/// Read buffer of a connection.
-const READ_BUFFER: usize = 4 * 1024;
+/// One socket read; bytes not yet used stay in the connection's buffer.
+const READ_CHUNK: usize = 16 * 1024;
 /// Bodies up to this size leave in the same send as the head.
 const ONE_SEND: usize = 256 * 1024;
 
@@ -94,13 +114,95 @@ const CONNECTION_STACK: usize = 128 * 1024;
 pub struct Server {
     listener: TcpListener,
     shared: Arc<Shared>,
+    tls: Option<Arc<ServerConfig>>,
+}
+
+/// One open connection counted, released on every path (drop), per address too.
+struct Slot {
+    shared: Arc<Shared>,
+    ip: IpAddr,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.shared.open.fetch_sub(1, Ordering::AcqRel);
+        let mut map = self.shared.per_address.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
+        }
+    }
+}
+
+impl Shared {
+    /// A slot for a new connection from `ip`, or `None` over either cap.
+    fn admit(self: &Arc<Self>, ip: IpAddr) -> Option<Slot> {
+        let mut map = self.per_address.lock().unwrap_or_else(|p| p.into_inner());
+        let mine = map.get(&ip).copied().unwrap_or(0);
+        if mine >= self.limits.max_per_address {
+            return None;
+        }
+        if self.open.fetch_add(1, Ordering::AcqRel) >= self.limits.max_connections {
+            self.open.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        *map.entry(ip).or_insert(0) += 1;
+        Some(Slot { shared: self.clone(), ip })
+    }
+
+    /// Logs a refusal at most once every 10 s: a flood costs no log space.
+    fn log_refusal(&self, ip: IpAddr) {
+        let mut last = self.refused_logged.lock().unwrap_or_else(|p| p.into_inner());
+        if last.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
+            *last = Some(Instant::now());
+            log::warn!(
+                "connections over the cap refused (e.g. from {ip}); per address {}",
+                self.limits.max_per_address
+            );
+        }
+    }
+}
+
+/// A view of the connection counts the pages may show.
+#[derive(Clone)]
+pub struct Stats(Arc<Shared>);
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Snapshot {
+    pub open: usize,
+    /// Client addresses holding connections.
+    pub addresses: usize,
+    /// The address holding the most, and how many.
+    pub top: Option<(String, usize)>,
+    pub per_address_cap: usize,
+    /// Most connections come from one address (a NAT'd Wi-Fi): that address may meet its cap.
+    pub mostly_one_address: bool,
+}
+
+impl Stats {
+    pub fn snapshot(&self) -> Snapshot {
+        let map = self.0.per_address.lock().unwrap_or_else(|p| p.into_inner());
+        let open: usize = map.values().sum();
+        let top = map.iter().max_by_key(|(_, n)| **n).map(|(ip, n)| (ip.to_string(), *n));
+        let mostly_one_address = open >= 20 && top.as_ref().is_some_and(|(_, n)| n * 2 > open);
+        Snapshot { open, addresses: map.len(), top, per_address_cap: self.0.limits.max_per_address, mostly_one_address }
+    }
 }
 
 impl Server {
     /// `body_limit` sees a request without its body and says how many body bytes it may send;
     /// more is refused with 413 before anything is read.
     /// `lane` picks the worker pool of each request.
-    pub fn new<L, C, F>(listener: TcpListener, limits: Limits, body_limit: L, lane: C, handler: F) -> Server
+    /// Fails only if a worker thread cannot start.
+    pub fn new<L, C, F>(
+        listener: TcpListener,
+        limits: Limits,
+        body_limit: L,
+        lane: C,
+        handler: F,
+    ) -> std::io::Result<Server>
     where
         L: Fn(&Request) -> u64 + Send + Sync + 'static,
         C: Fn(&Request) -> Lane + Send + Sync + 'static,
@@ -108,78 +210,313 @@ impl Server {
     {
         let handler: Arc<Handler> = Arc::new(handler);
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        let jobs = LANES
-            .iter()
-            .map(|lane| {
-                let workers = match lane {
-                    Lane::Main => limits.threads.max(1),
-                    Lane::Form => FORM_WORKERS,
-                    Lane::Light => 4,
-                    Lane::Login => cores,
-                };
-                let (tx, rx) = channel::<Job>();
-                let rx = Arc::new(Mutex::new(rx));
-                for i in 0..workers {
-                    let (rx, handler) = (rx.clone(), handler.clone());
-                    std::thread::Builder::new()
-                        .name(format!("http-{lane:?}-{i}").to_lowercase())
-                        .spawn(move || worker(&rx, &*handler))
-                        .expect("start an HTTP worker");
-                }
-                Mutex::new(tx)
-            })
-            .collect();
-        let shared =
-            Shared { limits, body_limit: Box::new(body_limit), lane: Box::new(lane), open: AtomicUsize::new(0), jobs };
-        Server { listener, shared: Arc::new(shared) }
+        let mut jobs = Vec::with_capacity(LANES.len());
+        for lane in LANES {
+            let workers = match lane {
+                Lane::Main => limits.threads.max(1),
+                Lane::Form => FORM_WORKERS,
+                Lane::Light => 4,
+                Lane::Login => cores,
+            };
+            let (tx, rx) = channel::<Job>();
+            let rx = Arc::new(Mutex::new(rx));
+            for i in 0..workers {
+                let (rx, handler) = (rx.clone(), handler.clone());
+                std::thread::Builder::new()
+                    .name(format!("http-{lane:?}-{i}").to_lowercase())
+                    .spawn(move || worker(&rx, &*handler))?;
+            }
+            jobs.push(Mutex::new(tx));
+        }
+        let shared = Shared {
+            limits,
+            body_limit: Box::new(body_limit),
+            lane: Box::new(lane),
+            open: AtomicUsize::new(0),
+            per_address: Mutex::new(HashMap::new()),
+            refused_logged: Mutex::new(None),
+            jobs,
+        };
+        Ok(Server { listener, shared: Arc::new(shared), tls: None })
     }
 
-    pub fn server_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("bound listener")
+    /// Serves HTTPS with `config` on this listener (a plain request gets a redirect).
+    pub fn with_tls(mut self, config: Arc<ServerConfig>) -> Server {
+        self.tls = Some(config);
+        self
     }
 
-    /// Accepts connections until the process ends.
+    pub fn server_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn stats(&self) -> Stats {
+        Stats(self.shared.clone())
+    }
+
+    /// Accepts connections until the process ends. Accept errors (out of file descriptors)
+    /// back off, up to a second, instead of spinning; a thread that cannot start is a refused
+    /// connection, never a panic.
     pub fn run(self) {
+        let mut backoff = Duration::from_millis(10);
         loop {
-            let stream = match self.listener.accept() {
-                Ok((s, _)) => s,
+            let (stream, peer) = match self.listener.accept() {
+                Ok(x) => {
+                    backoff = Duration::from_millis(10);
+                    x
+                }
                 Err(e) => {
-                    // E.g. out of file descriptors: wait a little and carry on, never stop.
-                    log::warn!("accept: {e}");
-                    std::thread::sleep(Duration::from_millis(50));
+                    log::warn!("accept: {e}; retrying in {backoff:?}");
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
                     continue;
                 }
             };
-            let shared = self.shared.clone();
-            if shared.open.fetch_add(1, Ordering::AcqRel) >= shared.limits.max_connections {
-                shared.open.fetch_sub(1, Ordering::AcqRel);
+            let Some(slot) = self.shared.admit(peer.ip()) else {
+                self.shared.log_refusal(peer.ip());
                 refuse(stream);
                 continue;
-            }
-            let spawned =
-                std::thread::Builder::new().name("http-conn".into()).stack_size(CONNECTION_STACK).spawn(move || {
-                    let _ = connection(&shared, stream);
-                    shared.open.fetch_sub(1, Ordering::AcqRel);
-                });
+            };
+            let tls = self.tls.clone();
+            let spawned = spawn_connection(move || {
+                let _slot = slot;
+                let result = match tls {
+                    None => plain(&_slot.shared, stream, peer),
+                    Some(config) => secure(&_slot.shared, stream, peer, config),
+                };
+                if let Err(e) = result {
+                    log::debug!("connection from {}: {e}", peer.ip());
+                }
+            });
             if let Err(e) = spawned {
-                // The closure (and the connection) was dropped; count it closed.
-                self.shared.open.fetch_sub(1, Ordering::AcqRel);
+                // The closure (the slot and the socket with it) was dropped: refused, counted closed.
                 log::warn!("cannot start a connection thread: {e}");
             }
         }
     }
 }
 
-/// Over the cap: a short answer instead of silence, so a browser shows something and retries.
+/// Starts a connection thread; a test switch (`PINGSHEN_TEST_FAIL_SPAWN=N`) makes the next N
+/// attempts fail as if the system were out of threads (CI runs as root, where `ulimit -u`
+/// does not bite).
+fn spawn_connection(f: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
+    static FAIL: AtomicUsize = AtomicUsize::new(usize::MAX);
+    if FAIL.load(Ordering::Relaxed) == usize::MAX {
+        let n = std::env::var("PINGSHEN_TEST_FAIL_SPAWN").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+        FAIL.store(n, Ordering::Relaxed);
+    }
+    if FAIL.load(Ordering::Relaxed) > 0 {
+        FAIL.fetch_sub(1, Ordering::Relaxed);
+        return Err(std::io::Error::other("injected spawn failure"));
+    }
+    std::thread::Builder::new().name("http-conn".into()).stack_size(CONNECTION_STACK).spawn(f).map(drop)
+}
+
+/// Over a cap: a short answer instead of silence, so a browser shows something and retries.
+/// On the TLS port this is plain text the browser cannot read; it closes and retries.
 fn refuse(mut stream: TcpStream) {
-    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
     let body = "服务器繁忙，请稍后刷新。";
-    let _ = write!(
-        stream,
-        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nRetry-After: 2\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let _ = stream.shutdown(Shutdown::Both);
+    let sent = stream.set_write_timeout(Some(Duration::from_secs(1))).and_then(|()| {
+        write!(
+            stream,
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nRetry-After: 2\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    });
+    if let Err(e) = sent.and_then(|()| stream.shutdown(Shutdown::Both)) {
+        log::trace!("refusal: {e}");
+    }
+}
+
+fn prepare(stream: &TcpStream, l: &Limits) -> std::io::Result<()> {
+    stream.set_nodelay(true)?;
+    stream.set_write_timeout(Some(l.write))
+}
+
+fn plain(shared: &Shared, stream: TcpStream, peer: SocketAddr) -> std::io::Result<()> {
+    prepare(&stream, &shared.limits)?;
+    connection(shared, Conn { s: stream, buf: Vec::new() }, peer)
+}
+
+/// HTTPS: a first byte that is not a TLS handshake is a browser that typed http:// (308 to
+/// https://); otherwise the handshake must finish within `Limits::handshake`.
+fn secure(shared: &Shared, stream: TcpStream, peer: SocketAddr, config: Arc<ServerConfig>) -> std::io::Result<()> {
+    let l = &shared.limits;
+    prepare(&stream, l)?;
+    // A connection that sends nothing is closed after the idle timeout, as on plain HTTP.
+    stream.set_read_timeout(Some(l.idle.min(l.handshake)))?;
+    let mut first = [0u8; 1];
+    if stream.peek(&mut first)? == 0 {
+        return Ok(());
+    }
+    let deadline = Instant::now() + l.handshake;
+    if first[0] != 0x16 {
+        return redirect_plain(Conn { s: stream, buf: Vec::new() }, l);
+    }
+    let mut tls = StreamOwned::new(ServerConnection::new(config).map_err(std::io::Error::other)?, stream);
+    while tls.conn.is_handshaking() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ErrorKind::TimedOut.into());
+        }
+        tls.sock.set_read_timeout(Some(left.min(SLICE)))?;
+        match tls.conn.complete_io(&mut tls.sock) {
+            Ok(_) => {}
+            Err(e) if timed_out(&e) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    connection(shared, Conn { s: tls, buf: Vec::new() }, peer)
+}
+
+/// A browser that typed http:// on the HTTPS port is sent to https:// on the same host.
+fn redirect_plain(mut c: Conn<TcpStream>, l: &Limits) -> std::io::Result<()> {
+    match c.read_head(l) {
+        Ok((head, _)) => {
+            let host = head
+                .headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("Host"))
+                .map(|(_, v)| v.as_str())
+                .filter(|h| h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
+                .unwrap_or("");
+            let body = "This is an HTTPS port. 请使用 https:// 访问。\n";
+            let resp = Response::text(body)
+                .with_status_code(308)
+                .with_unique_header("Location", format!("https://{host}{}", head.url));
+            write_response(&mut c.s, resp, head.method == "HEAD", false)?;
+        }
+        Err(HeadError::Bad(status, msg)) => write_plain(&mut c.s, status, msg)?,
+        Err(HeadError::Gone) => {}
+    }
+    c.s.finish();
+    Ok(())
+}
+
+/// What the connection code needs from a stream: bytes both ways, the socket under it (for
+/// deadlines), and a clean close. Plain TCP and rustls' `StreamOwned` both are one: the same
+/// code, deadlines and caps serve HTTP and HTTPS, one thread per connection either way.
+pub trait Transport: Read + Write {
+    fn socket(&self) -> &TcpStream;
+    /// Ends the connection (TLS: close_notify first).
+    fn finish(&mut self);
+}
+
+impl Transport for TcpStream {
+    fn socket(&self) -> &TcpStream {
+        self
+    }
+    fn finish(&mut self) {
+        if let Err(e) = self.shutdown(Shutdown::Both) {
+            log::trace!("shutdown: {e}");
+        }
+    }
+}
+
+impl Transport for StreamOwned<ServerConnection, TcpStream> {
+    fn socket(&self) -> &TcpStream {
+        &self.sock
+    }
+    fn finish(&mut self) {
+        self.conn.send_close_notify();
+        if let Err(e) = self.conn.complete_io(&mut self.sock) {
+            log::trace!("close_notify: {e}");
+        }
+        if let Err(e) = self.sock.shutdown(Shutdown::Both) {
+            log::trace!("shutdown: {e}");
+        }
+    }
+}
+
+/// A connection's stream with the bytes read but not yet used (the rest of a head, a body, a
+/// pipelined request). Nothing is reserved for a body before its bytes arrive.
+struct Conn<S: Transport> {
+    s: S,
+    buf: Vec<u8>,
+}
+
+fn timed_out(e: &std::io::Error) -> bool {
+    matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted)
+}
+
+impl<S: Transport> Conn<S> {
+    /// Reads more bytes before `deadline`; `Ok(0)`: the client closed. Each read waits at most
+    /// `SLICE`, so a deadline holds even when one read call makes several socket reads (TLS).
+    fn fill(&mut self, deadline: Instant) -> std::io::Result<usize> {
+        let mut chunk = [0u8; READ_CHUNK];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(ErrorKind::TimedOut.into());
+            }
+            self.s.socket().set_read_timeout(Some(left.min(SLICE)))?;
+            match self.s.read(&mut chunk) {
+                Ok(n) => {
+                    self.buf.extend_from_slice(&chunk[..n]);
+                    return Ok(n);
+                }
+                Err(e) if timed_out(&e) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// One request head. The first byte must come within `idle` of the previous answer (else
+    /// the connection just ends); from it, the whole head within `min(idle, request)` — checked
+    /// before every read, so a client dripping a byte at a time is cut off too (408).
+    fn read_head(&mut self, l: &Limits) -> Result<(Head, Instant), HeadError> {
+        let waiting = Instant::now() + l.idle;
+        let mut started: Option<Instant> = None;
+        loop {
+            // Stray CRLFs between requests are tolerated (RFC 9112 §2.2).
+            let blank = self.buf.iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+            self.buf.drain(..blank);
+            if !self.buf.is_empty() {
+                let start = *started.get_or_insert_with(Instant::now);
+                if let Some((head, used)) = parse_head(&self.buf)? {
+                    self.buf.drain(..used);
+                    return Ok((head, start));
+                }
+            }
+            let deadline = match started {
+                None => waiting,
+                Some(s) => s + l.idle.min(l.request),
+            };
+            match self.fill(deadline) {
+                Ok(0) => return Err(HeadError::Gone),
+                Ok(_) => {}
+                Err(e) if e.kind() == ErrorKind::TimedOut && started.is_some() => {
+                    return Err(HeadError::Bad(408, "请求超时。"));
+                }
+                Err(_) => return Err(HeadError::Gone),
+            }
+        }
+    }
+
+    /// A body of `n` bytes before `deadline`, grown as it arrives; `None`: the client left.
+    fn read_body(&mut self, n: u64, deadline: Instant) -> std::io::Result<Option<Vec<u8>>> {
+        let n = usize::try_from(n).map_err(|_| ErrorKind::InvalidInput)?;
+        let mut body = Vec::with_capacity(n.min(READ_CHUNK));
+        loop {
+            let take = self.buf.len().min(n - body.len());
+            body.extend(self.buf.drain(..take));
+            if body.len() == n {
+                return Ok(Some(body));
+            }
+            if self.fill(deadline)? == 0 {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// After a refusal: what the client still sends (an oversized upload) is read and dropped
+    /// for at most a few seconds, so it sees the answer instead of "connection reset".
+    fn linger(&mut self) {
+        let until = Instant::now() + Duration::from_secs(5);
+        while matches!(self.fill(until), Ok(n) if n > 0) {
+            self.buf.clear();
+        }
+    }
 }
 
 struct Head {
@@ -198,23 +535,16 @@ enum HeadError {
     Bad(u16, &'static str),
 }
 
-fn connection(shared: &Shared, stream: TcpStream) -> std::io::Result<()> {
-    let idle = shared.limits.idle;
-    stream.set_nodelay(true)?;
-    stream.set_write_timeout(Some(idle))?;
-    let remote = stream.peer_addr()?;
-    // Small: request heads are a few hundred bytes, and 500 idle keep-alive connections each
-    // hold one. Responses are assembled per request (write_response), not in a kept buffer.
-    let mut reader = BufReader::with_capacity(READ_BUFFER, stream.try_clone()?);
-    let mut writer = stream.try_clone()?;
+fn connection<S: Transport>(shared: &Shared, mut c: Conn<S>, remote: SocketAddr) -> std::io::Result<()> {
+    let l = &shared.limits;
     loop {
-        let head = match read_head(&mut reader, &stream, idle) {
+        let (head, started) = match c.read_head(l) {
             Ok(h) => h,
             Err(HeadError::Gone) => break,
             Err(HeadError::Bad(status, msg)) => {
-                write_plain(&mut writer, status, msg)?;
-                linger(&mut reader, &stream);
-                return Ok(());
+                write_plain(&mut c.s, status, msg)?;
+                c.linger();
+                break;
             }
         };
         let probe =
@@ -222,45 +552,36 @@ fn connection(shared: &Shared, stream: TcpStream) -> std::io::Result<()> {
         let mut body = Vec::new();
         if head.content_length > 0 {
             if head.content_length > (shared.body_limit)(&probe) {
-                write_plain(&mut writer, 413, "请求内容过大。")?;
-                linger(&mut reader, &stream);
-                return Ok(());
+                write_plain(&mut c.s, 413, "请求内容过大。")?;
+                c.linger();
+                break;
             }
             if head.expect_continue {
-                writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+                c.s.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+                c.s.flush()?;
             }
-            stream.set_read_timeout(Some(idle))?;
-            body.reserve_exact(head.content_length as usize);
-            if (&mut reader).take(head.content_length).read_to_end(&mut body)? as u64 != head.content_length {
-                break; // the client went away halfway
+            let whole = if head.content_length > LARGE_BODY { l.upload } else { l.request };
+            match c.read_body(head.content_length, started + whole) {
+                Ok(Some(b)) => body = b,
+                Ok(None) => break, // the client went away halfway
+                Err(e) if e.kind() == ErrorKind::TimedOut => {
+                    write_plain(&mut c.s, 408, "请求超时。")?;
+                    break;
+                }
+                Err(e) => return Err(e),
             }
         }
         let is_head = head.method == "HEAD";
         let request = Request::fake_http_from(remote, head.method, head.url, head.headers, body);
         let response = run_handler(shared, request);
-        write_response(&mut writer, response, is_head, head.keep_alive)?;
+        write_response(&mut c.s, response, is_head, head.keep_alive)?;
+        c.s.flush()?;
         if !head.keep_alive {
             break;
         }
     }
-    let _ = stream.shutdown(Shutdown::Both);
+    c.s.finish();
     Ok(())
-}
-
-/// Closes after a refusal without resetting the connection under the client's feet: a browser
-/// still sending an oversized upload would otherwise see "connection reset" instead of the
-/// answer. What it still sends is read and dropped, for at most a few seconds.
-fn linger(reader: &mut BufReader<TcpStream>, stream: &TcpStream) {
-    let _ = stream.shutdown(Shutdown::Write);
-    let until = Instant::now() + Duration::from_secs(5);
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
-    let mut buf = [0u8; 16 * 1024];
-    while Instant::now() < until {
-        match reader.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
-    }
 }
 
 fn internal_error() -> Response {
@@ -287,97 +608,50 @@ fn worker(jobs: &Mutex<Receiver<Job>>, handler: &Handler) {
             Err(_) => return,
         };
         let response = catch_unwind(AssertUnwindSafe(|| handler(&job.request))).unwrap_or_else(|_| internal_error());
-        let _ = job.reply.send(response);
+        if job.reply.send(response).is_err() {
+            log::trace!("the connection went away before its answer");
+        }
     }
 }
 
-/// Reads one request head. The whole head must arrive within `idle` of its first byte (and the
-/// first byte within `idle` of the previous response): the deadline is checked before every
-/// read, so a client dripping one byte every few seconds is cut off too, not only a silent one.
-fn read_head(reader: &mut BufReader<TcpStream>, stream: &TcpStream, idle: Duration) -> Result<Head, HeadError> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut total = 0usize;
-    let mut deadline: Option<Instant> = None;
-    let mut line = Vec::new();
-    loop {
-        let left = match deadline {
-            None => idle,
-            Some(d) => d.checked_duration_since(Instant::now()).ok_or(HeadError::Bad(408, "请求超时。"))?,
-        };
-        stream.set_read_timeout(Some(left.max(Duration::from_millis(1)))).map_err(|_| HeadError::Gone)?;
-        let buf = match reader.fill_buf() {
-            Ok(b) => b,
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
-                return Err(if deadline.is_none() { HeadError::Gone } else { HeadError::Bad(408, "请求超时。") });
-            }
-            Err(_) => return Err(HeadError::Gone),
-        };
-        if buf.is_empty() {
-            return Err(HeadError::Gone);
-        }
-        deadline.get_or_insert_with(|| Instant::now() + idle);
-        let (take, complete) = match buf.iter().position(|&b| b == b'\n') {
-            Some(i) => (i + 1, true),
-            None => (buf.len(), false),
-        };
-        line.extend_from_slice(&buf[..take]);
-        reader.consume(take);
-        total += take;
-        if total > MAX_HEAD {
-            return Err(HeadError::Bad(431, "请求头过大。"));
-        }
-        if !complete {
-            continue;
-        }
-        let text = String::from_utf8_lossy(&line).trim_end_matches(['\r', '\n']).to_string();
-        line.clear();
-        if text.is_empty() {
-            if lines.is_empty() {
-                continue; // tolerated: a stray CRLF between requests
-            }
-            break;
-        }
-        lines.push(text);
-        if lines.len() > MAX_HEADERS + 1 {
-            return Err(HeadError::Bad(431, "请求头过多。"));
-        }
-    }
-    parse_head(&lines)
-}
-
-fn parse_head(lines: &[String]) -> Result<Head, HeadError> {
+/// Parses a request head at the start of `buf` with httparse: `None` until it is complete.
+/// Strict: obs-fold, whitespace before a colon and bare CR are errors (400); chunked bodies
+/// are refused (411, browsers send forms with a length), and so are conflicting lengths.
+fn parse_head(buf: &[u8]) -> Result<Option<(Head, usize)>, HeadError> {
     let bad = HeadError::Bad(400, "请求格式错误。");
-    let mut parts = lines[0].split(' ');
-    let (Some(method), Some(url), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(bad);
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut slots);
+    let used = match req.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD => return Err(HeadError::Bad(431, "请求头过大。")),
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => return Err(HeadError::Bad(431, "请求头过多。")),
+        Err(httparse::Error::Version) => return Err(HeadError::Bad(505, "不支持的 HTTP 版本。")),
+        Err(_) => return Err(bad),
     };
+    if used > MAX_HEAD {
+        return Err(HeadError::Bad(431, "请求头过大。"));
+    }
+    let (Some(method), Some(url), Some(version)) = (req.method, req.path, req.version) else { return Err(bad) };
     if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) || !url.starts_with('/') {
         return Err(bad);
     }
-    let http11 = match version {
-        "HTTP/1.1" => true,
-        "HTTP/1.0" => false,
-        _ => return Err(HeadError::Bad(505, "不支持的 HTTP 版本。")),
-    };
-    let mut headers = Vec::with_capacity(lines.len() - 1);
+    let mut headers = Vec::with_capacity(req.headers.len());
     let mut content_length: Option<u64> = None;
     let mut connection = String::new();
     let mut expect_continue = false;
-    for l in &lines[1..] {
-        let Some((name, value)) = l.split_once(':') else { return Err(bad) };
-        let (name, value) = (name.trim(), value.trim());
-        if name.is_empty() || name.contains(' ') {
-            return Err(bad);
-        }
+    for h in req.headers.iter() {
+        let (name, value) = (h.name, String::from_utf8_lossy(h.value).trim().to_string());
         if name.eq_ignore_ascii_case("Content-Length") {
+            if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad);
+            }
             let n: u64 = value.parse().map_err(|_| HeadError::Bad(400, "请求格式错误。"))?;
             if content_length.is_some_and(|m| m != n) {
                 return Err(bad);
             }
             content_length = Some(n);
         } else if name.eq_ignore_ascii_case("Transfer-Encoding") {
-            // Browsers send forms and uploads with a length; chunked bodies are not accepted.
             return Err(HeadError::Bad(411, "请求需要 Content-Length。"));
         } else if name.eq_ignore_ascii_case("Connection") {
             connection = value.to_ascii_lowercase();
@@ -387,17 +661,18 @@ fn parse_head(lines: &[String]) -> Result<Head, HeadError> {
             }
             expect_continue = true;
         }
-        headers.push((name.to_string(), value.to_string()));
+        headers.push((name.to_string(), value));
     }
-    let keep_alive = if http11 { !connection.contains("close") } else { connection.contains("keep-alive") };
-    Ok(Head {
+    let keep_alive = if version == 1 { !connection.contains("close") } else { connection.contains("keep-alive") };
+    let head = Head {
         method: method.to_string(),
         url: url.to_string(),
         headers,
         keep_alive,
         content_length: content_length.unwrap_or(0),
         expect_continue,
-    })
+    };
+    Ok(Some((head, used)))
 }
 
 fn reason(status: u16) -> &'static str {
@@ -431,7 +706,7 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-fn write_plain(w: &mut TcpStream, status: u16, msg: &str) -> std::io::Result<()> {
+fn write_plain(w: &mut impl Write, status: u16, msg: &str) -> std::io::Result<()> {
     let text = format!(
         "HTTP/1.1 {status} {}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{msg}",
         reason(status),
@@ -442,7 +717,7 @@ fn write_plain(w: &mut TcpStream, status: u16, msg: &str) -> std::io::Result<()>
 
 /// Head and body go out in one send when the body is small (a page), so no connection keeps
 /// a write buffer between requests; a large body (a material file) is copied after the head.
-fn write_response(w: &mut TcpStream, r: Response, is_head: bool, keep_alive: bool) -> std::io::Result<()> {
+fn write_response(w: &mut impl Write, r: Response, is_head: bool, keep_alive: bool) -> std::io::Result<()> {
     let (mut data, len) = r.data.into_reader_and_size();
     let mut out = Vec::with_capacity(512);
     let mut body_in_out = false;
@@ -491,8 +766,9 @@ fn write_response(w: &mut TcpStream, r: Response, is_head: bool, keep_alive: boo
 mod tests {
     use super::*;
 
-    fn head(lines: &[&str]) -> Result<Head, HeadError> {
-        parse_head(&lines.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    fn head(text: &str) -> Result<Head, HeadError> {
+        let raw = format!("{text}\r\n\r\n");
+        parse_head(raw.as_bytes()).map(|h| h.map(|(h, _)| h).expect("complete"))
     }
 
     fn status(r: Result<Head, HeadError>) -> u16 {
@@ -505,16 +781,34 @@ mod tests {
 
     #[test]
     fn parses_and_refuses_heads() {
-        let h = head(&["POST /login HTTP/1.1", "Host: x", "Content-Length: 12"]).ok().unwrap();
+        let h = head("POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 12").ok().unwrap();
         assert_eq!((h.method.as_str(), h.url.as_str(), h.content_length, h.keep_alive), ("POST", "/login", 12, true));
-        assert!(!head(&["GET / HTTP/1.0"]).ok().unwrap().keep_alive);
-        assert!(!head(&["GET / HTTP/1.1", "Connection: close"]).ok().unwrap().keep_alive);
-        assert_eq!(status(head(&["GET / HTTP/2.0"])), 505);
-        assert_eq!(status(head(&["GET http://evil/ HTTP/1.1"])), 400);
-        assert_eq!(status(head(&["GET / HTTP/1.1", "Content-Length: 1", "Content-Length: 2"])), 400);
-        assert_eq!(status(head(&["GET / HTTP/1.1", "Content-Length: -1"])), 400);
-        assert_eq!(status(head(&["POST / HTTP/1.1", "Transfer-Encoding: chunked"])), 411);
-        assert_eq!(status(head(&["GET / HTTP/1.1", "no colon"])), 400);
-        assert_eq!(status(head(&["get / HTTP/1.1"])), 400);
+        assert!(!head("GET / HTTP/1.0").ok().unwrap().keep_alive);
+        assert!(!head("GET / HTTP/1.1\r\nConnection: close").ok().unwrap().keep_alive);
+        assert_eq!(status(head("GET / HTTP/2.0")), 505);
+        assert_eq!(status(head("GET http://evil/ HTTP/1.1")), 400);
+        assert_eq!(status(head("GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2")), 400);
+        assert_eq!(status(head("GET / HTTP/1.1\r\nContent-Length: -1")), 400);
+        assert_eq!(status(head("GET / HTTP/1.1\r\nContent-Length: +1")), 400);
+        assert_eq!(status(head("POST / HTTP/1.1\r\nTransfer-Encoding: chunked")), 411);
+        assert_eq!(status(head("GET / HTTP/1.1\r\nno colon")), 400);
+        assert_eq!(status(head("get / HTTP/1.1")), 400);
+    }
+
+    /// Smuggling shapes a lenient parser lets through (RFC 9112 §5.1, §5.2, §2.2).
+    #[test]
+    fn strict_about_folding_whitespace_and_bare_cr() {
+        assert_eq!(status(head("GET / HTTP/1.1\r\nX-A: 1\r\n folded")), 400, "obs-fold");
+        assert_eq!(status(head("GET / HTTP/1.1\r\nContent-Length : 5")), 400, "space before the colon");
+        assert_eq!(status(head("GET / HTTP/1.1\r\nX-A: 1\rX-B: 2")), 400, "bare CR");
+    }
+
+    #[test]
+    fn a_head_is_complete_only_at_its_blank_line() {
+        assert!(parse_head(b"GET / HTTP/1.1\r\nHost: x\r\n").ok().unwrap().is_none());
+        let (h, used) = parse_head(b"GET /a HTTP/1.1\r\n\r\nGET /b").ok().unwrap().unwrap();
+        assert_eq!((h.url.as_str(), used), ("/a", 19));
+        let long = format!("GET / HTTP/1.1\r\nX: {}\r\n", "a".repeat(40_000));
+        assert!(matches!(parse_head(long.as_bytes()), Err(HeadError::Bad(431, _))));
     }
 }

@@ -14,6 +14,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("config", 10),
     ("render", 10),
     ("sheet", 10),
+    ("logfile", 10),
     ("store", 15),
     ("accounts", 20),
     ("ballot", 20),

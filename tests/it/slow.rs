@@ -102,3 +102,197 @@ fn malformed_heads_get_a_clear_status_and_change_nothing() {
     assert_eq!(both.matches("HTTP/1.1 200").count(), 2, "{both}");
     assert!(both.ends_with("ok"), "HEAD has no body, GET has: {both}");
 }
+
+/// A client socket from a chosen loopback source address (127.0.0.x) to the server.
+fn from(source: &str, s: &Server) -> TcpStream {
+    use std::net::SocketAddr;
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    sock.bind(&format!("{source}:0").parse::<SocketAddr>().unwrap().into()).unwrap();
+    sock.connect(&addr(s).parse::<SocketAddr>().unwrap().into()).unwrap();
+    sock.into()
+}
+
+/// One device holds at most its share (issue 14): its next connection is told 503, while a
+/// real user at another address gets a page within a second.
+#[test]
+fn one_address_holds_only_its_share_and_another_address_is_served() {
+    let s = Server::start_with(
+        &["--demo"],
+        "max_connections = 16\nmax_connections_per_address = 4\nidle_timeout_secs = 30",
+    );
+    let held: Vec<TcpStream> = (0..4)
+        .map(|_| {
+            let mut c = from("127.0.0.1", &s);
+            c.write_all(b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nx").unwrap();
+            c
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut extra = from("127.0.0.1", &s);
+    extra.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let (sent, _) = until_closed(extra, Duration::from_secs(5));
+    assert!(sent.starts_with("HTTP/1.1 503"), "over its share: {sent}");
+    let start = Instant::now();
+    let mut other = from("127.0.0.2", &s);
+    other.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let (sent, _) = until_closed(other, Duration::from_secs(5));
+    assert!(sent.starts_with("HTTP/1.1 200") && sent.ends_with("ok"), "{sent}");
+    assert!(start.elapsed() < Duration::from_secs(1), "served in {:?}", start.elapsed());
+    drop(held);
+}
+
+/// A body dripped a byte at a time is cut off at the whole-request deadline (408), not kept
+/// for ever by a per-read timeout.
+#[test]
+fn a_dripping_body_is_cut_off_at_the_request_deadline() {
+    let s = Server::start_with(&["--demo"], "request_timeout_secs = 2\nidle_timeout_secs = 30");
+    let mut c = TcpStream::connect(addr(&s)).unwrap();
+    c.write_all(b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n").unwrap();
+    let start = Instant::now();
+    let mut answer = String::new();
+    while start.elapsed() < Duration::from_secs(10) {
+        if c.write_all(b"a").is_err() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let mut probe = [0u8; 256];
+        c.set_read_timeout(Some(Duration::from_millis(1))).unwrap();
+        match c.read(&mut probe) {
+            Ok(0) => break,
+            Ok(n) => {
+                answer = String::from_utf8_lossy(&probe[..n]).into_owned();
+                break;
+            }
+            Err(_) => {}
+        }
+    }
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(start.elapsed() < Duration::from_secs(5), "cut off after {:?}", start.elapsed());
+}
+
+/// On the HTTPS port: a handshake that stalls and plain bytes dripped are both cut at their
+/// deadlines, with the real client's address in the connection layer (no relay).
+#[test]
+fn stalled_tls_handshakes_and_plain_drips_are_cut_off() {
+    let s = Server::start_with(
+        &["--demo"],
+        "tls = true\ntls_handshake_timeout_secs = 1\nrequest_timeout_secs = 2\nidle_timeout_secs = 30",
+    );
+    let mut c = TcpStream::connect(addr(&s)).unwrap();
+    c.write_all(&[0x16, 0x03, 0x01, 0x00]).unwrap(); // a ClientHello that never finishes
+    let (_, took) = until_closed(c, Duration::from_secs(10));
+    assert!(took < Duration::from_secs(4), "handshake cut after {took:?}");
+    let mut c = TcpStream::connect(addr(&s)).unwrap();
+    let start = Instant::now();
+    for b in b"GET / HTTP/1.1\r\nHost: x\r\nX: ".iter().chain(b"y".repeat(40).iter()) {
+        if c.write_all(&[*b]).is_err() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (sent, _) = until_closed(c, Duration::from_secs(10));
+    assert!(sent.is_empty() || sent.starts_with("HTTP/1.1 408"), "{sent}");
+    assert!(start.elapsed() < Duration::from_secs(8), "plain drip cut after {:?}", start.elapsed());
+}
+
+/// A connection thread that cannot start is a refused connection, not a panic: the server
+/// goes on serving (the failure injected by a test switch; CI runs as root, where `ulimit -u`
+/// does not bite).
+#[test]
+fn a_thread_that_cannot_start_refuses_one_connection_and_the_server_goes_on() {
+    let s = Server::start_wrapped("", |bin, args| {
+        let mut c = std::process::Command::new(bin);
+        c.args(args).env("PINGSHEN_TEST_FAIL_SPAWN", "3");
+        c
+    });
+    for _ in 0..3 {
+        let mut c = TcpStream::connect(addr(&s)).unwrap();
+        let _ = c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        let (sent, _) = until_closed(c, Duration::from_secs(5));
+        assert!(sent.is_empty(), "{sent}");
+    }
+    assert_eq!(s.client().get("/healthz").status, 200);
+}
+
+/// Out of file descriptors (a low `ulimit -n`): accepts back off and the server serves again
+/// once the pressure goes.
+#[test]
+fn out_of_file_descriptors_the_server_backs_off_and_recovers() {
+    let s = Server::start_wrapped("idle_timeout_secs = 30", |bin, args| {
+        let mut c = std::process::Command::new("sh");
+        c.arg("-c").arg("ulimit -n 64 && exec \"$0\" \"$@\"").arg(bin).args(args);
+        c
+    });
+    let flood: Vec<TcpStream> = (0..120).filter_map(|_| TcpStream::connect(addr(&s)).ok()).collect();
+    std::thread::sleep(Duration::from_secs(2));
+    drop(flood);
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            let c = s.client();
+            c.get("/healthz").status == 200
+        }),
+        "serving again once the connections are gone"
+    );
+    let log = std::fs::read_to_string(s.data.join("pingshen.log")).unwrap_or_default();
+    let accept_lines = log.lines().filter(|l| l.contains("accept:")).count();
+    assert!(accept_lines >= 1, "the flood ran the server out of descriptors: {log}");
+    assert!(accept_lines < 40, "accept errors back off instead of spinning: {accept_lines} lines");
+}
+
+/// A flood of long URLs (issue 14: 16 connections of 30 KB URLs grew the log by 875 MB in 4 s)
+/// costs bounded disk: each line is cut, and the file rotates by size.
+#[test]
+fn a_log_flood_costs_bounded_disk() {
+    let s = Server::start_with(&["--demo"], "log_level = \"info\"\nlog_max_mb = 1\nlog_keep = 1");
+    let long = format!("/{}", "a".repeat(30_000));
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let (a, long) = (addr(&s), long.clone());
+            std::thread::spawn(move || {
+                let mut c = TcpStream::connect(a).unwrap();
+                let req = format!("GET {long} HTTP/1.1\r\nHost: x\r\n\r\n");
+                let mut buf = vec![0u8; 64 * 1024];
+                for _ in 0..1_000 {
+                    if c.write_all(req.as_bytes()).is_err() {
+                        break;
+                    }
+                    // Read the whole answer (head, then Content-Length bytes) before the next.
+                    let mut got = Vec::new();
+                    let body_at = loop {
+                        if let Some(i) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break i + 4;
+                        }
+                        match c.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => got.extend_from_slice(&buf[..n]),
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&got[..body_at]).to_ascii_lowercase();
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .map_or(0, |v| v.trim().parse().unwrap());
+                    while got.len() < body_at + len {
+                        match c.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => got.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let total: u64 = std::fs::read_dir(&s.data)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("pingshen.log"))
+        .map(|e| e.metadata().unwrap().len())
+        .sum();
+    // 8,000 requests × 30 KB of URL would be 240 MB logged whole.
+    assert!(total <= 2 * 1024 * 1024 + 64 * 1024, "log files hold {total} bytes");
+    assert!(s.data.join("pingshen.log.1").exists(), "the flood rotated the log");
+    assert!(!s.data.join("pingshen.log.2").exists(), "log_keep = 1");
+}

@@ -70,14 +70,34 @@ impl Server {
     /// Starts on a given address (a restart on the same port keeps a page's origin).
     pub fn spawn_on(data: &Path, config: &Path, listen: &str, extra_args: &[&str]) -> Server {
         let mut cmd = Command::new(BIN);
-        cmd.args(["serve", "--listen", listen, "--data"])
-            .arg(data)
-            .arg("--config")
-            .arg(config)
-            .args(extra_args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+        cmd.args(["serve", "--listen", listen, "--data"]).arg(data).arg("--config").arg(config).args(extra_args);
+        Self::spawn_command(cmd, data, config)
+    }
+
+    /// A fresh server started by `wrap(BIN, its serve arguments)`: e.g. under a shell that
+    /// lowers `ulimit -n`, or with an environment variable set.
+    pub fn start_wrapped(config_extra: &str, wrap: impl FnOnce(&str, Vec<String>) -> Command) -> Server {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        let config = write_config(tmp.path(), config_extra);
+        let args = [
+            "serve",
+            "--demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--data",
+            data.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ];
+        let cmd = wrap(BIN, args.iter().map(|a| a.to_string()).collect());
+        let mut s = Self::spawn_command(cmd, &data, &config);
+        s._tmp = Some(tmp);
+        s
+    }
+
+    fn spawn_command(mut cmd: Command, data: &Path, config: &Path) -> Server {
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
         let mut child = cmd.spawn().expect("spawn pingshen");
         let stdout = child.stdout.take().unwrap();
         let lines = Arc::new(Mutex::new(Vec::new()));
