@@ -335,7 +335,7 @@ fn prepare(stream: &TcpStream, l: &Limits) -> std::io::Result<()> {
 
 fn plain(shared: &Shared, stream: TcpStream, peer: SocketAddr) -> std::io::Result<()> {
     prepare(&stream, &shared.limits)?;
-    connection(shared, Conn { s: stream, buf: Vec::new() }, peer)
+    connection(shared, Conn { s: stream, buf: Vec::new(), timeout: None }, peer)
 }
 
 /// HTTPS: a first byte that is not a TLS handshake is a browser that typed http:// (308 to
@@ -351,7 +351,7 @@ fn secure(shared: &Shared, stream: TcpStream, peer: SocketAddr, config: Arc<Serv
     }
     let deadline = Instant::now() + l.handshake;
     if first[0] != 0x16 {
-        return redirect_plain(Conn { s: stream, buf: Vec::new() }, l);
+        return redirect_plain(Conn { s: stream, buf: Vec::new(), timeout: None }, l);
     }
     let mut tls = StreamOwned::new(ServerConnection::new(config).map_err(std::io::Error::other)?, stream);
     while tls.conn.is_handshaking() {
@@ -366,7 +366,7 @@ fn secure(shared: &Shared, stream: TcpStream, peer: SocketAddr, config: Arc<Serv
             Err(e) => return Err(e),
         }
     }
-    connection(shared, Conn { s: tls, buf: Vec::new() }, peer)
+    connection(shared, Conn { s: tls, buf: Vec::new(), timeout: None }, peer)
 }
 
 /// A browser that typed http:// on the HTTPS port is sent to https:// on the same host.
@@ -433,6 +433,9 @@ impl Transport for StreamOwned<ServerConnection, TcpStream> {
 struct Conn<S: Transport> {
     s: S,
     buf: Vec<u8>,
+    /// The read timeout last set on the socket: most reads keep `SLICE`, and setting it again
+    /// would cost a system call per read.
+    timeout: Option<Duration>,
 }
 
 fn timed_out(e: &std::io::Error) -> bool {
@@ -449,7 +452,11 @@ impl<S: Transport> Conn<S> {
             if left.is_zero() {
                 return Err(ErrorKind::TimedOut.into());
             }
-            self.s.socket().set_read_timeout(Some(left.min(SLICE)))?;
+            let want = left.min(SLICE);
+            if self.timeout != Some(want) {
+                self.s.socket().set_read_timeout(Some(want))?;
+                self.timeout = Some(want);
+            }
             match self.s.read(&mut chunk) {
                 Ok(n) => {
                     self.buf.extend_from_slice(&chunk[..n]);

@@ -88,13 +88,17 @@ fn generate(cert: &PathBuf, key: &PathBuf, names: &[String]) -> Result<(), Strin
     Ok(())
 }
 
-/// The rustls configuration for a certificate (ring, TLS 1.2 and 1.3).
+/// The rustls configuration for a certificate (ring, TLS 1.2 and 1.3), with session tickets:
+/// a browser that reconnects resumes its session instead of a full handshake (the costly part
+/// of a new HTTPS connection).
 pub fn server_config(cert: Cert) -> Result<Arc<ServerConfig>, String> {
-    let config = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+    let mut config = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
         .with_no_client_auth()
         .with_single_cert(cert.chain, cert.key)
         .map_err(|e| format!("TLS certificate: {e}"))?;
+    config.ticketer = rustls::crypto::ring::Ticketer::new().map_err(|e| e.to_string())?;
+    config.session_storage = rustls::server::ServerSessionMemoryCache::new(4096);
     Ok(Arc::new(config))
 }
