@@ -647,7 +647,7 @@ fn start_stalled(
     drop_secs: &Arc<Mutex<Vec<f64>>>,
 ) -> Vec<std::thread::JoinHandle<()>> {
     use std::io::Write;
-    let addr: std::net::SocketAddr = base.trim_start_matches("http://").parse().unwrap();
+    let addr: std::net::SocketAddr = base.trim_start_matches("http://").trim_start_matches("https://").parse().unwrap();
     (0..o.stalled)
         .map(|_| {
             let (stop, dropped, drop_secs) = (stop.clone(), dropped.clone(), drop_secs.clone());

@@ -141,8 +141,14 @@ fn draft_page(app: &App, req: &Request, ctx: &Ctx) -> Result<Response> {
         draft: Option<&'a ballot::Draft>,
         recused: bool,
     }
+    // 搜索 (the manual: 全部 ▼ 搜索): code, name or unit; in a blind review the code only.
+    let q: String = super::http::query(req, "q").unwrap_or_default().trim().chars().take(100).collect();
+    let matches = |b: &committee::Brief| {
+        q.is_empty() || b.code.contains(&q) || (!s.blind && (b.name.contains(&q) || b.unit.contains(&q)))
+    };
     let list: Vec<Line> = lines
         .iter()
+        .filter(|l| matches(&l.applicant))
         .map(|l| {
             let code = &l.applicant.code;
             Line { r: l, draft: drafts.get(code), recused: recused_from.contains(code) }
@@ -158,7 +164,7 @@ fn draft_page(app: &App, req: &Request, ctx: &Ctx) -> Result<Response> {
             rows => Value::from_serialize(&list), vote => Value::from_serialize(&v),
             submitted, admitted, groups => Value::from_serialize(&groups), filter, blind => s.blind,
             reported, just_submitted => req.get_param("submitted").is_some(), saved => req.get_param("saved").is_some(),
-            epoch, me => me.code, total, chosen,
+            epoch, me => me.code, total, chosen, q, listed => lines.len(),
         },
     )
 }

@@ -274,3 +274,21 @@ fn the_reporters_list_filters_by_group_result_and_search() {
     assert_eq!(codes("/committee/report?q=%E6%9D%8E%E5%A8%9C"), ["A0001"], "搜索 by name (李娜)");
     assert!(r.get("/committee/report?group=G02").text().contains("显示 2 / 共 3 人"));
 }
+
+/// 大评委拟投票 at venue size (900 rows for every member): 全部 ▼ and 搜索, as the manual draws
+/// it; the counter still covers the whole round.
+#[test]
+fn the_committee_draft_list_searches_by_code_name_or_unit() {
+    let v = Venue::new(&committee_package(3, &[("A1", "某小学"), ("A2", "某中学")], false));
+    let m = v.login("E01");
+    let rows = |path: &str| -> Vec<String> {
+        let page = m.get(path);
+        assert_eq!(page.status, 200, "{path}");
+        page.body.split("<tr data-code=\"").skip(1).map(|x| x.split('"').next().unwrap().to_string()).collect()
+    };
+    assert_eq!(rows("/committee/draft"), ["A1", "A2"]);
+    assert_eq!(rows("/committee/draft?q=A2"), ["A2"]);
+    assert_eq!(rows("/committee/draft?q=%E6%9F%90%E4%B8%AD%E5%AD%A6"), ["A2"], "by unit (某中学)");
+    let page = m.get("/committee/draft?q=A2").text();
+    assert!(page.contains("显示 1 / 2 人") && page.contains("共 2 人"), "the counter covers the round: {page}");
+}
