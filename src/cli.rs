@@ -341,7 +341,9 @@ fn serve(config: Option<PathBuf>, listen: Option<String>, data: Option<PathBuf>,
         web::lane,
         move |req| web::handle(&handler_app, req),
     )
-    .map_err(|e| fail(format!("cannot start the HTTP workers: {e}")))?;
+    .map_err(|e| fail(format!("cannot start the HTTP workers: {e}")))?
+    .with_spool(web::http::spool_dir(&cfg.data_dir))
+    .map_err(|e| fail(format!("cannot prepare the upload spool directory: {e}")))?;
     let bound = server.server_addr().map_err(fail)?;
     let addresses = config::venue_addresses(&cfg, bound);
     app.set_addresses(addresses.clone());

@@ -99,6 +99,7 @@ fn targets(db: &Db, cfg: &Config, session_id: &str) -> Result<Vec<PathBuf>> {
         files.push(f);
     }
     walk(&data.join("materials"), &mut files);
+    walk(&crate::store::spool_dir(data), &mut files);
     files.push(super::path_for(db, session_id)?);
     let log = cfg.log_path();
     if let (Some(dir), Some(name)) = (log.parent(), log.file_name()) {

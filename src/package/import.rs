@@ -4,7 +4,7 @@
 
 use super::{source, Loaded};
 use crate::error::{Error, Result};
-use crate::ids::sha256_hex;
+
 use crate::store::{self, Db};
 use rusqlite::params;
 use serde_json::json;
@@ -45,12 +45,10 @@ pub fn import(db: &Db, data_dir: &Path, loaded: &mut Loaded, actor: &str, is_dem
     let mut stored: Vec<(String, usize, String, String, u64)> = Vec::new();
     for a in &loaded.package.applicants {
         for (j, path) in a.materials.iter().enumerate() {
-            let bytes = loaded.source.read(path, u64::MAX / 8).map_err(|m| {
+            let (sha, len) = store_blob(&mdir, |out| loaded.source.copy_to(path, u64::MAX / 8, out)).map_err(|m| {
                 Error::bad_request(format!("{}: 材料「{path}」{m}", a.src.at(&format!("materials[{j}]"))))
             })?;
-            let sha = sha256_hex(&bytes);
-            store_blob(&mdir, &sha, &bytes)?;
-            stored.push((a.code.clone(), j, path.clone(), sha, bytes.len() as u64));
+            stored.push((a.code.clone(), j, path.clone(), sha, len));
         }
     }
     let p = &loaded.package;
@@ -250,21 +248,42 @@ fn merge_extra(
     m
 }
 
-fn store_blob(dir: &Path, sha: &str, bytes: &[u8]) -> Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let path = dir.join(sha);
-    if path.exists() {
-        return Ok(());
+/// Streams one material into the content-addressed store: written to a temporary file while
+/// hashed, synced, then renamed to its SHA-256 (an identical file already there is kept).
+fn store_blob(
+    dir: &Path,
+    fill: impl FnOnce(&mut dyn std::io::Write) -> std::result::Result<u64, String>,
+) -> std::result::Result<(String, u64), String> {
+    use sha2::Digest;
+    struct Hashing<'a> {
+        file: std::io::BufWriter<&'a std::fs::File>,
+        hash: sha2::Sha256,
     }
-    let tmp = dir.join(format!("{sha}.tmp"));
-    {
-        use std::io::Write;
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
+    impl std::io::Write for Hashing<'_> {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            let n = self.file.write(b)?;
+            self.hash.update(&b[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.file.flush()
+        }
     }
-    std::fs::rename(tmp, path)?;
-    Ok(())
+    let io = |e: std::io::Error| format!("无法写入材料目录 ({e})");
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    let (sha, len) = {
+        let mut w = Hashing { file: std::io::BufWriter::new(tmp.as_file()), hash: sha2::Sha256::new() };
+        let len = fill(&mut w)?;
+        std::io::Write::flush(&mut w).map_err(io)?;
+        (hex::encode(w.hash.finalize()), len)
+    };
+    let path = dir.join(&sha);
+    if !path.exists() {
+        tmp.as_file().sync_all().map_err(io)?;
+        tmp.persist(&path).map_err(|e| io(e.error))?;
+    }
+    Ok((sha, len))
 }
 
 pub fn material_path(data_dir: &Path, sha: &str) -> std::path::PathBuf {

@@ -12,6 +12,7 @@ pub mod xlsx;
 pub use import::{import, material_path, voting_started, ImportSummary};
 use model::{Package, Problem};
 
+pub use source::ReadSeek;
 use source::Source;
 use std::path::Path;
 
@@ -43,39 +44,74 @@ pub fn load_path(path: &Path, limit: u64) -> std::result::Result<Loaded, Vec<Pro
         let bytes = read_limited(&file, limit).map_err(one)?;
         return finish(&kind, &bytes, Source::Dir(path.to_path_buf()), file.display().to_string());
     }
-    let bytes = read_limited(path, limit).map_err(one)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    load_named(&name, bytes, limit, Source::Dir(dir), shown)
+    if name.to_lowercase().ends_with(".zip") {
+        let file = std::fs::File::open(path).map_err(|e| one(format!("无法读取 ({e})")))?;
+        return load_named(&name, Box::new(file), limit, Source::Dir(dir), shown);
+    }
+    let bytes = read_limited(path, limit.min(source::PACKAGE_FILE_MAX)).map_err(one)?;
+    load_named(&name, Box::new(std::io::Cursor::new(bytes)), limit, Source::Dir(dir), shown)
 }
 
-/// Loads an uploaded file: a `.zip` with materials, or a lone JSON/xlsx (then it has none).
+/// Loads an uploaded file held in memory (the demo, tests): see `load_upload`.
 pub fn load_bytes(filename: &str, bytes: Vec<u8>, limit: u64) -> std::result::Result<Loaded, Vec<Problem>> {
-    load_named(filename, bytes, limit, Source::None, filename.to_string())
+    load_upload(filename, Box::new(std::io::Cursor::new(bytes)), limit)
+}
+
+/// Loads an uploaded file: a `.zip` with materials (read in place: a spooled upload is never
+/// copied into memory), or a lone JSON/workbook (then it has none).
+pub fn load_upload(filename: &str, file: Box<dyn ReadSeek>, limit: u64) -> std::result::Result<Loaded, Vec<Problem>> {
+    load_named(filename, file, limit, Source::None, filename.to_string())
 }
 
 fn load_named(
     name: &str,
-    bytes: Vec<u8>,
+    mut file: Box<dyn ReadSeek>,
     limit: u64,
     beside: Source,
     shown: String,
 ) -> std::result::Result<Loaded, Vec<Problem>> {
     let lower = name.to_lowercase();
-    if lower.ends_with(".zip") {
-        let sha = sha256_hex(&bytes);
-        let (inner, pkg, src) = source::open_zip(bytes, limit).map_err(|m| vec![Problem::new(shown.clone(), m)])?;
+    let one = |m: String| vec![Problem::new(shown.clone(), m)];
+    let kind = if lower.ends_with(".zip") {
+        "zip"
+    } else if lower.ends_with(".json") {
+        "json"
+    } else if [".xlsx", ".xls", ".ods"].iter().any(|x| lower.ends_with(x)) {
+        "xlsx"
+    } else {
+        return Err(one("文件类型不支持：应为 package.json、Excel 工作簿（.xlsx / .xls）、.ods 或 .zip".into()));
+    };
+    if kind == "zip" {
+        let sha = sha256_of(&mut file).map_err(|e| one(format!("无法读取 ({e})")))?;
+        let (inner, pkg, src) = source::open_zip(file, limit).map_err(one)?;
         let kind = inner.rsplit('.').next().unwrap_or("").to_string();
         let mut loaded = finish(&kind, &pkg, src, format!("{shown}:{inner}"))?;
         loaded.sha256 = sha;
-        Ok(loaded)
-    } else if lower.ends_with(".json") {
-        finish("json", &bytes, beside, shown)
-    } else if [".xlsx", ".xls", ".ods"].iter().any(|x| lower.ends_with(x)) {
-        finish("xlsx", &bytes, beside, shown)
-    } else {
-        Err(vec![Problem::new(shown, "文件类型不支持：应为 package.json、Excel 工作簿（.xlsx / .xls）、.ods 或 .zip")])
+        return Ok(loaded);
     }
+    let bytes = source::read_capped(file, source::PACKAGE_FILE_MAX)
+        .map_err(|m| one(format!("{m}（会务包文件本身；材料请放在 zip 包的 materials/ 中）")))?;
+    finish(kind, &bytes, beside, shown)
+}
+
+/// SHA-256 of a whole reader, streamed; leaves it at its start.
+fn sha256_of(r: &mut dyn ReadSeek) -> std::io::Result<String> {
+    use sha2::Digest;
+    use std::io::SeekFrom;
+    r.seek(SeekFrom::Start(0))?;
+    let mut h = sha2::Sha256::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let n = r.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&chunk[..n]);
+    }
+    r.seek(SeekFrom::Start(0))?;
+    Ok(hex::encode(h.finalize()))
 }
 
 fn read_limited(path: &Path, limit: u64) -> std::result::Result<Vec<u8>, String> {
@@ -89,7 +125,10 @@ fn read_limited(path: &Path, limit: u64) -> std::result::Result<Vec<u8>, String>
 fn finish(kind: &str, bytes: &[u8], mut source: Source, shown: String) -> std::result::Result<Loaded, Vec<Problem>> {
     let package = match kind {
         "json" => json::parse(bytes)?,
-        "xlsx" | "xls" | "ods" => xlsx::parse(bytes)?,
+        "xlsx" | "xls" | "ods" => {
+            source::check_workbook(bytes).map_err(|m| vec![Problem::new(shown.clone(), m)])?;
+            xlsx::parse(bytes)?
+        }
         _ => return Err(vec![Problem::new(shown, "文件类型不支持")]),
     };
     let report = validate::check(&package);

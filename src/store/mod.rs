@@ -339,6 +339,12 @@ fn open_conn(path: &Path, create: bool) -> Result<Connection> {
     Ok(conn)
 }
 
+/// Where large request bodies (the package upload) are spooled while their request runs:
+/// under the data dir (the service may write there), emptied at every start and by the wipe.
+pub fn spool_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("spool")
+}
+
 pub fn now_rfc3339(offset_hours: i8) -> String {
     let offset = time::UtcOffset::from_hms(offset_hours, 0, 0).unwrap_or(time::UtcOffset::UTC);
     let now = time::OffsetDateTime::now_utc().to_offset(offset);

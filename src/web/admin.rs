@@ -381,11 +381,16 @@ fn import(app: &App, ctx: &Ctx, input: Input) -> Result<Response> {
         )
         .map(|r| r.with_status_code(422))
     };
-    let mut loaded = match package::load_bytes(&filename, file.data, app.cfg.upload_limit()) {
+    let mut loaded = match package::load_upload(&filename, file.data.into_reader(), app.cfg.upload_limit()) {
         Ok(l) => l,
         Err(problems) => return render_problems(problems.iter().map(|p| p.to_string()).collect()),
     };
-    let summary = package::import(&app.db, &app.data_dir, &mut loaded, &ctx.actor(), false)?;
+    // A material that cannot be stored (too large, a zip bomb) is a problem of the package:
+    // shown in the same list as the others, with the form to try again.
+    let summary = match package::import(&app.db, &app.data_dir, &mut loaded, &ctx.actor(), false) {
+        Err(e) if e.kind == crate::error::Kind::BadRequest => return render_problems(vec![e.message]),
+        other => other?,
+    };
     layout(
         app,
         ctx,

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::venue;
 use rouille::{Request, Response};
 use serde_json::json;
+use std::path::Path;
 
 pub const SESSION_COOKIE: &str = "pingshen_sid";
 const LOGIN_COOKIE: &str = "pingshen_login";
@@ -33,21 +34,27 @@ pub fn current(app: &App, req: &Request) -> Result<Option<Ctx>> {
 }
 
 /// Reads the body and checks the CSRF token and, when the browser sends one, the Origin.
-pub fn checked_input(req: &Request, ctx: &Ctx, limit: u64) -> Result<Input> {
+pub fn checked_input(req: &Request, ctx: &Ctx, limit: u64, spool_dir: &Path) -> Result<Input> {
     check_origin(req)?;
-    let body = http::read_body(req, limit)?;
+    let body = match http::spooled(req, spool_dir)? {
+        Some((_, len)) if len > limit.saturating_add(64 * 1024) => return Err(http::too_large(limit)),
+        Some((file, len)) => http::Body::File(file, len),
+        None => http::Body::Mem(http::read_body(req, limit)?),
+    };
     let is_multipart = req.header("Content-Type").is_some_and(|c| c.starts_with("multipart/form-data"));
     let (form, parts) = if is_multipart {
         let parts = http::multipart(req, &body)?;
-        let fields: Vec<(String, String)> = parts
-            .iter()
-            .filter(|p| p.filename.is_none())
-            .map(|p| (p.name.clone(), String::from_utf8_lossy(&p.data).into_owned()))
-            .collect();
+        let fields: Vec<(String, String)> =
+            parts.iter().filter(|p| p.filename.is_none()).map(|p| (p.name.clone(), p.data.text())).collect();
         let encoded = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
         (Form::parse(encoded.as_bytes()), parts)
     } else {
-        (Form::parse(&body), Vec::new())
+        match &body {
+            http::Body::Mem(b) => (Form::parse(b), Vec::new()),
+            http::Body::File(..) => {
+                return Err(Error::bad_request("请求格式错误：应为文件上传表单 (multipart/form-data)。"))
+            }
+        }
     };
     let token = req.header("X-CSRF-Token").map(str::to_string).or_else(|| form.get("_csrf").map(str::to_string));
     match token {

@@ -211,7 +211,7 @@ fn route(app: &App, req: &Request) -> Result<Response> {
     if method == "POST" {
         let limit =
             if url == "/admin/import" && ctx.acc.is_admin { app.cfg.upload_limit() } else { app.cfg.body_limit() };
-        let input = auth::checked_input(req, &ctx, limit)?;
+        let input = auth::checked_input(req, &ctx, limit, &http::spool_dir(&app.data_dir))?;
         // After the report the session is read-only: one check here covers every route.
         if !AFTER_REPORT.contains(&url.as_str()) {
             app.db.read(crate::committee::ensure_not_reported)?;

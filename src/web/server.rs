@@ -18,12 +18,14 @@
 //! per connection (that was most of the server's memory with 500 browsers). Handlers are
 //! unchanged: they get a rouille `Request`.
 
+use super::http::SPOOL_HEADER;
 use rouille::{Request, Response};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex};
@@ -101,6 +103,8 @@ struct Shared {
     refused_logged: Mutex<Option<Instant>>,
     /// One queue per lane, in the order of `LANES`.
     jobs: Vec<Mutex<Sender<Job>>>,
+    /// Where bodies over `LARGE_BODY` are written as they arrive (none: kept in memory).
+    spool: std::sync::OnceLock<std::path::PathBuf>,
 }
 
 /// One socket read; bytes not yet used stay in the connection's buffer.
@@ -236,6 +240,7 @@ impl Server {
             per_address: Mutex::new(HashMap::new()),
             refused_logged: Mutex::new(None),
             jobs,
+            spool: std::sync::OnceLock::new(),
         };
         Ok(Server { listener, shared: Arc::new(shared), tls: None })
     }
@@ -244,6 +249,22 @@ impl Server {
     pub fn with_tls(mut self, config: Arc<ServerConfig>) -> Server {
         self.tls = Some(config);
         self
+    }
+
+    /// Writes large bodies (the package upload) to a file in `dir` as they arrive, so memory
+    /// holds none of them; the handler finds it by `http::SPOOL_HEADER`; it is removed once the
+    /// answer is made. Files left by a crash are removed here.
+    pub fn with_spool(self, dir: std::path::PathBuf) -> std::io::Result<Server> {
+        std::fs::create_dir_all(&dir)?;
+        for e in std::fs::read_dir(&dir)?.flatten() {
+            if e.file_name().to_string_lossy().starts_with("upload-") {
+                std::fs::remove_file(e.path())?;
+            }
+        }
+        if self.shared.spool.set(dir).is_err() {
+            log::warn!("the spool directory was already set");
+        }
+        Ok(self)
     }
 
     pub fn server_addr(&self) -> std::io::Result<SocketAddr> {
@@ -500,18 +521,32 @@ impl<S: Transport> Conn<S> {
         }
     }
 
-    /// A body of `n` bytes before `deadline`, grown as it arrives; `None`: the client left.
-    fn read_body(&mut self, n: u64, deadline: Instant) -> std::io::Result<Option<Vec<u8>>> {
-        let n = usize::try_from(n).map_err(|_| ErrorKind::InvalidInput)?;
-        let mut body = Vec::with_capacity(n.min(READ_CHUNK));
+    /// A body of `n` bytes before `deadline`: in memory, grown as it arrives, or written to a
+    /// spool file in `spool` as it arrives. `None`: the client left.
+    fn read_body(&mut self, n: u64, deadline: Instant, spool: Option<&Path>) -> Result<Option<Body>, BodyError> {
+        let mut body = match spool {
+            Some(dir) => {
+                Body::Spooled(tempfile::Builder::new().prefix("upload-").tempfile_in(dir).map_err(BodyError::Spool)?)
+            }
+            None => Body::Mem(Vec::with_capacity(READ_CHUNK)),
+        };
+        let mut got: u64 = 0;
         loop {
-            let take = self.buf.len().min(n - body.len());
-            body.extend(self.buf.drain(..take));
-            if body.len() == n {
+            let take = (self.buf.len() as u64).min(n - got) as usize;
+            match &mut body {
+                Body::Mem(v) => v.extend_from_slice(&self.buf[..take]),
+                Body::Spooled(f) => f.write_all(&self.buf[..take]).map_err(BodyError::Spool)?,
+            }
+            self.buf.drain(..take);
+            got += take as u64;
+            if got == n {
                 return Ok(Some(body));
             }
-            if self.fill(deadline)? == 0 {
-                return Ok(None);
+            match self.fill(deadline) {
+                Ok(0) => return Ok(None),
+                Ok(_) => {}
+                Err(e) if e.kind() == ErrorKind::TimedOut => return Err(BodyError::TimedOut),
+                Err(e) => return Err(BodyError::Io(e)),
             }
         }
     }
@@ -524,6 +559,19 @@ impl<S: Transport> Conn<S> {
             self.buf.clear();
         }
     }
+}
+
+/// A request body as read: in memory, or spooled to a file removed when this is dropped.
+enum Body {
+    Mem(Vec<u8>),
+    Spooled(tempfile::NamedTempFile),
+}
+
+enum BodyError {
+    TimedOut,
+    /// The spool file could not be written (disk full?): the server's fault, not the client's.
+    Spool(std::io::Error),
+    Io(std::io::Error),
 }
 
 struct Head {
@@ -545,7 +593,7 @@ enum HeadError {
 fn connection<S: Transport>(shared: &Shared, mut c: Conn<S>, remote: SocketAddr) -> std::io::Result<()> {
     let l = &shared.limits;
     loop {
-        let (head, started) = match c.read_head(l) {
+        let (mut head, started) = match c.read_head(l) {
             Ok(h) => h,
             Err(HeadError::Gone) => break,
             Err(HeadError::Bad(status, msg)) => {
@@ -554,9 +602,13 @@ fn connection<S: Transport>(shared: &Shared, mut c: Conn<S>, remote: SocketAddr)
                 break;
             }
         };
+        // Only this layer says a body was spooled, never the client.
+        head.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(SPOOL_HEADER));
         let probe =
             Request::fake_http_from(remote, head.method.as_str(), head.url.as_str(), head.headers.clone(), vec![]);
         let mut body = Vec::new();
+        // Kept until the answer is made: dropping it removes the spool file.
+        let mut spooled = None;
         if head.content_length > 0 {
             if head.content_length > (shared.body_limit)(&probe) {
                 write_plain(&mut c.s, 413, "请求内容过大。")?;
@@ -567,20 +619,34 @@ fn connection<S: Transport>(shared: &Shared, mut c: Conn<S>, remote: SocketAddr)
                 c.s.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
                 c.s.flush()?;
             }
-            let whole = if head.content_length > LARGE_BODY { l.upload } else { l.request };
-            match c.read_body(head.content_length, started + whole) {
-                Ok(Some(b)) => body = b,
+            let large = head.content_length > LARGE_BODY;
+            let whole = if large { l.upload } else { l.request };
+            let spool = shared.spool.get().filter(|_| large).map(|p| p.as_path());
+            match c.read_body(head.content_length, started + whole, spool) {
+                Ok(Some(Body::Mem(b))) => body = b,
+                Ok(Some(Body::Spooled(f))) => {
+                    let name = f.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    head.headers.push((SPOOL_HEADER.to_string(), name));
+                    spooled = Some(f);
+                }
                 Ok(None) => break, // the client went away halfway
-                Err(e) if e.kind() == ErrorKind::TimedOut => {
+                Err(BodyError::TimedOut) => {
                     write_plain(&mut c.s, 408, "请求超时。")?;
                     break;
                 }
-                Err(e) => return Err(e),
+                Err(BodyError::Spool(e)) => {
+                    log::error!("cannot write an upload to the spool directory: {e}");
+                    write_plain(&mut c.s, 507, "服务器无法暂存上传的文件（磁盘空间不足？），请联系会务人员。")?;
+                    c.linger();
+                    break;
+                }
+                Err(BodyError::Io(e)) => return Err(e),
             }
         }
         let is_head = head.method == "HEAD";
         let request = Request::fake_http_from(remote, head.method, head.url, head.headers, body);
         let response = run_handler(shared, request);
+        drop(spooled);
         write_response(&mut c.s, response, is_head, head.keep_alive)?;
         c.s.flush()?;
         if !head.keep_alive {
@@ -708,6 +774,7 @@ fn reason(status: u16) -> &'static str {
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
         503 => "Service Unavailable",
+        507 => "Insufficient Storage",
         505 => "HTTP Version Not Supported",
         _ => "Status",
     }

@@ -360,3 +360,98 @@ fn check_only_writes_nothing() {
     assert!(out.contains("检查通过"));
     assert!(!t.path().join("d").exists());
 }
+
+/// Issue 14, bodies: the package upload is written to a spool file under the data dir as it
+/// arrives and read from there (a zip is opened in place); a refused 150 MiB upload and zip
+/// bombs (the package file, a material) stop early. The server's peak memory stays far below
+/// what holding any of them would take, and no spool file outlives its request.
+#[test]
+fn uploads_are_spooled_to_disk_and_bombs_refused_in_little_memory() {
+    let s = Server::start(&[]);
+    let admin = s.admin();
+    let spool = s.data.join("spool");
+    let spool_is_empty = || std::fs::read_dir(&spool).unwrap().count() == 0;
+
+    // A real package with a 3 MiB material: over the in-memory size, so it goes through the spool.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15; // xorshift: bytes that do not compress
+    let noise = (0..3 << 20).map(|_| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x as u8
+    });
+    let material: Vec<u8> = pdf_bytes().into_iter().chain(noise).collect();
+    let zip = zip_of(&[
+        ("package.json", &serde_json::to_vec(&with_material(example_json())).unwrap()),
+        ("materials/A0001/申报表.pdf", &material),
+    ]);
+    assert!(zip.len() > 2 << 20);
+    let r = admin.upload("/admin/import", "package", "会务包.zip", &zip);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("1 份材料"), "{}", r.body);
+    let page = admin.get("/applicants/A0001");
+    let id = page.body.split("/materials/").nth(1).unwrap().split('"').next().unwrap().to_string();
+    assert!(admin.get(&format!("/materials/{id}")).bytes == material, "the material arrives byte for byte");
+    assert!(spool_is_empty(), "the spool file is removed with its request");
+
+    // 150 MiB that is not a zip: refused by name, never held in memory.
+    let junk = vec![0x5au8; 150 << 20];
+    let r = admin.upload("/admin/import", "package", "junk.zip", &junk);
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("不是有效的 zip"), "{}", r.body);
+    drop(junk);
+
+    // A bomb in the package file: 120 MiB of JSON whitespace in a zip of ~120 KiB.
+    let mut bomb_json = vec![b' '; 120 << 20];
+    bomb_json.extend_from_slice(&serde_json::to_vec(&example_json()).unwrap());
+    let bomb = zip_of(&[("package.json", &bomb_json)]);
+    drop(bomb_json);
+    assert!(bomb.len() < 1 << 20, "{}", bomb.len());
+    let r = admin.upload("/admin/import", "package", "bomb.zip", &bomb);
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("package.json"), "names the file: {}", r.body);
+
+    // A bomb in a material: 120 MiB of zeros.
+    let bomb = zip_of(&[
+        ("package.json", &serde_json::to_vec(&with_material(example_json())).unwrap()),
+        ("materials/A0001/申报表.pdf", &vec![0u8; 120 << 20]),
+    ]);
+    let r = admin.upload("/admin/import", "package", "bomb2.zip", &bomb);
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("申报表.pdf") && r.body.contains("zip 炸弹"), "{}", r.body);
+
+    // A workbook whose sheets inflate beyond any real package.
+    let xlsx_bomb = zip_of(&[("[Content_Types].xml", &vec![b' '; 120 << 20])]);
+    let r = admin.upload("/admin/import", "package", "package.xlsx", &xlsx_bomb);
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("工作簿内容"), "{}", r.body);
+
+    let peak = s.peak_rss_mb();
+    assert!(peak < 100, "peak RSS {peak} MiB");
+    assert!(spool_is_empty(), "no spool file outlives its request");
+    // The first package is still the session: nothing refused changed it.
+    assert_eq!(session_count(&s.data.join("pingshen.db")), 1);
+}
+
+/// Only the connection layer may say a body was spooled: a client's own `X-Pingshen-Spool`
+/// header is dropped, so it cannot make the server read a file it chose.
+#[test]
+fn a_client_cannot_name_a_spool_file() {
+    let s = Server::start(&[]);
+    let admin = s.admin();
+    // A complete upload of the example package, left where a spool file would be.
+    let boundary = "b0undary";
+    let token = admin.token();
+    let json = serde_json::to_vec(&example_json()).unwrap();
+    let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{token}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"package\"; filename=\"package.json\"\r\n\r\n").into_bytes();
+    body.extend_from_slice(&json);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    std::fs::write(s.data.join("spool/upload-planted"), &body).unwrap();
+    let ct = format!("multipart/form-data; boundary={boundary}");
+    let junk =
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{token}\r\n--{boundary}--\r\n");
+    let r = admin.post_bytes_with("/admin/import", &ct, junk.as_bytes(), &[("X-Pingshen-Spool", "upload-planted")]);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("请选择要上传的会务包文件"), "{}", r.body);
+    assert_eq!(session_count(&s.data.join("pingshen.db")), 0, "the planted file was not read");
+}

@@ -45,6 +45,18 @@ pub fn write_config(dir: &Path, extra: &str) -> PathBuf {
 }
 
 impl Server {
+    /// The server process's peak resident memory so far (VmHWM), in MiB.
+    pub fn peak_rss_mb(&self) -> u64 {
+        let pid = self.child.as_ref().expect("a running server").id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let kb: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in /proc/PID/status");
+        kb / 1024
+    }
+
     pub fn start(extra_args: &[&str]) -> Server {
         Self::start_with(extra_args, "")
     }
@@ -355,16 +367,29 @@ impl Client {
     }
 
     pub fn post_bytes(&self, path: &str, content_type: &str, body: &[u8]) -> Resp {
-        let req = self
+        self.post_bytes_with(path, content_type, body, &[])
+    }
+
+    /// `post_bytes` with extra request headers.
+    pub fn post_bytes_with(&self, path: &str, content_type: &str, body: &[u8], headers: &[(&str, &str)]) -> Resp {
+        let mut req = self
             .agent
             .post(&format!("{}{path}", self.base))
             .set("Cookie", &self.cookie_header())
             .set("Content-Type", content_type);
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
         self.finish(req.send_bytes(body))
     }
 
     /// A multipart upload of one file field plus the CSRF token, as the import form sends it.
     pub fn upload(&self, path: &str, field: &str, filename: &str, data: &[u8]) -> Resp {
+        self.upload_with(path, field, filename, data, &[])
+    }
+
+    /// `upload` with extra request headers.
+    pub fn upload_with(&self, path: &str, field: &str, filename: &str, data: &[u8], headers: &[(&str, &str)]) -> Resp {
         let token = self.token();
         let boundary = "----pingshenTestBoundary7MA4YWxkTrZu0gW";
         let mut body = Vec::new();
@@ -379,7 +404,7 @@ impl Client {
         );
         body.extend_from_slice(data);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        self.post_bytes(path, &format!("multipart/form-data; boundary={boundary}"), &body)
+        self.post_bytes_with(path, &format!("multipart/form-data; boundary={boundary}"), &body, headers)
     }
 
     pub fn login(&self, user: &str, password: &str) -> Resp {
