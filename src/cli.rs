@@ -360,6 +360,17 @@ fn serve(config: Option<PathBuf>, listen: Option<String>, data: Option<PathBuf>,
     if app.connections.set(server.stats()).is_err() {
         log::warn!("connection stats were already set");
     }
+    // For `pingshen doctor`, run while serving: who holds connections (the NAT warning).
+    let (stats, stats_path) = (server.stats(), cfg.data_dir.join(web::server::STATS_FILE));
+    let spawned = std::thread::Builder::new().name("connection-stats".into()).spawn(move || loop {
+        if let Err(e) = stats.write(&stats_path) {
+            log::debug!("cannot write {}: {e}", stats_path.display());
+        }
+        std::thread::sleep(web::server::STATS_EVERY);
+    });
+    if let Err(e) = spawned {
+        log::warn!("connection figures for pingshen doctor are off: {e}");
+    }
     raise_open_files_limit();
     println!("pingshen {} — 职称评审系统", env!("CARGO_PKG_VERSION"));
     println!("数据目录: {}", cfg.data_dir.display());

@@ -40,6 +40,31 @@ pub fn free_space(path: &Path) -> Option<u64> {
     (rc == 0).then(|| st.f_bavail as u64 * st.f_frsize as u64)
 }
 
+/// While the appliance serves: do most connections come from one address? Then the venue's
+/// Wi-Fi router NATs every tablet behind it, and that address may meet its per-address cap.
+fn connections(dir: &Path) -> Option<Finding> {
+    let text = std::fs::read_to_string(dir.join(crate::web::server::STATS_FILE)).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    if now.saturating_sub(v["at"].as_u64()?) > 60 {
+        return None; // not serving now: nothing live to judge
+    }
+    let s = &v["snapshot"];
+    let (open, addresses, cap) = (s["open"].as_u64()?, s["addresses"].as_u64()?, s["per_address_cap"].as_u64()?);
+    if s["mostly_one_address"].as_bool() == Some(true) {
+        let top = &s["top"];
+        return Some(warn(
+            format!(
+                "most connections ({} of {open}) come from one address, {}: the Wi-Fi router likely puts every device behind one NAT address (cap per address: {cap})",
+                top[1].as_u64().unwrap_or(0),
+                top[0].as_str().unwrap_or("?").chars().filter(|c| !c.is_control()).collect::<String>(),
+            ),
+            "set the router to bridge (AP) mode so each tablet keeps its own address, or raise max_connections_per_address",
+        ));
+    }
+    Some(ok(format!("{open} connections from {addresses} address(es) now (cap per address: {cap})")))
+}
+
 pub fn run(cfg: &Config) -> Vec<Finding> {
     let mut out = Vec::new();
     let dir = &cfg.data_dir;
@@ -112,6 +137,7 @@ pub fn run(cfg: &Config) -> Vec<Finding> {
     } else {
         out.push(ok(format!("slips will print: {}", addrs.join("  "))));
     }
+    out.extend(connections(dir));
     if cfg.tls {
         out.push(ok("HTTPS is on".into()));
     } else {

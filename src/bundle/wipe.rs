@@ -100,6 +100,7 @@ fn targets(db: &Db, cfg: &Config, session_id: &str) -> Result<Vec<PathBuf>> {
     }
     walk(&data.join("materials"), &mut files);
     walk(&crate::store::spool_dir(data), &mut files);
+    files.push(data.join(crate::store::STATS_FILE));
     files.push(super::path_for(db, session_id)?);
     let log = cfg.log_path();
     if let (Some(dir), Some(name)) = (log.parent(), log.file_name()) {

@@ -339,6 +339,9 @@ fn open_conn(path: &Path, create: bool) -> Result<Connection> {
     Ok(conn)
 }
 
+/// In the data dir: the serving appliance's latest connection figures, for `pingshen doctor`.
+pub const STATS_FILE: &str = "connections.json";
+
 /// Where large request bodies (the package upload) are spooled while their request runs:
 /// under the data dir (the service may write there), emptied at every start and by the wipe.
 pub fn spool_dir(data_dir: &Path) -> PathBuf {

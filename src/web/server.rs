@@ -185,7 +185,21 @@ pub struct Snapshot {
     pub mostly_one_address: bool,
 }
 
+/// Where a serving appliance leaves its latest `Snapshot` for `pingshen doctor` (another
+/// process) to read: rewritten every `STATS_EVERY`, with the time it was taken.
+pub use crate::store::STATS_FILE;
+pub const STATS_EVERY: Duration = Duration::from_secs(5);
+
 impl Stats {
+    /// Writes the snapshot to `path` (atomically: a reader never sees half a file).
+    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+        let at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let text = serde_json::json!({ "at": at, "snapshot": self.snapshot() }).to_string();
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(tmp, path)
+    }
+
     pub fn snapshot(&self) -> Snapshot {
         let map = self.0.per_address.lock().unwrap_or_else(|p| p.into_inner());
         let open: usize = map.values().sum();
