@@ -107,6 +107,9 @@ struct Shared {
     spool: std::sync::OnceLock<std::path::PathBuf>,
 }
 
+/// Connections the kernel may hold before the accept loop takes them.
+const LISTEN_BACKLOG: i32 = 4096;
+
 /// One socket read; bytes not yet used stay in the connection's buffer.
 const READ_CHUNK: usize = 16 * 1024;
 /// Bodies up to this size leave in the same send as the head.
@@ -246,6 +249,12 @@ impl Server {
             }
             jobs.push(Mutex::new(tx));
         }
+        // std listens with a backlog of 128: 500 tablets connecting in the same second (sign-in,
+        // the submit after the switch opens) overflow it and wait out a 1 s SYN retry. Listening
+        // again only raises the queue (the kernel caps it at net.core.somaxconn).
+        let listener = socket2::Socket::from(listener);
+        listener.listen(LISTEN_BACKLOG)?;
+        let listener: TcpListener = listener.into();
         let shared = Shared {
             limits,
             body_limit: Box::new(body_limit),
