@@ -230,7 +230,8 @@ fn package_fields_full_of_html_render_inert() {
 fn screenshots() {
     let dir = std::env::var("PINGSHEN_SCREENSHOTS").expect("set PINGSHEN_SCREENSHOTS=dir");
     let s = Server::demo("lecture_defense");
-    for (label, w, h) in [("laptop", 1366, 900), ("tablet", 820, 1180)] {
+    // The venue's screens: a laptop, a tablet held either way.
+    for (label, w, h) in [("laptop", 1366, 768), ("landscape", 1024, 768), ("tablet", 768, 1024)] {
         let Some(browser) = browser(w, h) else { return };
         let tab = browser.new_tab().unwrap();
         tab.navigate_to(&format!("{}/login", s.base)).unwrap().wait_until_navigated().unwrap();
@@ -253,21 +254,29 @@ fn screenshots() {
         let tab = browser.new_tab().unwrap();
         login(&tab, &s.base, "sunyi", "pingshen");
         snap(&tab, &format!("{label}-desk-sunyi"));
-        for page in
-            ["/review/assign", "/review/assign/A0001", "/lecture", "/review/draft", "/review/ops", "/review/deliberate"]
-        {
+        for page in [
+            "/review/assign",
+            "/review/assign/A0001",
+            "/lecture",
+            "/review/draft",
+            "/review/submit",
+            "/review/ops",
+            "/review/deliberate",
+        ] {
+            tab.navigate_to(&format!("{}{page}", s.base)).unwrap().wait_until_navigated().unwrap();
+            snap(&tab, &format!("{label}-{}", page.trim_matches('/').replace('/', "-")));
+        }
+        // The committee's pages.
+        let tab = browser.new_tab().unwrap();
+        login(&tab, &s.base, "wangdong", "pingshen");
+        for page in ["/committee/draft", "/committee/ops", "/committee/report", "/summary", "/minutes"] {
             tab.navigate_to(&format!("{}{page}", s.base)).unwrap().wait_until_navigated().unwrap();
             snap(&tab, &format!("{label}-{}", page.trim_matches('/').replace('/', "-")));
         }
     }
-    // The committee's pages and the room display.
-    let Some(chrome) = browser(1366, 900) else { return };
+    // The room display, on a 1080p projector.
+    let Some(chrome) = browser(1920, 1080) else { return };
     let tab = chrome.new_tab().unwrap();
-    login(&tab, &s.base, "wangdong", "pingshen");
-    for page in ["/committee/draft", "/committee/ops", "/committee/report", "/minutes"] {
-        tab.navigate_to(&format!("{}{page}", s.base)).unwrap().wait_until_navigated().unwrap();
-        snap(&tab, &format!("laptop-{}", page.trim_matches('/').replace('/', "-")));
-    }
     let admin = s.admin();
     let link = unescape(&admin.get("/admin/display").body);
     let link = link.split("id=\"display-link\">").nth(1).unwrap().split('<').next().unwrap().to_string();

@@ -11,9 +11,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// What a person would find wrong on the page now, as JSON: horizontal overflow, text under
-/// 14 px (or body text under 16), touch targets under 44 px, text under WCAG AA contrast.
+/// 14 px (or body text under 16), touch targets under 44 px, text under WCAG AA contrast, and a
+/// table whose rows show more or fewer cells than its header (a heading over the wrong column).
 const PROBE: &str = r#"(() => {
-  const out = { overflow: document.documentElement.scrollWidth - window.innerWidth, small: [], targets: [], contrast: [], body: parseFloat(getComputedStyle(document.body).fontSize) };
+  const out = { overflow: document.documentElement.scrollWidth - window.innerWidth, small: [], targets: [], contrast: [], columns: [], body: parseFloat(getComputedStyle(document.body).fontSize) };
+  const cols = row => [...row.cells].filter(c => getComputedStyle(c).display !== 'none').reduce((n, c) => n + c.colSpan, 0);
+  for (const t of document.querySelectorAll('table')) {
+    const head = t.tHead && t.tHead.rows[0];
+    if (!head || getComputedStyle(t.tHead).display === 'none') continue; // a card layout: no columns
+    const want = cols(head);
+    for (const row of t.tBodies[0] ? t.tBodies[0].rows : []) {
+      if (row.cells.length === 1) continue; // a message across the table ("暂无…")
+      const got = cols(row);
+      if (got !== want && getComputedStyle(row).display !== 'none') { out.columns.push((t.id || t.className) + ' row ' + (row.dataset.code || row.rowIndex) + ': ' + got + ' cells under ' + want + ' headings'); break; }
+    }
+  }
   // A table that scrolls sideways inside its box is sideways scrolling too.
   for (const w of document.querySelectorAll('.table-wrap')) { const d = w.scrollWidth - w.clientWidth; if (d > 0.5) out.overflow = Math.max(out.overflow, d); }
   const rgb = c => (c.match(/[\d.]+/g) || []).map(Number);
@@ -67,7 +79,7 @@ fn measure_pages(
         if p["body"].as_f64().unwrap() < 16.0 {
             say("body text", &p["body"]);
         }
-        for k in ["small", "targets", "contrast"] {
+        for k in ["small", "targets", "contrast", "columns"] {
             if !p[k].as_array().unwrap().is_empty() {
                 say(k, &p[k]);
             }
