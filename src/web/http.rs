@@ -177,6 +177,8 @@ impl Body {
 
 /// A form field in a multipart body is text someone typed: far below this.
 const FIELD_MAX: u64 = 1 << 20;
+/// Parts in one form: ours have a handful; a body of millions of delimiters stops here.
+const MAX_PARTS: usize = 256;
 /// A part's own head (Content-Disposition, Content-Type).
 const PART_HEAD_MAX: u64 = 8 * 1024;
 
@@ -194,8 +196,11 @@ pub fn multipart(req: &Request, body: &Body) -> Result<Vec<Part>> {
     let malformed = || Error::bad_request("上传内容格式错误。");
     // Every "\r\n--boundary"; a CRLF put before the body makes the first delimiter one too.
     let needle = format!("\r\n--{boundary}").into_bytes();
-    let hits = find_all(std::io::Cursor::new(b"\r\n").chain(body.reader()), &needle)
+    let hits = find_all(std::io::Cursor::new(b"\r\n").chain(body.reader()), &needle, MAX_PARTS + 1)
         .map_err(|e| Error::bad_request(format!("上传内容读取失败 ({e})")))?;
+    if hits.len() > MAX_PARTS {
+        return Err(Error::bad_request("上传表单的字段过多。"));
+    }
     // With the CRLF put before, a hit's offset is where its "--boundary" starts in the body.
     let delims = hits;
     let dl = needle.len() as u64 - 2;
@@ -245,8 +250,8 @@ pub fn multipart(req: &Request, body: &Body) -> Result<Vec<Part>> {
     Err(Error::bad_request("上传内容不完整。"))
 }
 
-/// Offsets of every occurrence of `needle` in a stream, read once in chunks.
-fn find_all(mut r: impl Read, needle: &[u8]) -> std::io::Result<Vec<u64>> {
+/// Offsets of the occurrences of `needle` in a stream (at most `max`), read once in chunks.
+fn find_all(mut r: impl Read, needle: &[u8], max: usize) -> std::io::Result<Vec<u64>> {
     let finder = memchr::memmem::Finder::new(needle);
     let mut hits = Vec::new();
     let mut buf: Vec<u8> = Vec::new();
@@ -260,6 +265,9 @@ fn find_all(mut r: impl Read, needle: &[u8]) -> std::io::Result<Vec<u64>> {
         buf.extend_from_slice(&chunk[..n]);
         let mut from = 0;
         while let Some(p) = finder.find(&buf[from..]) {
+            if hits.len() == max {
+                return Ok(hits);
+            }
             hits.push(base + (from + p) as u64);
             from += p + needle.len();
         }
@@ -341,9 +349,10 @@ mod tests {
     fn delimiters_are_found_across_reads_once_each() {
         let hay = b"xx--b--b-b--b\r\n--b--b";
         let naive: Vec<u64> = (0..hay.len() - 2).filter(|&i| &hay[i..i + 3] == b"--b").map(|i| i as u64).collect();
-        assert_eq!(find_all(Trickle(hay, 0), b"--b").unwrap(), naive);
-        assert_eq!(find_all(&hay[..], b"--b").unwrap(), naive);
-        assert_eq!(find_all(&b"aaaa"[..], b"aa").unwrap(), [0, 2], "matches do not overlap");
+        assert_eq!(find_all(Trickle(hay, 0), b"--b", 100).unwrap(), naive);
+        assert_eq!(find_all(&hay[..], b"--b", 100).unwrap(), naive);
+        assert_eq!(find_all(&b"aaaa"[..], b"aa", 100).unwrap(), [0, 2], "matches do not overlap");
+        assert_eq!(find_all(&hay[..], b"--b", 2).unwrap(), naive[..2], "at most max");
     }
 
     #[test]
@@ -366,6 +375,9 @@ mod tests {
             parts.into_iter().nth(1).unwrap().data.into_reader().read_to_end(&mut data).unwrap();
             assert_eq!(data, b"PK\r\n--X\r\n");
         }
+        // A body of nothing but delimiters: refused, not collected.
+        let flood = Body::Mem(b"--XyZ\r\n".repeat(10_000));
+        assert!(multipart(&req, &flood).is_err());
         // Cut short: no closing delimiter.
         let cut = Body::Mem(body[..body.len() - 12].to_vec());
         assert!(multipart(&req, &cut).is_err());
