@@ -15,3 +15,18 @@ pub fn random_token() -> String {
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
+
+/// SHA-256 in hex of everything `r` yields, streamed (a bundle, a spooled upload), with its size.
+pub fn sha256_reader(mut r: impl std::io::Read) -> std::io::Result<(u64, String)> {
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut size = 0u64;
+    loop {
+        let n = r.read(&mut buf)?;
+        if n == 0 {
+            return Ok((size, hex::encode(h.finalize())));
+        }
+        size += n as u64;
+        h.update(&buf[..n]);
+    }
+}

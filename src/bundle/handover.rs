@@ -10,7 +10,7 @@
 use super::{key, verify};
 use crate::error::{Error, Result};
 use crate::store::Db;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub const RECORD: &str = "handover-record.txt";
@@ -57,20 +57,8 @@ impl Handover {
 
 /// SHA-256 and size of a file, read in blocks (a bundle can be tens of MB).
 pub fn file_sha256(path: &Path) -> Result<(u64, String)> {
-    use sha2::{Digest, Sha256};
-    let mut f = std::fs::File::open(path).map_err(|e| Error::internal(format!("{}: {e}", path.display())))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    let mut size = 0u64;
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        size += n as u64;
-        h.update(&buf[..n]);
-    }
-    Ok((size, hex::encode(h.finalize())))
+    let f = std::fs::File::open(path).map_err(|e| Error::internal(format!("{}: {e}", path.display())))?;
+    Ok(crate::ids::sha256_reader(f)?)
 }
 
 /// The bundle of the reported session (written now if it is missing) checked with the

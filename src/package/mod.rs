@@ -98,20 +98,11 @@ fn load_named(
 
 /// SHA-256 of a whole reader, streamed; leaves it at its start.
 fn sha256_of(r: &mut dyn ReadSeek) -> std::io::Result<String> {
-    use sha2::Digest;
     use std::io::SeekFrom;
     r.seek(SeekFrom::Start(0))?;
-    let mut h = sha2::Sha256::new();
-    let mut chunk = vec![0u8; 64 * 1024];
-    loop {
-        let n = r.read(&mut chunk)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&chunk[..n]);
-    }
+    let (_, sha) = crate::ids::sha256_reader(&mut *r)?;
     r.seek(SeekFrom::Start(0))?;
-    Ok(hex::encode(h.finalize()))
+    Ok(sha)
 }
 
 fn read_limited(path: &Path, limit: u64) -> std::result::Result<Vec<u8>, String> {
