@@ -231,7 +231,15 @@ fn load_config(path: Option<PathBuf>, data: Option<PathBuf>) -> Result<Config, (
 fn init_logging(cfg: &Config) -> Result<(), (i32, String)> {
     use simplelog::*;
     let level = config::log_level(&cfg.log_level).unwrap_or(log::LevelFilter::Info);
-    let log_cfg = ConfigBuilder::new().set_time_offset_to_local().unwrap_or_else(|b| b).build();
+    let mut builder = ConfigBuilder::new();
+    builder.set_time_offset_to_local().unwrap_or_else(|b| b);
+    if level < log::LevelFilter::Debug {
+        // rustls warns once per connection about what a client sent (an IP address as SNI,
+        // as wrk and some tools do): a line per connection that any device could ask for.
+        // Handshake failures reach us as errors and are logged (at debug) with the address.
+        builder.add_filter_ignore_str("rustls");
+    }
+    let log_cfg = builder.build();
     let path = cfg.log_path();
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(fail)?;
@@ -407,6 +415,7 @@ fn connection_limits(cfg: &Config) -> web::server::Limits {
         upload: secs(cfg.upload_timeout_secs),
         handshake: secs(cfg.tls_handshake_timeout_secs),
         write: secs(cfg.write_timeout_secs),
+        park: web::server::PARK,
     }
 }
 

@@ -52,6 +52,11 @@ impl Templates {
     }
 }
 
+/// Whether `static_asset(path)` would find a file (without copying it).
+pub fn static_asset_exists(path: &str) -> bool {
+    Assets::iter().any(|name| name.strip_prefix("static/") == Some(path))
+}
+
 pub fn static_asset(path: &str) -> Option<(Vec<u8>, &'static str)> {
     let file = Assets::get(&format!("static/{path}"))?;
     let ct = match path.rsplit('.').next().unwrap_or("") {

@@ -152,19 +152,20 @@ pub fn handle(app: &App, req: &Request) -> Response {
     resp
 }
 
-/// The worker lane of a request (see `server::Lane`): polls and static files are light,
-/// password checks have their own lane, other forms theirs, pages are main.
+/// The worker lane of a request (see `server::Lane`): embedded files and the health check
+/// are answered inline (an unknown file's 404 page is a template: a worker renders it), polls
+/// are light, password checks have their own lane, other forms theirs, pages are main.
 pub fn lane(req: &Request) -> server::Lane {
     let url = req.url();
     match req.method() {
         "GET" | "HEAD"
-            if url.ends_with("/status")
-                || url.starts_with("/static/")
-                || url == "/healthz"
-                || url == "/favicon.ico" =>
+            if url == "/healthz"
+                || url == "/favicon.ico"
+                || url.strip_prefix("/static/").is_some_and(render::static_asset_exists) =>
         {
-            server::Lane::Light
+            server::Lane::Inline
         }
+        "GET" | "HEAD" if url.ends_with("/status") || url.starts_with("/static/") => server::Lane::Light,
         "POST" if url == "/login" => server::Lane::Login,
         "POST" => server::Lane::Form,
         _ => server::Lane::Main,
@@ -435,7 +436,34 @@ fn error_response(app: &App, req: &Request, e: &Error) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::log_path;
+    use super::*;
+
+    /// Inline requests run on a connection thread, whose stack is small (`CONNECTION_STACK`):
+    /// their whole handler fits in a quarter of it, even unoptimised. (An overflow aborts the
+    /// test run: it cannot pass by accident.) An unknown file is not inline: its 404 is a page.
+    #[test]
+    fn inline_requests_fit_a_connection_threads_stack() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = Config { data_dir: dir.path().to_path_buf(), ..Config::default() };
+        let app = App::new(cfg, Db::open(dir.path(), 8).unwrap(), Vec::new());
+        let get = |url: &str| Request::fake_http("GET", url, vec![], vec![]);
+        assert_eq!(lane(&get("/static/missing.css")), server::Lane::Light);
+        assert_eq!(lane(&get("/static/../config.toml")), server::Lane::Light);
+        assert_eq!(lane(&get("/vote/status")), server::Lane::Light);
+        std::thread::scope(|s| {
+            let small = std::thread::Builder::new().stack_size(server::CONNECTION_STACK / 4);
+            small
+                .spawn_scoped(s, || {
+                    for url in ["/healthz", "/favicon.ico", "/static/app.css", "/static/app.js", "/static/display.js"] {
+                        assert_eq!(lane(&get(url)), server::Lane::Inline, "{url}");
+                        assert_eq!(handle(&app, &get(url)).status_code, 200, "{url}");
+                    }
+                })
+                .unwrap()
+                .join()
+                .unwrap();
+        });
+    }
 
     #[test]
     fn logged_paths_are_one_short_line() {

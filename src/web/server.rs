@@ -27,7 +27,7 @@ use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -50,8 +50,13 @@ pub enum Lane {
     Light,
     /// Password checks: as many workers as cores.
     Login,
+    /// Answered on the connection thread itself, no queue and no hand-off: only what needs
+    /// neither the database nor a template (embedded static files, the health check), so a
+    /// page's CSS and script never wait behind polls and fit the connection's small stack.
+    Inline,
 }
 
+/// The lanes with a worker pool (`Inline` has none).
 const LANES: [Lane; 4] = [Lane::Main, Lane::Form, Lane::Light, Lane::Login];
 const FORM_WORKERS: usize = 16;
 
@@ -75,7 +80,15 @@ pub struct Limits {
     pub handshake: Duration,
     /// Each send of an answer; a client that stops reading is cut off after it.
     pub write: Duration,
+    /// How long a connection thread whose connection ended waits for the next one (see
+    /// `Parked`) before it exits.
+    pub park: Duration,
 }
+
+/// The default `Limits::park`: a burst of reconnecting tablets finds threads waiting.
+pub const PARK: Duration = Duration::from_secs(30);
+/// At most this many connection threads wait for a connection; more exit at once.
+const MAX_PARKED: usize = 256;
 
 /// Bodies above this get `Limits::upload` instead of `Limits::request`.
 const LARGE_BODY: u64 = 1024 * 1024;
@@ -101,10 +114,23 @@ struct Shared {
     per_address: Mutex<HashMap<IpAddr, usize>>,
     /// When an over-cap refusal was last logged (once per interval, not per connection).
     refused_logged: Mutex<Option<Instant>>,
-    /// One queue per lane, in the order of `LANES`.
-    jobs: Vec<Mutex<Sender<Job>>>,
+    /// The queue of each pooled lane.
+    jobs: Vec<(Lane, Mutex<Sender<Job>>)>,
     /// Where bodies over `LARGE_BODY` are written as they arrive (none: kept in memory).
     spool: std::sync::OnceLock<std::path::PathBuf>,
+    /// Connection threads waiting for their next connection, the latest last.
+    parked: Mutex<Vec<(u64, SyncSender<Work>)>>,
+    /// For `Lane::Inline` requests (the workers have their own handle on it).
+    handler: Arc<Handler>,
+    /// Connection threads started so far (the rest of the connections went to parked ones).
+    threads_started: AtomicUsize,
+}
+
+/// An accepted connection on its way to a connection thread.
+struct Work {
+    stream: TcpStream,
+    peer: SocketAddr,
+    slot: Slot,
 }
 
 /// Connections the kernel may hold before the accept loop takes them.
@@ -116,7 +142,7 @@ const READ_CHUNK: usize = 16 * 1024;
 const ONE_SEND: usize = 256 * 1024;
 
 /// Stack of a connection thread: parsing and writing only (handlers run on the workers).
-const CONNECTION_STACK: usize = 128 * 1024;
+pub(crate) const CONNECTION_STACK: usize = 128 * 1024;
 
 pub struct Server {
     listener: TcpListener,
@@ -238,6 +264,7 @@ impl Server {
                 Lane::Form => FORM_WORKERS,
                 Lane::Light => 4,
                 Lane::Login => cores,
+                Lane::Inline => continue, // no pool
             };
             let (tx, rx) = channel::<Job>();
             let rx = Arc::new(Mutex::new(rx));
@@ -247,7 +274,7 @@ impl Server {
                     .name(format!("http-{lane:?}-{i}").to_lowercase())
                     .spawn(move || worker(&rx, &*handler))?;
             }
-            jobs.push(Mutex::new(tx));
+            jobs.push((lane, Mutex::new(tx)));
         }
         // std listens with a backlog of 128: 500 tablets connecting in the same second (sign-in,
         // the submit after the switch opens) overflow it and wait out a 1 s SYN retry. Listening
@@ -264,6 +291,9 @@ impl Server {
             refused_logged: Mutex::new(None),
             jobs,
             spool: std::sync::OnceLock::new(),
+            parked: Mutex::new(Vec::new()),
+            handler: handler.clone(),
+            threads_started: AtomicUsize::new(0),
         };
         Ok(Server { listener, shared: Arc::new(shared), tls: None })
     }
@@ -321,22 +351,78 @@ impl Server {
                 refuse(stream);
                 continue;
             };
-            let tls = self.tls.clone();
-            let spawned = spawn_connection(move || {
-                let _slot = slot;
-                let result = match tls {
-                    None => plain(&_slot.shared, stream, peer),
-                    Some(config) => secure(&_slot.shared, stream, peer, config),
-                };
-                if let Err(e) = result {
-                    log::debug!("connection from {}: {e}", peer.ip());
-                }
-            });
-            if let Err(e) = spawned {
-                // The closure (the slot and the socket with it) was dropped: refused, counted closed.
-                log::warn!("cannot start a connection thread: {e}");
+            self.dispatch(Work { stream, peer, slot });
+        }
+    }
+
+    /// Gives a connection to the thread that parked last, or to a new thread. Creating a
+    /// thread (its stack, its task) was a fifth of the cost of a new HTTPS connection; a parked
+    /// one is woken instead. A thread that cannot start is a refused connection.
+    fn dispatch(&self, mut work: Work) {
+        loop {
+            let parked = self.shared.parked.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            let Some((_, to)) = parked else { break };
+            // A popped thread is waiting on its receiver (see `connection_thread`): this only
+            // fails if it died, and then the next one (or a new thread) takes the connection.
+            match to.try_send(work) {
+                Ok(()) => return,
+                Err(TrySendError::Full(w) | TrySendError::Disconnected(w)) => work = w,
             }
         }
+        let tls = self.tls.clone();
+        self.shared.threads_started.fetch_add(1, Ordering::Relaxed);
+        if let Err(e) = spawn_connection(move || connection_thread(work, tls)) {
+            // The closure (the slot and the socket with it) was dropped: refused, counted closed.
+            log::warn!("cannot start a connection thread: {e}");
+        }
+    }
+}
+
+/// Serves one connection, then parks: waits up to `Limits::park` for the accept loop to hand
+/// it the next one. Race-free: a thread that times out leaves only if it can still take itself
+/// off the parked list; if the accept loop popped it first, the connection is on its way.
+fn connection_thread(mut work: Work, tls: Option<Arc<ServerConfig>>) {
+    static IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let id = IDS.fetch_add(1, Ordering::Relaxed);
+    loop {
+        let shared = work.slot.shared.clone();
+        serve(work, tls.clone());
+        let (to, from) = sync_channel(1);
+        {
+            let mut parked = shared.parked.lock().unwrap_or_else(|p| p.into_inner());
+            if parked.len() >= MAX_PARKED {
+                return;
+            }
+            parked.push((id, to));
+        }
+        work = match from.recv_timeout(shared.limits.park) {
+            Ok(w) => w,
+            Err(_) => {
+                let mut parked = shared.parked.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(i) = parked.iter().position(|(p, _)| *p == id) {
+                    parked.remove(i);
+                    return;
+                }
+                drop(parked);
+                match from.recv() {
+                    Ok(w) => w,
+                    Err(_) => return,
+                }
+            }
+        };
+    }
+}
+
+/// One connection, its slot released when it ends.
+fn serve(work: Work, tls: Option<Arc<ServerConfig>>) {
+    let Work { stream, peer, slot } = work;
+    let result = match tls {
+        None => plain(&slot.shared, stream, peer),
+        Some(config) => secure(&slot.shared, stream, peer, config),
+    };
+    drop(slot);
+    if let Err(e) = result {
+        log::debug!("connection from {}: {e}", peer.ip());
     }
 }
 
@@ -398,19 +484,24 @@ fn secure(shared: &Shared, stream: TcpStream, peer: SocketAddr, config: Arc<Serv
         return redirect_plain(Conn { s: stream, buf: Vec::new(), timeout: None }, l);
     }
     let mut tls = StreamOwned::new(ServerConnection::new(config).map_err(std::io::Error::other)?, stream);
+    let mut timeout = None;
     while tls.conn.is_handshaking() {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err(ErrorKind::TimedOut.into());
         }
-        tls.sock.set_read_timeout(Some(left.min(SLICE)))?;
+        let want = left.min(SLICE);
+        if timeout != Some(want) {
+            tls.sock.set_read_timeout(Some(want))?;
+            timeout = Some(want);
+        }
         match tls.conn.complete_io(&mut tls.sock) {
             Ok(_) => {}
             Err(e) if timed_out(&e) => {}
             Err(e) => return Err(e),
         }
     }
-    connection(shared, Conn { s: tls, buf: Vec::new(), timeout: None }, peer)
+    connection(shared, Conn { s: tls, buf: Vec::new(), timeout }, peer)
 }
 
 /// A browser that typed http:// on the HTTPS port is sent to https:// on the same host.
@@ -684,11 +775,15 @@ fn internal_error() -> Response {
     Response::html("<h1>服务器内部错误</h1><p>请重试；如仍有问题，请联系会务人员。</p>").with_status_code(500)
 }
 
-/// Hands the request to the worker pool and waits for its answer.
+/// Hands the request to its lane's worker pool and waits for its answer (or answers it here,
+/// for `Lane::Inline`).
 fn run_handler(shared: &Shared, request: Request) -> Response {
-    let (reply, answer) = sync_channel(1);
     let lane = (shared.lane)(&request);
-    let queue = &shared.jobs[LANES.iter().position(|l| *l == lane).unwrap_or(0)];
+    if lane == Lane::Inline {
+        return catch_unwind(AssertUnwindSafe(|| (shared.handler)(&request))).unwrap_or_else(|_| internal_error());
+    }
+    let (reply, answer) = sync_channel(1);
+    let Some((_, queue)) = shared.jobs.iter().find(|(l, _)| *l == lane) else { return internal_error() };
     let sent = queue.lock().unwrap_or_else(|p| p.into_inner()).send(Job { request, reply });
     if sent.is_err() {
         return internal_error();
@@ -862,6 +957,78 @@ fn write_response(w: &mut impl Write, r: Response, is_head: bool, keep_alive: bo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn limits(park: Duration) -> Limits {
+        let s = Duration::from_secs(5);
+        Limits {
+            threads: 2,
+            max_connections: 64,
+            max_per_address: 64,
+            idle: s,
+            request: s,
+            upload: s,
+            handshake: s,
+            write: s,
+            park,
+        }
+    }
+
+    /// A server answering "ok" inline, its thread count, and its address.
+    fn serve_ok(park: Duration) -> (Arc<Shared>, SocketAddr) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let server = Server::new(listener, limits(park), |_| 0, |_| Lane::Inline, |_| Response::text("ok")).unwrap();
+        let (shared, addr) = (server.shared.clone(), server.server_addr().unwrap());
+        std::thread::spawn(move || server.run());
+        (shared, addr)
+    }
+
+    fn get_once(addr: SocketAddr) -> String {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n").unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    }
+
+    /// A new connection is given to the thread whose connection just ended: one after another,
+    /// 200 connections are served by a few threads (here usually one), not 200.
+    #[test]
+    fn connection_threads_are_reused() {
+        let (shared, addr) = serve_ok(Duration::from_secs(10));
+        for _ in 0..200 {
+            assert!(get_once(addr).ends_with("ok"));
+        }
+        let started = shared.threads_started.load(Ordering::Relaxed);
+        // A thread finishing its close while the next connection arrives is not parked yet.
+        assert!(started <= 50, "{started} threads for 200 connections one after another");
+    }
+
+    /// Parked threads give up after `park`, while the accept loop hands out connections: no
+    /// connection is lost in between (each gets its answer), in sequence and in bursts.
+    #[test]
+    fn no_connection_is_lost_while_parked_threads_leave() {
+        let (shared, addr) = serve_ok(Duration::from_millis(3));
+        for i in 0..300u64 {
+            assert!(get_once(addr).ends_with("ok"), "connection {i}");
+            std::thread::sleep(Duration::from_micros((i % 7) * 1000));
+        }
+        for _ in 0..20 {
+            let burst: Vec<_> = (0..16).map(|_| std::thread::spawn(move || get_once(addr))).collect();
+            for b in burst {
+                assert!(b.join().unwrap().ends_with("ok"));
+            }
+            std::thread::sleep(Duration::from_millis(3));
+        }
+        let started = shared.threads_started.load(Ordering::Relaxed);
+        assert!(started < 300 + 320, "some connections went to parked threads ({started} started)");
+        // The client sees the close a moment before the thread lets go of its slot.
+        let until = Instant::now() + Duration::from_secs(2);
+        while shared.open.load(Ordering::Relaxed) != 0 && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(shared.open.load(Ordering::Relaxed), 0, "every slot released");
+    }
 
     fn head(text: &str) -> Result<Head, HeadError> {
         let raw = format!("{text}\r\n\r\n");

@@ -296,3 +296,42 @@ fn a_log_flood_costs_bounded_disk() {
     assert!(s.data.join("pingshen.log.1").exists(), "the flood rotated the log");
     assert!(!s.data.join("pingshen.log.2").exists(), "log_keep = 1");
 }
+
+/// A TLS ClientHello carrying `name` as its server name (SNI), and nothing else a server
+/// needs: enough for rustls to read the name, not to finish a handshake.
+fn client_hello_with_sni(name: &[u8]) -> Vec<u8> {
+    let entry = [&[0u8][..], &(name.len() as u16).to_be_bytes(), name].concat();
+    let list = [&(entry.len() as u16).to_be_bytes()[..], &entry].concat();
+    let ext = [&[0u8, 0][..], &(list.len() as u16).to_be_bytes(), &list].concat();
+    let mut body = vec![0x03, 0x03];
+    body.extend_from_slice(&[7u8; 32]); // random
+    body.push(0); // no session id
+    body.extend_from_slice(&[0, 2, 0x13, 0x01]); // TLS_AES_128_GCM_SHA256
+    body.extend_from_slice(&[1, 0]); // no compression
+    body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+    body.extend_from_slice(&ext);
+    let hs = [&[1u8][..], &(body.len() as u32).to_be_bytes()[1..], &body].concat();
+    [&[0x16u8, 0x03, 0x01][..], &(hs.len() as u16).to_be_bytes(), &hs].concat()
+}
+
+/// What a client puts in its TLS hello is not a log line: rustls warns about an IP address or
+/// a malformed name as SNI (wrk and some tools send the IP), once per connection, with the
+/// client's text — a line per connection any device on the LAN could ask for. Filtered.
+#[test]
+fn what_a_client_sends_in_its_tls_hello_writes_no_log_line() {
+    let s = Server::start_with(&["--demo"], "tls = true\nlog_level = \"info\"");
+    let log = s.data.join("pingshen.log");
+    let before = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+    let long_bad_name = format!("bad name {}", "x".repeat(2_000));
+    for i in 0..100 {
+        let name: &[u8] = if i % 2 == 0 { b"127.0.0.1" } else { long_bad_name.as_bytes() };
+        let mut c = TcpStream::connect(addr(&s)).unwrap();
+        c.write_all(&client_hello_with_sni(name)).unwrap();
+        let (answer, _) = until_closed(c, Duration::from_secs(5));
+        assert!(answer.starts_with('\u{15}'), "rustls read the hello and answered with an alert: {answer:?}");
+    }
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let grown = text.len() as u64 - before;
+    assert!(!text.contains("SNI"), "rustls' per-connection warning reached the log");
+    assert!(grown < 10_000, "100 hellos grew the log by {grown} bytes");
+}
