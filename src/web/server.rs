@@ -11,12 +11,13 @@
 //!   1 KiB waited ~40 ms for the browser's delayed ACK.
 //!
 //! So this module owns the socket: one accept loop with a connection cap, one small thread per
-//! connection with `TCP_NODELAY`, an idle timeout and a deadline for each request's head (a
-//! slow-drip client cannot keep a thread), bodies bounded before they are read, and a fixed
-//! pool of workers running the handlers, in lanes (see `Lane`). Connection threads only parse and write, so
-//! their stacks stay small; the deep stacks of page rendering exist `threads` times, not once
-//! per connection (that was most of the server's memory with 500 browsers). Handlers are
-//! unchanged: they get a rouille `Request`.
+//! connection (kept for the next connection when one ends, see `connection_thread`) with
+//! `TCP_NODELAY`, an idle timeout and a deadline for each request's head (a slow-drip client
+//! cannot keep a thread), bodies bounded before they are read, and a fixed pool of workers
+//! running the handlers, in lanes (see `Lane`). Connection threads only parse and write (and
+//! answer `Lane::Inline`), so their stacks stay small; the deep stacks of page rendering exist
+//! `threads` times, not once per connection (that was most of the server's memory with 500
+//! browsers). Handlers are unchanged: they get a rouille `Request`.
 
 use super::http::SPOOL_HEADER;
 use rouille::{Request, Response};
