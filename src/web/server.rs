@@ -371,10 +371,12 @@ impl Server {
             }
         }
         let tls = self.tls.clone();
-        self.shared.threads_started.fetch_add(1, Ordering::Relaxed);
-        if let Err(e) = spawn_connection(move || connection_thread(work, tls)) {
+        match spawn_connection(move || connection_thread(work, tls)) {
+            Ok(()) => {
+                self.shared.threads_started.fetch_add(1, Ordering::Relaxed);
+            }
             // The closure (the slot and the socket with it) was dropped: refused, counted closed.
-            log::warn!("cannot start a connection thread: {e}");
+            Err(e) => log::warn!("cannot start a connection thread: {e}"),
         }
     }
 }

@@ -335,3 +335,24 @@ fn what_a_client_sends_in_its_tls_hello_writes_no_log_line() {
     assert!(!text.contains("SNI"), "rustls' per-connection warning reached the log");
     assert!(grown < 10_000, "100 hellos grew the log by {grown} bytes");
 }
+
+/// Answered polls and static files are debug lines, not info: every voter's page polls every
+/// 2 s, and at info those lines rotated the morning's sign-ins, imports and errors out of the
+/// kept files by the afternoon. Pages, refusals and a missing file are still logged.
+#[test]
+fn routine_polls_and_static_files_leave_the_log_to_what_matters() {
+    let s = Server::start_with(&["--demo", "expert_review"], "log_level = \"info\"");
+    let expert = s.login("wangjianhua", "pingshen");
+    for _ in 0..30 {
+        assert_eq!(expert.get("/review/draft/status").status, 200);
+        assert_eq!(expert.get("/static/app.css").status, 200);
+    }
+    assert_eq!(expert.get("/review/draft").status, 200);
+    assert_eq!(expert.get("/static/missing.css").status, 404);
+    assert_eq!(expert.get("/review/ops/status").status, 403, "a leader's poll, refused");
+    let log = std::fs::read_to_string(s.data.join("pingshen.log")).unwrap();
+    assert!(!log.contains("/review/draft/status") && !log.contains("/static/app.css"), "{log}");
+    assert!(log.contains("GET /review/draft 200"), "the page is logged: {log}");
+    assert!(log.contains("GET /static/missing.css 404"), "{log}");
+    assert!(log.contains("GET /review/ops/status 403"), "{log}");
+}
