@@ -222,3 +222,66 @@ fn the_log_holds_no_password_token_or_id_number() {
     let id: String = s.db().query_row("SELECT id_number FROM experts WHERE code = 'E001'", [], |r| r.get(0)).unwrap();
     assert!(!log.contains(&id), "log contains a full ID number");
 }
+
+/// One raw HTTP exchange from a chosen loopback source address (127.0.0.x): the test client
+/// (ureq 2) cannot bind one. Returns the status line's code, the headers and the body.
+fn exchange_from(source: &str, s: &Server, request: &str) -> (u16, String, String) {
+    use std::io::{Read, Write};
+    use std::net::SocketAddr;
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    sock.bind(&format!("{source}:0").parse::<SocketAddr>().unwrap().into()).unwrap();
+    let to = s.base.trim_start_matches("http://").parse::<SocketAddr>().unwrap();
+    sock.connect(&to.into()).unwrap();
+    let mut c: std::net::TcpStream = sock.into();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.write_all(request.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    c.read_to_end(&mut out).unwrap();
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let code = head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (code, head.to_string(), body.to_string())
+}
+
+/// Signs in from `source` as a browser would (the login page, its cookie and token, the form);
+/// returns the status of the POST.
+fn login_from(source: &str, s: &Server, user: &str, password: &str) -> u16 {
+    let (code, head, body) = exchange_from(source, s, "GET /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert_eq!(code, 200, "{head}");
+    let cookies: Vec<&str> = head
+        .lines()
+        .filter_map(|l| l.strip_prefix("Set-Cookie: ").or_else(|| l.strip_prefix("set-cookie: ")))
+        .filter_map(|v| v.split(';').next())
+        .collect();
+    let token = extract_csrf(&body).expect("login token");
+    let form: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("_csrf", &token)
+        .append_pair("username", user)
+        .append_pair("password", password)
+        .finish();
+    let (code, _, _) = exchange_from(
+        source,
+        s,
+        &format!(
+            "POST /login HTTP/1.1\r\nHost: x\r\nCookie: {}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{form}",
+            cookies.join("; "),
+            form.len()
+        ),
+    );
+    code
+}
+
+/// Issue 14: wrong passwords from one device (address) make that device wait, never the
+/// rightful user at another — for an expert as for the admin.
+#[test]
+fn wrong_passwords_from_one_address_do_not_stop_the_right_password_from_another() {
+    let s = Server::demo("expert_review");
+    for _ in 0..5 {
+        assert_eq!(login_from("127.0.0.2", &s, "wangjianhua", "bad"), 401);
+        assert_eq!(login_from("127.0.0.2", &s, "admin", "bad"), 401);
+    }
+    assert_eq!(login_from("127.0.0.2", &s, "wangjianhua", "pingshen"), 429, "the guessing device waits");
+    assert_eq!(login_from("127.0.0.3", &s, "wangjianhua", "pingshen"), 303, "the expert's own tablet");
+    assert_eq!(login_from("127.0.0.3", &s, "admin", "admin-demo"), 303, "the admin elsewhere");
+}
