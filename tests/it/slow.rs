@@ -356,3 +356,94 @@ fn routine_polls_and_static_files_leave_the_log_to_what_matters() {
     assert!(log.contains("GET /static/missing.css 404"), "{log}");
     assert!(log.contains("GET /review/ops/status 403"), "{log}");
 }
+
+/// Pipelines `n` requests for a stylesheet and never reads an answer, as a client that stopped
+/// reading does; the write side may block once the server stops reading too (ignored).
+fn pipeline_without_reading(w: &mut impl Write, n: usize) {
+    let one = b"GET /static/app.css HTTP/1.1\r\nHost: x\r\n\r\n";
+    for _ in 0..n {
+        if w.write_all(one).is_err() {
+            return;
+        }
+    }
+    let _ = w.flush();
+}
+
+/// A rustls client session to the server's own certificate, over `tcp`.
+fn tls_client(s: &Server, tcp: TcpStream) -> rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
+    use rustls::pki_types::pem::PemObject;
+    let pem = std::fs::read(s.data.join("tls-cert.pem")).unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(&pem) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    rustls::StreamOwned::new(conn, tcp)
+}
+
+/// Asks for /healthz from 127.0.0.1 on a fresh connection; the answer's status code.
+fn healthz_status(s: &Server, tls: bool) -> u16 {
+    let tcp = from("127.0.0.1", s);
+    tcp.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let req = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let mut out = Vec::new();
+    if tls {
+        let mut c = tls_client(s, tcp);
+        if c.write_all(req).is_err() {
+            return 0; // refused before the handshake: the 503 is plain text
+        }
+        let _ = c.read_to_end(&mut out);
+    } else {
+        let mut c = tcp;
+        let _ = c.write_all(req);
+        let _ = c.read_to_end(&mut out);
+    }
+    String::from_utf8_lossy(&out).split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
+}
+
+/// Issue 14: clients that pipeline and stop reading held every slot of the TLS front for 105 s.
+/// Now each send has a deadline (`write_timeout_secs`), for both schemes: the address's share
+/// is held while the sends block, and free again soon after the deadline.
+#[test]
+fn clients_that_stop_reading_are_cut_off_at_the_write_deadline() {
+    for tls in [false, true] {
+        let s = Server::start_with(
+            &["--demo"],
+            &format!(
+                "tls = {tls}\nmax_connections = 16\nmax_connections_per_address = 2\nwrite_timeout_secs = 2\n\
+                 idle_timeout_secs = 30\nrequest_timeout_secs = 30"
+            ),
+        );
+        let stuck: Vec<std::thread::JoinHandle<()>> = (0..2)
+            .map(|_| {
+                let tcp = from("127.0.0.1", &s);
+                tcp.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
+                let client = tls.then(|| tls_client(&s, tcp.try_clone().unwrap()));
+                std::thread::spawn(move || {
+                    // 4,000 stylesheets (~70 MB): far more than the sockets' buffers hold.
+                    match client {
+                        Some(mut c) => pipeline_without_reading(&mut c, 4000),
+                        None => pipeline_without_reading(&mut &tcp, 4000),
+                    }
+                    std::thread::sleep(Duration::from_secs(30)); // holds the socket, never reads
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(700));
+        assert_ne!(healthz_status(&s, tls), 200, "tls={tls}: the two stuck clients hold the address's share");
+        let start = Instant::now();
+        assert!(
+            wait_until(Duration::from_secs(10), || healthz_status(&s, tls) == 200),
+            "tls={tls}: the stuck connections were never cut off"
+        );
+        assert!(start.elapsed() < Duration::from_secs(8), "tls={tls}: freed after {:?}", start.elapsed());
+        drop(stuck); // detached; they end with the test process
+    }
+}
