@@ -447,3 +447,35 @@ fn clients_that_stop_reading_are_cut_off_at_the_write_deadline() {
         drop(stuck); // detached; they end with the test process
     }
 }
+
+/// Issue 14: the TLS front cost 3 threads and 10 file descriptors per connection (a relay to a
+/// loopback backend). Terminated in the connection layer, an open HTTPS connection is one
+/// socket and one thread, like a plain one.
+#[test]
+fn an_https_connection_costs_one_descriptor_and_one_thread() {
+    let s = Server::start_with(&["--demo"], "tls = true\nidle_timeout_secs = 60");
+    let (fds0, threads0) = s.fds_and_threads();
+    let n = 40;
+    let open: Vec<_> = (0..n)
+        .map(|i| {
+            let mut c = tls_client(&s, from("127.0.0.1", &s));
+            c.sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+            let mut got = Vec::new();
+            let mut buf = [0u8; 512];
+            while !got.ends_with(b"ok") {
+                let k = c.read(&mut buf).unwrap();
+                assert!(k > 0, "connection {i} closed early");
+                got.extend_from_slice(&buf[..k]);
+            }
+            assert!(got.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&got));
+            c // kept open (keep-alive)
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let (fds, threads) = s.fds_and_threads();
+    let (dfd, dth) = (fds.saturating_sub(fds0), threads.saturating_sub(threads0));
+    assert!(dfd >= n - 2 && dfd <= n + 4, "{dfd} descriptors for {n} open HTTPS connections");
+    assert!(dth <= n + 4, "{dth} threads for {n} open HTTPS connections");
+    drop(open);
+}

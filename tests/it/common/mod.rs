@@ -57,6 +57,14 @@ impl Server {
         kb / 1024
     }
 
+    /// The server process's open file descriptors and threads, from /proc.
+    pub fn fds_and_threads(&self) -> (usize, usize) {
+        let pid = self.child.as_ref().expect("a running server").id();
+        let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count();
+        let threads = std::fs::read_dir(format!("/proc/{pid}/task")).unwrap().count();
+        (fds, threads)
+    }
+
     pub fn start(extra_args: &[&str]) -> Server {
         Self::start_with(extra_args, "")
     }
