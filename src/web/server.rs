@@ -576,7 +576,8 @@ struct Conn<S: Transport> {
     timeout: Option<Duration>,
     /// Where each socket read lands before it joins `buf`: zeroed once per connection, not
     /// once per read (16 KiB of memset per request was 1.5 % of a keep-alive server's time).
-    chunk: [u8; READ_CHUNK],
+    /// On the heap, so the connection thread's small stack (`CONNECTION_STACK`) never holds it.
+    chunk: Box<[u8]>,
 }
 
 fn timed_out(e: &std::io::Error) -> bool {
@@ -585,7 +586,7 @@ fn timed_out(e: &std::io::Error) -> bool {
 
 impl<S: Transport> Conn<S> {
     fn new(s: S, timeout: Option<Duration>) -> Self {
-        Conn { s, buf: Vec::new(), timeout, chunk: [0; READ_CHUNK] }
+        Conn { s, buf: Vec::new(), timeout, chunk: vec![0; READ_CHUNK].into_boxed_slice() }
     }
 
     /// Reads more bytes before `deadline`; `Ok(0)`: the client closed. Each read waits at most
