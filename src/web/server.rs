@@ -468,7 +468,7 @@ fn prepare(stream: &TcpStream, l: &Limits) -> std::io::Result<()> {
 
 fn plain(shared: &Shared, stream: TcpStream, peer: SocketAddr) -> std::io::Result<()> {
     prepare(&stream, &shared.limits)?;
-    connection(shared, Conn::new(stream, None), peer)
+    connection(shared, Conn { s: stream, buf: Vec::new(), timeout: None }, peer)
 }
 
 /// HTTPS: a first byte that is not a TLS handshake is a browser that typed http:// (308 to
@@ -484,7 +484,7 @@ fn secure(shared: &Shared, stream: TcpStream, peer: SocketAddr, config: Arc<Serv
     }
     let deadline = Instant::now() + l.handshake;
     if first[0] != 0x16 {
-        return redirect_plain(Conn::new(stream, None), l);
+        return redirect_plain(Conn { s: stream, buf: Vec::new(), timeout: None }, l);
     }
     let mut tls = StreamOwned::new(ServerConnection::new(config).map_err(std::io::Error::other)?, stream);
     let mut timeout = None;
@@ -504,7 +504,7 @@ fn secure(shared: &Shared, stream: TcpStream, peer: SocketAddr, config: Arc<Serv
             Err(e) => return Err(e),
         }
     }
-    connection(shared, Conn::new(tls, timeout), peer)
+    connection(shared, Conn { s: tls, buf: Vec::new(), timeout }, peer)
 }
 
 /// A browser that typed http:// on the HTTPS port is sent to https:// on the same host.
@@ -574,10 +574,6 @@ struct Conn<S: Transport> {
     /// The read timeout last set on the socket: most reads keep `SLICE`, and setting it again
     /// would cost a system call per read.
     timeout: Option<Duration>,
-    /// Where each socket read lands before it joins `buf`: zeroed once per connection, not
-    /// once per read (16 KiB of memset per request was 1.5 % of a keep-alive server's time).
-    /// On the heap, so the connection thread's small stack (`CONNECTION_STACK`) never holds it.
-    chunk: Box<[u8]>,
 }
 
 fn timed_out(e: &std::io::Error) -> bool {
@@ -585,13 +581,10 @@ fn timed_out(e: &std::io::Error) -> bool {
 }
 
 impl<S: Transport> Conn<S> {
-    fn new(s: S, timeout: Option<Duration>) -> Self {
-        Conn { s, buf: Vec::new(), timeout, chunk: vec![0; READ_CHUNK].into_boxed_slice() }
-    }
-
     /// Reads more bytes before `deadline`; `Ok(0)`: the client closed. Each read waits at most
     /// `SLICE`, so a deadline holds even when one read call makes several socket reads (TLS).
     fn fill(&mut self, deadline: Instant) -> std::io::Result<usize> {
+        let mut chunk = [0u8; READ_CHUNK];
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -602,9 +595,9 @@ impl<S: Transport> Conn<S> {
                 self.s.socket().set_read_timeout(Some(want))?;
                 self.timeout = Some(want);
             }
-            match self.s.read(&mut self.chunk) {
+            match self.s.read(&mut chunk) {
                 Ok(n) => {
-                    self.buf.extend_from_slice(&self.chunk[..n]);
+                    self.buf.extend_from_slice(&chunk[..n]);
                     return Ok(n);
                 }
                 Err(e) if timed_out(&e) => continue,
