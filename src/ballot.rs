@@ -65,6 +65,13 @@ impl Choice {
             Choice::Abstain => "abstain",
         }
     }
+    pub fn label(self) -> &'static str {
+        match self {
+            Choice::Agree => "同意",
+            Choice::Oppose => "反对",
+            Choice::Abstain => "弃权",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -235,27 +242,57 @@ pub fn recused_pairs(conn: &Connection, vote_id: i64) -> Result<HashSet<(String,
     Ok(rows)
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A voter's draft for one applicant: a choice (or none yet), an opinion, and the revision it
+/// was saved at (rows only ever move to a higher revision; 0 is "never saved").
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Draft {
     pub applicant_code: String,
     pub choice: Option<Choice>,
     pub opinion: String,
+    pub rev: i64,
+}
+
+fn draft_row(r: &rusqlite::Row) -> rusqlite::Result<(String, Draft)> {
+    let code: String = r.get(0)?;
+    let choice: Option<String> = r.get(1)?;
+    Ok((
+        code.clone(),
+        Draft {
+            applicant_code: code,
+            choice: choice.as_deref().and_then(Choice::parse),
+            opinion: r.get(2)?,
+            rev: r.get(3)?,
+        },
+    ))
 }
 
 /// One voter's own drafts of a round (nobody else's: drafts are private).
 pub fn my_drafts(conn: &Connection, vote_id: i64, voter: &str) -> Result<HashMap<String, Draft>> {
-    let mut st =
-        conn.prepare("SELECT applicant_code, choice, opinion FROM drafts WHERE vote_id = ?1 AND voter_code = ?2")?;
-    let rows = st
-        .query_map(params![vote_id, voter], |r| {
-            let code: String = r.get(0)?;
-            Ok((
-                code.clone(),
-                Draft { applicant_code: code, choice: Choice::parse(&r.get::<_, String>(1)?), opinion: r.get(2)? },
-            ))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+    let mut st = conn.prepare_cached(
+        "SELECT applicant_code, choice, opinion, rev FROM drafts WHERE vote_id = ?1 AND voter_code = ?2",
+    )?;
+    let rows = st.query_map(params![vote_id, voter], draft_row)?.collect::<rusqlite::Result<_>>()?;
     Ok(rows)
+}
+
+/// The drafts of one voter saved after revision `since` (what another device of the same
+/// person changed since the page last looked), and the voter's latest revision in the round.
+pub fn drafts_since(conn: &Connection, vote_id: i64, voter: &str, since: i64) -> Result<(i64, Vec<Draft>)> {
+    let latest: i64 = store::row(
+        conn,
+        "SELECT coalesce(max(rev), 0) FROM drafts WHERE vote_id = ?1 AND voter_code = ?2",
+        params![vote_id, voter],
+        |r| r.get(0),
+    )?;
+    if latest <= since {
+        return Ok((latest, Vec::new()));
+    }
+    let mut st = conn.prepare_cached(
+        "SELECT applicant_code, choice, opinion, rev FROM drafts WHERE vote_id = ?1 AND voter_code = ?2 AND rev > ?3",
+    )?;
+    let rows = st.query_map(params![vote_id, voter, since], draft_row)?;
+    let changed = rows.map(|r| r.map(|(_, d)| d)).collect::<rusqlite::Result<_>>()?;
+    Ok((latest, changed))
 }
 
 /// One line of what a voter confirms before submitting.
@@ -273,7 +310,7 @@ pub fn confirmation(conn: &Connection, vote_id: i64, voter: &str) -> Result<Vec<
     let mut st = conn.prepare_cached(
         "SELECT a.code, a.name,
                 EXISTS (SELECT 1 FROM recusals r WHERE r.expert_code = ?2 AND r.applicant_code = a.code),
-                d.choice, d.opinion
+                d.choice, d.opinion, d.rev
          FROM vote_applicants v JOIN applicants a ON a.code = v.applicant_code
          LEFT JOIN drafts d ON d.vote_id = v.vote_id AND d.voter_code = ?2 AND d.applicant_code = a.code
          WHERE v.vote_id = ?1 ORDER BY a.ord",
@@ -281,8 +318,13 @@ pub fn confirmation(conn: &Connection, vote_id: i64, voter: &str) -> Result<Vec<
     let rows = st
         .query_map(params![vote_id, voter], |r| {
             let code: String = r.get(0)?;
-            let draft = match r.get::<_, Option<String>>(3)? {
-                Some(c) => Some(Draft { applicant_code: code.clone(), choice: Choice::parse(&c), opinion: r.get(4)? }),
+            let draft = match r.get::<_, Option<i64>>(5)? {
+                Some(rev) => Some(Draft {
+                    applicant_code: code.clone(),
+                    choice: r.get::<_, Option<String>>(3)?.as_deref().and_then(Choice::parse),
+                    opinion: r.get(4)?,
+                    rev,
+                }),
                 None => None,
             };
             Ok(ConfirmRow { code, name: r.get(1)?, recused: r.get(2)?, draft })
@@ -362,11 +404,35 @@ fn load_vote_tx(tx: &Tx, vote_id: i64) -> Result<Vote> {
 
 const MAX_OPINION: usize = 500;
 
-/// Saves (replaces) a voter's drafts for the given applicants, for applicants of the round
-/// the voter is not recused from. Drafts stay open until the voter submits (DOMAIN decision
-/// 1): while drafting for every prospective voter, once open for the round's frozen voters who
-/// have not submitted. Saving the same drafts again changes nothing (a retried save is safe).
-pub fn save_drafts(db: &Db, vote_id: i64, voter: &str, entries: &[Draft]) -> Result<()> {
+/// One change a device sends: the applicant, the choice (none: not chosen, or cleared), the
+/// opinion, and the revision of the draft the change was made on, when the device knows it.
+#[derive(Debug, Clone)]
+pub struct DraftEdit {
+    pub applicant_code: String,
+    pub choice: Option<Choice>,
+    pub opinion: String,
+    /// `None` (a plain form, a script that does not track revisions): the last save wins.
+    pub base: Option<i64>,
+}
+
+/// What a save did: per applicant, the revision now held, and the drafts it did not replace
+/// because they had changed (on another device) since the revision the edit was made on.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Saved {
+    pub saved: Vec<(String, i64)>,
+    pub conflicts: Vec<Draft>,
+}
+
+/// Saves a voter's drafts for the given applicants, for applicants of the round the voter is
+/// not recused from. Drafts stay open until the voter submits (DOMAIN decision 1): while
+/// drafting for every prospective voter, once open for the round's frozen voters who have not
+/// submitted. A draft with an opinion and no choice is kept (DOMAIN decision 6: nothing typed
+/// is dropped); a cleared row stays as a row without a choice, so its revision is not lost.
+/// An edit made on an older revision than the one held, with another value, is not applied
+/// and comes back as a conflict: a device that was offline never silently replaces a newer
+/// choice made on another device. Saving the same value again changes nothing (a retried save
+/// is safe, whatever its base).
+pub fn save_drafts(db: &Db, vote_id: i64, voter: &str, entries: &[DraftEdit]) -> Result<Saved> {
     let at = db.now();
     db.write(|tx| {
         // ballots and drafts carry no freeze trigger (schema 6): the report is checked here.
@@ -396,6 +462,13 @@ pub fn save_drafts(db: &Db, vote_id: i64, voter: &str, entries: &[Draft]) -> Res
             }
             Status::Closed => return Err(Error::conflict("未能保存：本轮投票已结束。")),
         }
+        let mut next: i64 = store::row(
+            tx,
+            "SELECT coalesce(max(rev), 0) + 1 FROM drafts WHERE vote_id = ?1 AND voter_code = ?2",
+            params![vote_id, voter],
+            |r| r.get(0),
+        )?;
+        let mut out = Saved::default();
         // Point lookups per entry: a committee round holds a thousand applicants, a draft one.
         for d in entries {
             if !in_round(tx, vote_id, &d.applicant_code)? {
@@ -407,22 +480,42 @@ pub fn save_drafts(db: &Db, vote_id: i64, voter: &str, entries: &[Draft]) -> Res
             if d.opinion.chars().count() > MAX_OPINION {
                 return Err(Error::bad_request(format!("意见不能超过 {MAX_OPINION} 字。")));
             }
-            match d.choice {
-                Some(c) => {
-                    tx.prepare_cached(
-                        "INSERT INTO drafts (vote_id, voter_code, applicant_code, choice, opinion) VALUES (?1, ?2, ?3, ?4, ?5)
-                         ON CONFLICT (vote_id, voter_code, applicant_code) DO UPDATE SET choice = excluded.choice, opinion = excluded.opinion",
-                    )?
-                    .execute(params![vote_id, voter, d.applicant_code, c.code(), d.opinion])?;
+            let held = tx
+                .prepare_cached(
+                    "SELECT applicant_code, choice, opinion, rev FROM drafts
+                     WHERE vote_id = ?1 AND voter_code = ?2 AND applicant_code = ?3",
+                )?
+                .query_row(params![vote_id, voter, d.applicant_code], draft_row)
+                .optional()?
+                .map(|(_, h)| h);
+            let same = |h: &Draft| h.choice == d.choice && h.opinion == d.opinion;
+            match &held {
+                Some(h) if same(h) => {
+                    out.saved.push((d.applicant_code.clone(), h.rev));
+                    continue;
                 }
-                None => {
-                    tx.prepare_cached("DELETE FROM drafts WHERE vote_id = ?1 AND voter_code = ?2 AND applicant_code = ?3")?
-                        .execute(params![vote_id, voter, d.applicant_code])?;
+                Some(h) if d.base.is_some_and(|b| h.rev > b) => {
+                    out.conflicts.push(h.clone());
+                    continue;
                 }
+                None if d.choice.is_none() && d.opinion.is_empty() => {
+                    out.saved.push((d.applicant_code.clone(), 0));
+                    continue;
+                }
+                _ => {}
             }
+            tx.prepare_cached(
+                "INSERT INTO drafts (vote_id, voter_code, applicant_code, choice, opinion, rev) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (vote_id, voter_code, applicant_code)
+                 DO UPDATE SET choice = excluded.choice, opinion = excluded.opinion, rev = excluded.rev",
+            )?
+            .execute(params![vote_id, voter, d.applicant_code, d.choice.map(Choice::code), d.opinion, next])?;
+            out.saved.push((d.applicant_code.clone(), next));
+            next += 1;
         }
         // The audit records that a voter drafted, never what.
-        store::audit(tx, &at, voter, "vote.draft", &vote_id.to_string(), json!({ "count": entries.len() }))
+        store::audit(tx, &at, voter, "vote.draft", &vote_id.to_string(), json!({ "count": entries.len() }))?;
+        Ok(out)
     })
 }
 

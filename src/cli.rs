@@ -650,10 +650,7 @@ fn handover_cmd(copy_to: &[PathBuf], config: Option<PathBuf>, data: Option<PathB
     for dir in copy_to {
         match handover::copy_to(&db, &cfg.data_dir, &t, dir) {
             Ok(c) => eprintln!("已复制并校验: {}", c.path),
-            Err(e) => {
-                eprintln!("错误: {}", e.message);
-                failed.push(dir.display().to_string());
-            }
+            Err(e) => failed.push(e.message),
         }
     }
     let h = handover::status(&db, &cfg.data_dir, &t).map_err(fail)?;
@@ -662,7 +659,8 @@ fn handover_cmd(copy_to: &[PathBuf], config: Option<PathBuf>, data: Option<PathB
         return Err((1, "结果包未通过本机自检。".into()));
     }
     if !failed.is_empty() {
-        return Err((1, format!("未能复制到: {}", failed.join(", "))));
+        // Each failure names its place, its reason and the fix.
+        return Err((1, failed.join("\n错误: ")));
     }
     Ok(())
 }

@@ -359,7 +359,7 @@ pub fn report(db: &Db, session: &SessionView, actor: &str) -> Result<()> {
             return Err(Error::conflict("没有评委会表决结果，不能上报。"));
         }
         if let Some(r) = rows.iter().find(|r| r.decision.is_none()) {
-            return Err(Error::conflict(format!("申报人「{}」还没有结束的评委会投票，不能上报。", r.applicant.name)));
+            return Err(Error::conflict(format!("申报人 {} 还没有结束的评委会投票，不能上报。", r.applicant.code)));
         }
         set_meta(tx, "reported_by", actor)?;
         // The bundle's ballot order: fixed now, unrelated to the order ballots were cast.

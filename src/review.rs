@@ -568,11 +568,11 @@ pub fn save_decisions(
                 .find(|r| r.applicant.code == i.applicant)
                 .ok_or_else(|| Error::forbidden_msg("该申报人不属于本组。"))?;
             if row.pending {
-                return Err(Error::conflict(format!("申报人「{}」的复议投票尚未结束。", row.applicant.name)));
+                return Err(Error::conflict(format!("申报人 {} 的复议投票尚未结束。", row.applicant.code)));
             }
             let computed = match row.decision {
                 None => {
-                    return Err(Error::conflict(format!("申报人「{}」还没有结束的投票，不能评议。", row.applicant.name)))
+                    return Err(Error::conflict(format!("申报人 {} 还没有结束的投票，不能评议。", row.applicant.code)))
                 }
                 Some(Decision::NoDecision) => {
                     return Err(Error::conflict(format!(

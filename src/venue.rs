@@ -32,6 +32,48 @@ impl SessionView {
     }
 }
 
+/// What a blind review shows in place of an applicant's unit.
+pub const HIDDEN_UNIT: &str = "（盲评隐藏）";
+
+/// Whether applicants' names and units are hidden from a viewer — the one place that decides
+/// (DOMAIN decision 7): in a blind session (盲评), from every account but the admin's (leader,
+/// chair, reporter and desk staff included), on every page, printout, download and the room
+/// display, until the report; after it the minutes, 汇总表 and bundle carry names for the
+/// office, as in any session.
+pub fn names_hidden(session: &SessionView, viewer_is_admin: bool, reported: bool) -> bool {
+    session.blind && !viewer_is_admin && !reported
+}
+
+/// Every applicant code of the session (what `mask_applicants` recognises).
+pub fn applicant_codes(conn: &Connection) -> Result<std::collections::HashSet<String>> {
+    let mut st = conn.prepare_cached("SELECT code FROM applicants")?;
+    let codes = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    Ok(codes)
+}
+
+/// Hides applicants in the data a page, printout or display is made from: every object whose
+/// `code` is an applicant's shows the code as its name and `HIDDEN_UNIT` as its unit, however
+/// deep it sits and whatever struct it came from. Masking the data, not each template, is
+/// what keeps a new page or column from showing a name by mistake.
+pub fn mask_applicants(v: &mut serde_json::Value, codes: &std::collections::HashSet<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            let code = m.get("code").and_then(|c| c.as_str()).filter(|c| codes.contains(*c)).map(str::to_string);
+            if let Some(code) = code {
+                if let Some(name) = m.get_mut("name") {
+                    *name = json!(code);
+                }
+                if let Some(unit) = m.get_mut("unit") {
+                    *unit = json!(HIDDEN_UNIT);
+                }
+            }
+            m.values_mut().for_each(|x| mask_applicants(x, codes));
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| mask_applicants(x, codes)),
+        _ => {}
+    }
+}
+
 /// The imported session, its rules parsed once here: a stored rule that does not parse is an
 /// error (the database was changed by hand or by another version), never a silent default.
 pub fn session(conn: &Connection) -> Result<Option<SessionView>> {

@@ -78,6 +78,8 @@
     store.set(PREFIX + form.dataset.person + ":" + form.dataset.vote + ":" + form.dataset.epoch, {});
   }
   var kept = {};
+  // Set by the draft page's script: what the poll needs to follow another device's saves.
+  var remoteDrafts = null;
   if (autosave) {
     var key = PREFIX + form.dataset.person + ":" + form.dataset.vote + ":" + form.dataset.epoch;
     store.prune(form.dataset.person, key);
@@ -112,15 +114,73 @@
       var op = row.querySelector("input[name^='opinion_']");
       return { choice: r ? r.value : "", opinion: op ? op.value : null };
     };
-    var keep = function (code) {
+    var LABEL = { agree: "同意", oppose: "反对", abstain: "弃权", "": "未选择" };
+    // A row counts while it has a choice; clearing it counts it out again.
+    var count = function (row) {
+      var has = chosen(row);
+      if (has && !row.dataset.had) { row.dataset.had = "1"; nChosen++; }
+      else if (!has && row.dataset.had) { delete row.dataset.had; nChosen--; }
+      var clear = row.querySelector(".choice-clear");
+      if (clear) clear.hidden = !has;
+      updateCounter();
+    };
+    // Puts a value the server holds on the row (its radios, opinion and revision).
+    var showValue = function (row, v) {
+      row.querySelectorAll("input[type=radio]").forEach(function (r) { r.checked = r.value === v.choice; });
+      var op = row.querySelector("input[name^='opinion_']");
+      if (op && v.opinion !== null && v.opinion !== undefined && document.activeElement !== op) op.value = v.opinion;
+      if (v.rev !== undefined) row.dataset.rev = v.rev;
+      count(row);
+    };
+    var dropConflict = function (row) {
+      var box = row.querySelector(".conflict");
+      if (box) box.parentNode.removeChild(box);
+    };
+    var keep, flush;
+    // The server holds a newer value from another device: show it, and offer both.
+    var conflict = function (code, held, mine) {
       var row = rowOf(code);
       if (!row) return;
-      kept[code] = valueOf(row);
+      showValue(row, held);
+      dropConflict(row);
+      setState(code, "conflict", "此项已在另一设备上改为「" + LABEL[held.choice] + "」（本机为「" + LABEL[mine.choice] + "」）");
+      var box = document.createElement("div");
+      box.className = "conflict";
+      var keepHeld = document.createElement("button");
+      keepHeld.type = "button";
+      keepHeld.className = "btn keep-held";
+      keepHeld.textContent = "保留「" + LABEL[held.choice] + "」";
+      keepHeld.addEventListener("click", function () { dropConflict(row); setState(code, "saved", "已保存"); });
+      var useMine = document.createElement("button");
+      useMine.type = "button";
+      useMine.className = "btn use-mine";
+      useMine.textContent = "改为「" + LABEL[mine.choice] + "」";
+      useMine.addEventListener("click", function () {
+        dropConflict(row);
+        showValue(row, { choice: mine.choice, opinion: mine.opinion, rev: held.rev });
+        keep(code);
+        flush();
+      });
+      box.appendChild(keepHeld);
+      box.appendChild(useMine);
+      row.querySelector(".vote-cell").appendChild(box);
+    };
+    keep = function (code) {
+      var row = rowOf(code);
+      if (!row) return;
+      var v = valueOf(row);
+      // The revision the change was made on: the server refuses it if another device has
+      // saved this row since, instead of replacing a newer choice.
+      v.base = kept[code] ? kept[code].base : (row.dataset.rev || "0");
+      kept[code] = v;
       store.set(key, kept);
       setState(code, "saving", "正在保存…");
       updateSubmit();
     };
-    var flush = function () {
+    var savedText = function (v) {
+      return v.choice ? "已保存" : (v.opinion ? "已保存（意见；尚未选择）" : "已保存（未选择）");
+    };
+    flush = function () {
       var codes = Object.keys(kept);
       if (inflight || !codes.length || failedHard) return;
       inflight = true;
@@ -132,9 +192,10 @@
       var sent = {};
       codes.forEach(function (c) {
         var v = kept[c];
-        sent[c] = JSON.stringify(v);
+        sent[c] = v;
         body.append("choice_" + c, v.choice);
         if (v.opinion !== null) body.append("opinion_" + c, v.opinion);
+        if (v.base !== undefined) body.append("rev_" + c, v.base);
       });
       fetch(form.action, {
         method: "POST", body: body, credentials: "same-origin", cache: "no-store",
@@ -145,11 +206,25 @@
         inflight = false;
         if (res.status === 200) {
           var announce = form.dataset.announce === "1";
+          var saved = (res.d && res.d.saved) || {}, conflicts = (res.d && res.d.conflicts) || {};
+          var has = function (o, c) { return Object.prototype.hasOwnProperty.call(o, c); };
           codes.forEach(function (c) {
-            // A choice changed again while this save was on its way stays kept.
-            if (kept[c] && JSON.stringify(kept[c]) === sent[c]) {
-              delete kept[c];
-              setState(c, "saved", "已保存");
+            var row = rowOf(c);
+            var mine = sent[c];
+            if (has(conflicts, c)) {
+              if (kept[c] === mine) delete kept[c];
+              conflict(c, conflicts[c], mine);
+            } else if (has(saved, c)) {
+              if (row) row.dataset.rev = saved[c];
+              // A choice changed again while this save was on its way stays kept, now on the
+              // revision this save produced.
+              if (kept[c] === mine) {
+                delete kept[c];
+                setState(c, "saved", savedText(mine));
+              } else if (kept[c]) kept[c].base = String(saved[c]);
+            } else {
+              // The answer does not name it: never shown as saved.
+              setState(c, "unsaved", "未保存（已存本机）");
             }
           });
           store.set(key, kept);
@@ -181,11 +256,35 @@
       if (retry) return;
       retry = setTimeout(function () { retry = null; flush(); }, 3000);
     };
-    // A row counts once it has a choice (a choice can be changed, never taken back).
-    var count = function (row) {
-      if (!row.dataset.had && chosen(row)) { row.dataset.had = "1"; nChosen++; updateCounter(); }
+    // The poll names drafts this person saved on another device since `since`: rows with
+    // nothing pending here take the newer value and say so; a pending row is settled by its
+    // own save (the server refuses it if it is older, and the row offers both).
+    remoteDrafts = {
+      since: function () { return form.dataset.since || "0"; },
+      apply: function (d) {
+        Object.keys(d.drafts || {}).forEach(function (c) {
+          var row = rowOf(c), v = d.drafts[c];
+          if (!row || kept[c] || v.rev <= parseInt(row.dataset.rev || "0", 10)) return;
+          dropConflict(row);
+          showValue(row, v);
+          setState(c, "saved", "已在另一设备上改为「" + LABEL[v.choice] + "」，已保存");
+        });
+        if (d.mine !== undefined) form.dataset.since = d.mine;
+      }
     };
-    form.querySelectorAll("tr[data-code]").forEach(function (row) { if (chosen(row)) row.dataset.had = "1"; });
+    form.querySelectorAll("tr[data-code]").forEach(function (row) {
+      if (chosen(row)) row.dataset.had = "1";
+      var clear = row.querySelector(".choice-clear");
+      if (clear) {
+        clear.hidden = !chosen(row);
+        clear.addEventListener("click", function () {
+          row.querySelectorAll("input[type=radio]").forEach(function (r) { r.checked = false; });
+          count(row);
+          keep(row.getAttribute("data-code"));
+          flush();
+        });
+      }
+    });
     // Choices kept from before (a reload while offline): put them back on screen and send them.
     Object.keys(kept).forEach(function (c) {
       var row = rowOf(c);
@@ -194,6 +293,7 @@
       row.querySelectorAll("input[type=radio]").forEach(function (r) { r.checked = r.value === v.choice; });
       var op = row.querySelector("input[name^='opinion_']");
       if (op && v.opinion !== null) op.value = v.opinion;
+      if (v.base === undefined) v.base = row.dataset.rev || "0";
       count(row);
       setState(c, "unsaved", "未保存（已存本机）");
     });
@@ -219,8 +319,11 @@
     // The save button sends everything on the page (and says so); no page reload.
     form.addEventListener("submit", function (e) {
       e.preventDefault();
+      // Rows with something the server does not hold yet (never a row in conflict).
       form.querySelectorAll("tr[data-code][data-votable]").forEach(function (row) {
-        if (chosen(row) || row.querySelector("input[name^='opinion_']")) keep(row.getAttribute("data-code"));
+        var st = row.querySelector(".save-state");
+        var state = st && st.getAttribute("data-state");
+        if (state !== "saved" && state !== "conflict" && (chosen(row) || valueOf(row).opinion)) keep(row.getAttribute("data-code"));
       });
       // Said once the server has everything (a row still kept says 未保存 instead).
       form.dataset.announce = "1";
@@ -288,7 +391,8 @@
     var poll = function () {
       var headers = { "Accept": "application/json" };
       if (etag) headers["If-None-Match"] = etag;
-      fetch(url, { headers: headers, credentials: "same-origin", cache: "no-store" }).then(function (r) {
+      var since = remoteDrafts ? "?since=" + encodeURIComponent(remoteDrafts.since()) : "";
+      fetch(url + since, { headers: headers, credentials: "same-origin", cache: "no-store" }).then(function (r) {
         failures = 0;
         if (stale) stale.hidden = true;
         if (r.status === 304) return null;
@@ -297,6 +401,7 @@
         return r.json();
       }).then(function (d) {
         if (!d) return;
+        if (remoteDrafts && d.drafts) remoteDrafts.apply(d);
         if (d.status !== shown && !changed) {
           changed = true;
           if (isVoter || document.querySelector("form input:not([type=hidden]):not([type=radio]):not([type=checkbox])")) stateNotice(d.status);

@@ -7,27 +7,35 @@
     var label = document.createElement("p");
     label.className = "page-label";
     table.parentNode.insertBefore(label, table.nextSibling);
-    var page = 0;
+    var page = 0, per = rows.length;
+    var show = function () {
+      var pages = Math.max(1, Math.ceil(rows.length / per));
+      page = page % pages;
+      rows.forEach(function (r, i) { r.style.display = Math.floor(i / per) === page ? "" : "none"; });
+      label.textContent = pages > 1 ? "第 " + (page + 1) + "/" + pages + " 页" : "";
+    };
+    // The page size is measured once for the screen (and again when it changes size), with the
+    // first page shown; turning a page only moves the window, so every row gets its turn.
     var layout = function () {
       rows.forEach(function (r) { r.style.display = ""; });
+      page = 0;
+      // A hidden table (the groups' once results are released) is not paged: its rows have no
+      // height, and a page size computed from 0 would be Infinity.
+      if (!rows.length || table.getClientRects().length === 0) { per = Math.max(1, rows.length); label.textContent = ""; return; }
       label.textContent = "第 1/1 页";
       var top = table.tBodies[0].getBoundingClientRect().top + window.scrollY;
       var avail = window.innerHeight - top - label.offsetHeight - 24;
-      var h = rows.length ? rows[0].getBoundingClientRect().height : 1;
-      var per = Math.max(1, Math.floor(avail / h));
-      var pages = 1;
-      var show = function () {
-        pages = Math.max(1, Math.ceil(rows.length / per));
-        page = page % pages;
-        rows.forEach(function (r, i) { r.style.display = Math.floor(i / per) === page ? "" : "none"; });
-        label.textContent = pages > 1 ? "第 " + (page + 1) + "/" + pages + " 页" : "";
-      };
+      var h = rows[0].getBoundingClientRect().height;
+      var est = h > 0 ? Math.floor(avail / h) : rows.length;
+      per = Math.max(1, Math.min(rows.length, isFinite(est) ? est : rows.length));
       show();
-      // Margins the estimate missed: one row fewer until nothing is below the fold.
-      while (per > 1 && document.documentElement.scrollHeight > window.innerHeight) { per--; show(); }
+      // Margins the estimate missed: one row fewer until nothing is below the fold. Bounded
+      // by the row count: it can never spin, whatever the layout reports.
+      for (var guard = rows.length; guard > 0 && per > 1 &&
+        document.documentElement.scrollHeight > window.innerHeight; guard--) { per--; show(); }
     };
     layout();
-    table.nextPage = function () { page++; layout(); };
+    table.nextPage = function () { page++; show(); };
     setInterval(table.nextPage, 10000);
     window.addEventListener("resize", layout);
   };

@@ -130,22 +130,31 @@ pub fn copy_to(db: &Db, data_dir: &Path, t: &crate::render::Templates, dir: &Pat
     if !h.verified {
         return Err(Error::conflict("结果包未通过本机自检，不能交接：请联系技术支持。"));
     }
+    if !dir.exists() {
+        return Err(copy_failed(dir, Failure::Missing, None));
+    }
     if !dir.is_dir() {
-        return Err(Error::bad_request(format!("目标目录 {} 不存在或未挂载。", dir.display())));
+        return Err(copy_failed(dir, Failure::NotADirectory, None));
     }
     let src = PathBuf::from(&h.bundle_path);
     let dest = dir.join(&h.bundle_name);
     let part = dir.join(format!("{}.part", h.bundle_name));
-    let fail =
-        |what: &str, e: std::io::Error| Error::bad_request(format!("复制到 {} 失败（{what}）：{e}", dir.display()));
+    let size = std::fs::metadata(&src)?.len();
+    // Any failure from here leaves no partial file that could pass for a copy.
+    let fail = |e: std::io::Error| {
+        if let Err(rm) = std::fs::remove_file(&part) {
+            log::debug!("remove {}: {rm}", part.display());
+        }
+        copy_failed(dir, Failure::of(&e, dir, size), Some(&e))
+    };
     {
         let mut from = std::fs::File::open(&src)?;
-        let mut to = std::fs::File::create(&part).map_err(|e| fail("创建文件", e))?;
-        std::io::copy(&mut from, &mut to).map_err(|e| fail("写入", e))?;
-        to.flush().map_err(|e| fail("写入", e))?;
-        to.sync_all().map_err(|e| fail("写入磁盘", e))?;
+        let mut to = std::fs::File::create(&part).map_err(fail)?;
+        std::io::copy(&mut from, &mut to).map_err(fail)?;
+        to.flush().map_err(fail)?;
+        to.sync_all().map_err(fail)?;
     }
-    std::fs::rename(&part, &dest).map_err(|e| fail("改名", e))?;
+    std::fs::rename(&part, &dest).map_err(fail)?;
     if let Ok(d) = std::fs::File::open(dir) {
         if let Err(e) = d.sync_all() {
             log::warn!("sync {}: {e}", dir.display());
@@ -165,6 +174,66 @@ pub fn copy_to(db: &Db, data_dir: &Path, t: &crate::render::Templates, dir: &Pat
         )));
     }
     Ok(copy)
+}
+
+/// Why a copy to a medium failed, as the person at the appliance needs to hear it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The directory is not there: the stick is not plugged in or not mounted.
+    Missing,
+    NotADirectory,
+    /// Read-only (a write-protect switch, a read-only mount) or no permission.
+    ReadOnly,
+    /// No space left; the bundle's size is given.
+    Full(u64),
+    /// The medium went away during the copy (pulled out, disconnected, an I/O error).
+    Vanished,
+    /// Anything else: the system's own words are added.
+    Other,
+}
+
+impl Failure {
+    /// Classifies an error met while writing into `dir` (whose presence is checked again: a
+    /// stick pulled out mid-copy shows up as a missing directory or an I/O error).
+    pub fn of(e: &std::io::Error, dir: &Path, size: u64) -> Failure {
+        match e.raw_os_error() {
+            Some(libc::ENOSPC) | Some(libc::EDQUOT) | Some(libc::EFBIG) => Failure::Full(size),
+            Some(libc::EROFS) | Some(libc::EACCES) | Some(libc::EPERM) => Failure::ReadOnly,
+            Some(libc::EIO) | Some(libc::ENODEV) | Some(libc::ENXIO) | Some(libc::ESHUTDOWN) => Failure::Vanished,
+            _ if !dir.is_dir() => Failure::Vanished,
+            _ => Failure::Other,
+        }
+    }
+
+    /// The reason and what to do, in Chinese (the console page and the command line).
+    pub fn explain(self) -> String {
+        match self {
+            Failure::Missing => "目录不存在：U 盘可能没有插好或没有挂载。请插入 U 盘，确认目录已出现后重试。".into(),
+            Failure::NotADirectory => "这个路径不是目录：请选择 U 盘上的一个目录。".into(),
+            Failure::ReadOnly => {
+                "U 盘不可写：可能打开了写保护开关，或以只读方式挂载。请关闭写保护或换一个 U 盘后重试。".into()
+            }
+            Failure::Full(size) => format!(
+                "U 盘空间不足：结果包需要 {:.1} MB。请删除 U 盘上不需要的文件或换一个 U 盘后重试。",
+                size as f64 / 1_048_576.0
+            ),
+            Failure::Vanished => {
+                "复制过程中 U 盘断开（被拔出或读写出错）：未完成的文件不算副本。请重新插好 U 盘后再复制一次。".into()
+            }
+            Failure::Other => "写入出错。请换一个 U 盘后重试。".into(),
+        }
+    }
+}
+
+/// The error for a failed copy: the place, the reason and the fix (the system's own words
+/// kept in the log, and in the message when the reason is not one of the known ones).
+fn copy_failed(dir: &Path, why: Failure, e: Option<&std::io::Error>) -> Error {
+    log::warn!("handover copy to {} failed: {why:?} {e:?}", dir.display());
+    let system = match (why, e) {
+        (Failure::Other, Some(e)) => format!("（系统信息：{e}）"),
+        _ => String::new(),
+    };
+    Error::bad_request(format!("未能复制到 {}：{}{system}", dir.display(), why.explain()))
 }
 
 /// The 交接单's content as text (the command line prints it; the page shows the same).
@@ -262,4 +331,31 @@ fn read_copies(path: &Path, k: &key::Key) -> Result<Vec<Copy>> {
             Some(Copy { at: at.to_string(), path: path.to_string(), verified: state == "verified", intact: false })
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Failure;
+    use std::io::Error;
+
+    /// What the system says when a stick is pulled out mid-copy, or refuses a write, becomes
+    /// a reason a person can act on (the real mounts are in tests/it/handover.rs).
+    #[test]
+    fn copy_failures_are_classified_for_the_person_at_the_appliance() {
+        let here = std::env::temp_dir();
+        let gone = here.join("pingshen-no-such-stick");
+        let of = |errno: i32, dir: &std::path::Path| Failure::of(&Error::from_raw_os_error(errno), dir, 2_097_152);
+        assert_eq!(of(libc::ENOSPC, &here), Failure::Full(2_097_152));
+        assert_eq!(of(libc::EROFS, &here), Failure::ReadOnly);
+        assert_eq!(of(libc::EACCES, &here), Failure::ReadOnly);
+        assert_eq!(of(libc::EIO, &here), Failure::Vanished);
+        assert_eq!(of(libc::ENODEV, &here), Failure::Vanished);
+        assert_eq!(of(libc::ENOENT, &gone), Failure::Vanished, "the directory went away during the copy");
+        assert_eq!(of(libc::EINVAL, &here), Failure::Other);
+        assert!(Failure::Full(2_097_152).explain().contains("2.0 MB"));
+        assert!(Failure::Vanished.explain().contains("拔出"));
+        for f in [Failure::Missing, Failure::ReadOnly, Failure::Full(1), Failure::Vanished, Failure::Other] {
+            assert!(f.explain().contains("重试") || f.explain().contains("再复制"), "{f:?} says what to do");
+        }
+    }
 }

@@ -4,7 +4,7 @@
 //! the last `committee` experts form the committee (chair, then reporter), and the last half of
 //! them sit in no group.
 
-use crate::ballot::{self, Choice, Draft, Stage};
+use crate::ballot::{self, Choice, DraftEdit, Stage};
 use crate::error::{Error, Result};
 use crate::store::Db;
 use crate::{committee, package, review, venue};
@@ -117,11 +117,16 @@ fn vote_all(db: &Db, v: &ballot::Vote, choice: &dyn Fn(usize) -> Choice) -> Resu
     let apps = db.read(|c| ballot::applicants_of(c, v.id))?;
     let recused = db.read(|c| ballot::recused_pairs(c, v.id))?;
     for who in &voters {
-        let drafts: Vec<Draft> = apps
+        let drafts: Vec<DraftEdit> = apps
             .iter()
             .enumerate()
             .filter(|(_, a)| !recused.contains(&(who.clone(), (*a).clone())))
-            .map(|(i, a)| Draft { applicant_code: a.clone(), choice: Some(choice(i)), opinion: String::new() })
+            .map(|(i, a)| DraftEdit {
+                applicant_code: a.clone(),
+                choice: Some(choice(i)),
+                opinion: String::new(),
+                base: None,
+            })
             .collect();
         ballot::save_drafts(db, v.id, who, &drafts)?;
     }

@@ -373,6 +373,24 @@ CREATE INDEX web_sessions_account ON web_sessions(account_id);
     r#"
 ALTER TABLE accounts ADD COLUMN is_desk INTEGER NOT NULL DEFAULT 0;
 "#,
+    // 9: a draft may hold an opinion before a choice (an opinion typed first is kept, issue
+    // 26), and carries a revision: a device's save made on an older revision than the one held
+    // (changed on another device meanwhile) is refused instead of silently replacing it.
+    r#"
+CREATE TABLE drafts_v9 (
+    vote_id INTEGER NOT NULL REFERENCES votes(id),
+    voter_code TEXT NOT NULL,
+    applicant_code TEXT NOT NULL,
+    choice TEXT CHECK (choice IS NULL OR choice IN ('agree','oppose','abstain')),
+    opinion TEXT NOT NULL,
+    rev INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (vote_id, voter_code, applicant_code)
+);
+INSERT INTO drafts_v9 (vote_id, voter_code, applicant_code, choice, opinion, rev)
+    SELECT vote_id, voter_code, applicant_code, choice, opinion, 1 FROM drafts;
+DROP TABLE drafts;
+ALTER TABLE drafts_v9 RENAME TO drafts;
+"#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

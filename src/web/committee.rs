@@ -32,7 +32,7 @@ pub fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
         }
         "/committee/draft/status" => {
             let v = app.db.read(committee::current)?;
-            super::live_json(req, &super::round_json(&v))
+            super::review::draft_status(app, req, &v, &person(ctx)?.code)
         }
         "/committee/report" => report_page(app, ctx, None, req.get_param("saved").is_some(), ListFilter::of(req)),
         "/minutes" => printout(app, ctx, "minutes.html", "会议记录", req),
@@ -135,6 +135,7 @@ fn draft_page(app: &App, req: &Request, ctx: &Ctx) -> Result<Response> {
     })?;
     // The counter covers the whole round, whichever group the list is filtered to.
     let (total, chosen) = app.db.read(|c| ballot::draft_counts(c, v.id, &me.code))?;
+    let since = drafts.values().map(|d| d.rev).max().unwrap_or(0);
     #[derive(serde::Serialize)]
     struct Line<'a> {
         r: &'a committee::DraftLine,
@@ -164,7 +165,7 @@ fn draft_page(app: &App, req: &Request, ctx: &Ctx) -> Result<Response> {
             rows => Value::from_serialize(&list), vote => Value::from_serialize(&v),
             submitted, admitted, groups => Value::from_serialize(&groups), filter, blind => s.blind,
             reported, just_submitted => req.get_param("submitted").is_some(), saved => req.get_param("saved").is_some(),
-            epoch, me => me.code, total, chosen, q, listed => lines.len(),
+            epoch, me => me.code, total, chosen, since, q, listed => lines.len(),
         },
     )
 }
@@ -298,7 +299,7 @@ pub fn display(app: &App, req: &Request, json_only: bool) -> Result<Response> {
         return Err(Error::forbidden_msg("大屏链接无效或已更换，请向会务人员索取新的链接。"));
     }
     let s = session(app)?;
-    let data = app.db.read(|c| {
+    let mut data = app.db.read(|c| {
         let v = committee::current(c)?;
         let p = ballot::progress(c, &v)?;
         let mut groups = Vec::new();
@@ -317,7 +318,7 @@ pub fn display(app: &App, req: &Request, json_only: bool) -> Result<Response> {
                 .map(|r| {
                     json!({
                         "code": r.applicant.code,
-                        "name": if s.blind { r.applicant.code.clone() } else { r.applicant.name.clone() },
+                        "name": r.applicant.name,
                         "group": r.applicant.group_name,
                         "tally": r.tally, "passed": r.passed, "no_decision": r.no_decision,
                     })
@@ -336,6 +337,10 @@ pub fn display(app: &App, req: &Request, json_only: bool) -> Result<Response> {
             "reported": committee::reported(c)?,
         }))
     })?;
+    // The whole room sees the screen: in a blind review, codes only until the report.
+    if venue::names_hidden(&s, false, data["reported"].is_string()) {
+        venue::mask_applicants(&mut data, &app.db.read(venue::applicant_codes)?);
+    }
     if json_only {
         return super::live_json(req, &data);
     }

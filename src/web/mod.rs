@@ -379,6 +379,15 @@ fn static_file(path: &str) -> Result<Response> {
     Ok(Response::from_data(ct, data).with_unique_header("Cache-Control", "public, max-age=3600"))
 }
 
+/// Whether this viewer sees applicants by code only (`venue::names_hidden`: a blind session,
+/// anyone but the admin, before the report).
+pub fn names_hidden(app: &App, ctx: &Ctx, session: Option<&venue::SessionView>) -> Result<bool> {
+    match session {
+        Some(s) if s.blind => Ok(venue::names_hidden(s, ctx.acc.is_admin, app.db.read(crate::store::is_reported)?)),
+        _ => Ok(false),
+    }
+}
+
 /// Renders a page inside the common layout (header, left menu) with the user's context.
 /// `extra` is any serializable context (a `json!` value, or typed rows for the long lists:
 /// those skip the serde_json tree, a third of a 1,000-row page's memory and time); its keys
@@ -393,6 +402,16 @@ pub fn layout(
 ) -> Result<Response> {
     let session = app.db.read(venue::session)?;
     let mode = session.as_ref().map(|s| s.mode()).unwrap_or(crate::rules::Mode::ExpertReview);
+    // A blind review (DOMAIN decision 7): the page's data is masked here, for every page, and
+    // `blind` tells the templates what this viewer may see (it wins over a handler's own).
+    let hide = names_hidden(app, ctx, session.as_ref())?;
+    let extra = if hide {
+        let mut data = serde_json::to_value(&extra).map_err(|e| Error::internal(format!("page data: {e}")))?;
+        venue::mask_applicants(&mut data, &app.db.read(venue::applicant_codes)?);
+        minijinja::Value::from_serialize(&data)
+    } else {
+        minijinja::Value::from_serialize(&extra)
+    };
     let frame = minijinja::context! {
         title => title,
         active => active,
@@ -401,7 +420,7 @@ pub fn layout(
         menu => minijinja::Value::from_serialize(menu::build(ctx, mode, active)),
         session => minijinja::Value::from_serialize(&session),
     };
-    let page = minijinja::value::merge_maps([minijinja::Value::from_serialize(&extra), frame]);
+    let page = minijinja::value::merge_maps([minijinja::context! { blind => hide }, extra, frame]);
     Ok(Response::html(app.t.render_value(template, page)?))
 }
 

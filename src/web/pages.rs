@@ -67,7 +67,7 @@ pub fn applicant(app: &App, ctx: &Ctx, code: &str, saved: bool) -> Result<Respon
         }
     }
     let session = app.db.read(venue::session)?;
-    let blind = session.as_ref().is_some_and(|s| s.blind) && !ctx.acc.is_admin;
+    let blind = super::names_hidden(app, ctx, session.as_ref())?;
     let recused = match &ctx.person {
         Some(p) => app.db.read(|c| crate::ballot::is_recused(c, &p.code, code))?,
         None => false,

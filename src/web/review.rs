@@ -5,7 +5,7 @@
 use super::http::Form;
 use super::{layout, App, Ctx, Input};
 use crate::accounts::Person;
-use crate::ballot::{self, Choice, Draft, Stage, Status};
+use crate::ballot::{self, Choice, DraftEdit, Stage, Status};
 use crate::error::{Error, Result};
 use crate::review::{self, DecisionInput, NoteKind};
 use crate::venue::{self, SessionView};
@@ -44,7 +44,7 @@ pub fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
         "/review/ops/status" => ops_status(app, req, &h),
         "/review/draft/status" => {
             let v = current(app, &h)?;
-            super::live_json(req, &super::round_json(&v))
+            draft_status(app, req, &v, &h.person.code)
         }
         "/review/deliberate" => deliberate_page(app, ctx, &h, None, req.get_param("saved").is_some()),
         "/lecture" => scores_page(app, ctx, &h, "lecture.html", "/lecture", "讲课答辩", req),
@@ -222,25 +222,66 @@ pub(super) fn save_drafts_request(
         }
     }
     let drafts = drafts_from_form(app, v.id, f)?;
-    ballot::save_drafts(&app.db, v.id, me, &drafts)?;
+    let saved = ballot::save_drafts(&app.db, v.id, me, &drafts)?;
+    if input.wants_json {
+        // The page marks a row 已保存 only for what is listed here, at the revision given; a
+        // conflict carries what the server holds, so the row can offer both.
+        let saved_map: serde_json::Map<String, serde_json::Value> =
+            saved.saved.iter().map(|(code, rev)| (code.clone(), json!(rev))).collect();
+        let conflicts: serde_json::Map<String, serde_json::Value> =
+            saved.conflicts.iter().map(|d| (d.applicant_code.clone(), draft_json(d))).collect();
+        return Ok(Response::json(&json!({
+            "saved": saved_map, "conflicts": conflicts, "at": crate::store::display_time(&app.db.now()),
+        })));
+    }
+    if !saved.conflicts.is_empty() {
+        let names: Vec<String> = saved
+            .conflicts
+            .iter()
+            .map(|d| format!("{}（现为「{}」）", d.applicant_code, d.choice.map_or("未选择", Choice::label)))
+            .collect();
+        return Err(Error::conflict(format!(
+            "以下选择已在另一设备上修改，本次未覆盖：{}。请刷新页面，确认后再保存。",
+            names.join("、")
+        )));
+    }
     // Saved from an applicant's details page: back there (the code is one just saved).
     if let (Some("applicant"), Some(d)) = (f.get("next"), drafts.first()) {
-        if !input.wants_json {
-            let code: String = form_urlencoded::byte_serialize(d.applicant_code.as_bytes()).collect();
-            return Ok(Response::redirect_303(format!("/applicants/{code}?saved=1")));
-        }
-    }
-    if input.wants_json {
-        let saved: Vec<&str> = drafts.iter().map(|d| d.applicant_code.as_str()).collect();
-        return Ok(Response::json(&json!({ "saved": saved, "at": crate::store::display_time(&app.db.now()) })));
+        let code: String = form_urlencoded::byte_serialize(d.applicant_code.as_bytes()).collect();
+        return Ok(Response::redirect_303(format!("/applicants/{code}?saved=1")));
     }
     Ok(Response::redirect_303(back.to_string()))
 }
 
+/// One draft as a page's script reads it (a conflict, or a change seen by the poll).
+pub(super) fn draft_json(d: &ballot::Draft) -> serde_json::Value {
+    json!({ "choice": d.choice.map_or("", Choice::code), "opinion": d.opinion, "rev": d.rev })
+}
+
+/// A voter's draft page polls this: the round and its state (so the page can say when the
+/// switch opens or closes; it never reloads itself), and the voter's own drafts changed after
+/// revision `since` (`?since=N`), so a page open on one device learns of a change made on
+/// another instead of showing a stale 已保存. No names or counts: those are the leader's.
+pub(super) fn draft_status(app: &App, req: &Request, v: &ballot::Vote, me: &str) -> Result<Response> {
+    let since = req.get_param("since").and_then(|s| s.parse::<i64>().ok()).unwrap_or(i64::MAX);
+    let (latest, changed) = app.db.read(|c| ballot::drafts_since(c, v.id, me, since))?;
+    let drafts: serde_json::Map<String, serde_json::Value> =
+        changed.iter().map(|d| (d.applicant_code.clone(), draft_json(d))).collect();
+    let mut body = super::round_json(v);
+    body["mine"] = json!(latest);
+    body["drafts"] = serde_json::Value::Object(drafts);
+    super::live_json(req, &body)
+}
+
 /// The drafts a form carries (`choice_<code>` / `opinion_<code>`), for applicants of the round;
 /// other fields are ignored.
-pub(super) fn drafts_from_form(app: &App, vote_id: i64, f: &Form) -> Result<Vec<Draft>> {
-    let codes: Vec<&str> = f.keys().into_iter().filter_map(|k| k.strip_prefix("choice_")).collect();
+pub(super) fn drafts_from_form(app: &App, vote_id: i64, f: &Form) -> Result<Vec<DraftEdit>> {
+    // A row is sent with its choice, its opinion or both: an opinion typed before a choice is
+    // a draft too (a radio group with nothing checked sends no `choice_` field at all).
+    let mut codes: Vec<&str> =
+        f.keys().into_iter().filter_map(|k| k.strip_prefix("choice_").or_else(|| k.strip_prefix("opinion_"))).collect();
+    codes.sort_unstable();
+    codes.dedup();
     let apps: Vec<String> = app.db.read(|c| {
         let mut v = Vec::new();
         for a in codes {
@@ -252,13 +293,15 @@ pub(super) fn drafts_from_form(app: &App, vote_id: i64, f: &Form) -> Result<Vec<
     })?;
     let mut out = Vec::new();
     for a in apps {
-        let Some(choice) = f.get(&format!("choice_{a}")) else { continue };
-        let choice = if choice.is_empty() {
-            None
-        } else {
-            Some(Choice::parse(choice).ok_or_else(|| Error::bad_request("投票选项无效。"))?)
+        let choice = match f.get(&format!("choice_{a}")) {
+            None | Some("") => None,
+            Some(c) => Some(Choice::parse(c).ok_or_else(|| Error::bad_request("投票选项无效。"))?),
         };
-        out.push(Draft { opinion: f.text(&format!("opinion_{a}")), applicant_code: a, choice });
+        let base = match f.get(&format!("rev_{a}")) {
+            None | Some("") => None,
+            Some(r) => Some(r.parse::<i64>().map_err(|_| Error::bad_request(format!("rev_{a}：修订号无效。")))?),
+        };
+        out.push(DraftEdit { opinion: f.text(&format!("opinion_{a}")), applicant_code: a, choice, base });
     }
     Ok(out)
 }
@@ -434,12 +477,14 @@ impl DefenseFilter {
 fn draft_page(app: &App, ctx: &Ctx, h: &Here, just_submitted: bool, saved: bool) -> Result<Response> {
     let v = current(app, h)?;
     let rows = list_rows(app, h, Some(&v))?;
-    let (submitted, admitted, group_done, epoch) = app.db.read(|c| {
+    let (submitted, admitted, group_done, epoch, (_, chosen), (since, _)) = app.db.read(|c| {
         Ok((
             ballot::has_submitted(c, v.id, &h.person.code)?,
             ballot::is_voter(c, v.id, &h.person.code)?,
             review::submitted(c, &h.group)?,
             crate::store::epoch(c)?,
+            ballot::draft_counts(c, v.id, &h.person.code)?,
+            ballot::drafts_since(c, v.id, &h.person.code, i64::MAX)?,
         ))
     })?;
     layout(
@@ -451,7 +496,7 @@ fn draft_page(app: &App, ctx: &Ctx, h: &Here, just_submitted: bool, saved: bool)
         minijinja::context! {
             rows => Value::from_serialize(&rows), vote => Value::from_serialize(&v), submitted, admitted,
             group_name => h.group_name, blind => blind(h), just_submitted, group_done, saved, epoch,
-            me => h.person.code,
+            me => h.person.code, chosen, since,
         },
     )
 }

@@ -170,3 +170,65 @@ fn a_forced_wipe_is_recorded_as_forced() {
     assert!(!v.s.data.join("pingshen.db").exists());
     assert!(v.s.data.join("wipe-record.txt.minisig").exists());
 }
+
+/// A real small medium for the test: a tmpfs mounted at `dir` (read-only, or `size` bytes),
+/// unmounted when dropped. Root on the test machine mounts; a machine that cannot fails here.
+struct Mount(std::path::PathBuf);
+
+impl Mount {
+    fn tmpfs(dir: &Path, options: &str) -> Mount {
+        std::fs::create_dir_all(dir).unwrap();
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", options, "tmpfs"])
+            .arg(dir)
+            .output()
+            .expect("run mount");
+        assert!(
+            out.status.success(),
+            "mount tmpfs ({options}) on {}: {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Mount(dir.to_path_buf())
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// A copy that fails says why and what to do, on the console and on the command line: the
+/// stick not mounted (目录不存在), write-protected (不可写), full (空间不足); no partial file
+/// is left to pass for a copy. (A stick pulled out mid-copy: `pingshen::bundle::handover`'s
+/// unit test of the classification, since no test here can pull a stick.)
+#[test]
+fn a_failed_copy_names_the_reason_and_the_fix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let media = tmp.path().join("media");
+    let (ro, full) = (media.join("RO"), media.join("FULL"));
+    let _ro = Mount::tmpfs(&ro, "ro,size=1m");
+    let _full = Mount::tmpfs(&full, "size=16k");
+    let v = Venue::with_config(&example_json(), &format!("handover_dirs = [{:?}]\n", media.display().to_string()));
+    let _clients = play_example_to_report(&v);
+    for (dir, why) in [(&ro, "不可写"), (&full, "空间不足")] {
+        let r = v.admin.post_form("/admin/handover/copy", &[("dir", dir.to_str().unwrap())]);
+        assert_eq!(r.status, 400, "{}", r.text());
+        let text = r.text();
+        assert!(text.contains(why) && text.contains("重试") && text.contains(dir.to_str().unwrap()), "{text}");
+        assert!(!text.contains("读回校验一致"), "{text}");
+    }
+    assert_eq!(std::fs::read_dir(&full).unwrap().count(), 0, "no partial file left on the full stick");
+    let (data, config) = (v.s.data.to_str().unwrap().to_string(), v.s.config.to_str().unwrap().to_string());
+    let missing = tmp.path().join("usb-not-mounted");
+    for (dir, why) in [(missing.as_path(), "目录不存在"), (ro.as_path(), "不可写"), (full.as_path(), "空间不足")]
+    {
+        let (code, out, err) =
+            run(&["handover", "--data", &data, "--config", &config, "--copy-to", dir.to_str().unwrap()]);
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(err.contains(why) && err.contains(dir.to_str().unwrap()) && err.contains("后重试"), "{err}");
+    }
+    let form = v.admin.get("/admin/handover").text();
+    assert!(!form.contains(&full.display().to_string()) || !form.contains("读回校验一致"), "{form}");
+}

@@ -11,10 +11,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// What a person would find wrong on the page now, as JSON: horizontal overflow, text under
-/// 14 px (or body text under 16), touch targets under 44 px, text under WCAG AA contrast, and a
+/// 14 px, text under 16 px that is not a hint (or body text under 16), a control whose border or
+/// fill is under 3:1 against what is behind it, touch targets under 44 px, text under WCAG AA
+/// contrast, and a
 /// table whose rows show more or fewer cells than its header (a heading over the wrong column).
 const PROBE: &str = r#"(() => {
-  const out = { overflow: document.documentElement.scrollWidth - window.innerWidth, small: [], targets: [], contrast: [], columns: [], body: parseFloat(getComputedStyle(document.body).fontSize) };
+  const out = { overflow: document.documentElement.scrollWidth - window.innerWidth, small: [], under16: [], boundary: [], targets: [], contrast: [], columns: [], body: parseFloat(getComputedStyle(document.body).fontSize) };
+  // Hints and annotations may be 14 px; everything else on an interactive page 16. A printout
+  // (.paper: the minutes, the summary) is an A4 document, where 14 px is right.
+  const HINTS = '.hint, .save-state, .tag, small, .crumbs, .menu-title, .paper';
   const cols = row => [...row.cells].filter(c => getComputedStyle(c).display !== 'none').reduce((n, c) => n + c.colSpan, 0);
   for (const t of document.querySelectorAll('table')) {
     const head = t.tHead && t.tHead.rows[0];
@@ -38,10 +43,24 @@ const PROBE: &str = r#"(() => {
     if (![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
     const s = getComputedStyle(el); const fs = parseFloat(s.fontSize);
     if (fs < 13.95) out.small.push(name(el) + ' ' + fs + 'px');
+    else if (fs < 15.95 && !el.closest(HINTS)) out.under16.push(name(el) + ' ' + fs + 'px');
     const bg = bgOf(el); if (!bg) continue;
     const a = lum(s.color), b = lum(bg); const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
     const large = fs >= 24 || (fs >= 18.66 && +s.fontWeight >= 700);
     if (ratio < (large ? 3 : 4.5) - 0.01) out.contrast.push(name(el) + ' ' + ratio.toFixed(2));
+  }
+  // A control's boundary — its border, or its fill — against what is behind it: WCAG 1.4.11
+  // asks 3:1, or the control is a faint outline an older eye cannot find.
+  const mix = (c, under) => { const m = rgb(c), u = rgb(under); const a = m.length === 4 ? m[3] : 1; return 'rgb(' + [0, 1, 2].map(i => m[i] * a + u[i] * (1 - a)).join(',') + ')'; };
+  const ratioOf = (x, y) => { const a = lum(x), b = lum(y); return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); };
+  for (const el of document.querySelectorAll('a.btn, button, .choice span, input:not([type=hidden]):not([type=radio]):not([type=checkbox]), select, textarea')) {
+    if (!shown(el) || el.closest('[hidden]')) continue;
+    const behind = bgOf(el.parentElement); if (!behind) continue;
+    const s = getComputedStyle(el);
+    const border = parseFloat(s.borderTopWidth) > 0 && s.borderTopStyle !== 'none' ? ratioOf(mix(s.borderTopColor, behind), behind) : 1;
+    const fill = ratioOf(mix(s.backgroundColor, behind), behind);
+    const best = Math.max(border, fill);
+    if (best < 2.99) out.boundary.push(name(el) + ' ' + best.toFixed(2));
   }
   for (const el of document.querySelectorAll('a.btn, button, .choice span, input:not([type=hidden]):not([type=radio]):not([type=checkbox]), select, .sidebar a, table.stack td a')) {
     if (!shown(el) || el.closest('[hidden]')) continue;
@@ -79,7 +98,7 @@ fn measure_pages(
         if p["body"].as_f64().unwrap() < 16.0 {
             say("body text", &p["body"]);
         }
-        for k in ["small", "targets", "contrast", "columns"] {
+        for k in ["small", "under16", "boundary", "targets", "contrast", "columns"] {
             if !p[k].as_array().unwrap().is_empty() {
                 say(k, &p[k]);
             }
@@ -233,4 +252,132 @@ fn the_room_display_fits_a_1080p_projector() {
     let second = measure();
     assert!(second["label"].as_str().unwrap().starts_with("第 2/"), "{second}");
     assert_ne!(first["shown"], second["shown"], "the next page shows other results");
+}
+
+fn state_text(tab: &Arc<Tab>, code: &str) -> String {
+    tab.evaluate(&format!("document.querySelector(\"tr[data-code='{code}'] .save-state\").textContent"), false)
+        .unwrap()
+        .value
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+/// The row's choice on screen ("" for none) and its opinion field.
+fn row_value(tab: &Arc<Tab>, code: &str) -> (String, String) {
+    let js = format!(
+        "JSON.stringify([(document.querySelector(\"tr[data-code='{code}'] input[type=radio]:checked\") || {{ value: '' }}).value,
+                         (document.querySelector(\"tr[data-code='{code}'] input[name^=opinion_]\") || {{ value: '' }}).value])"
+    );
+    let v = tab.evaluate(&js, false).unwrap().value.unwrap();
+    let pair: (String, String) = serde_json::from_str(v.as_str().unwrap()).unwrap();
+    pair
+}
+
+fn held(s: &Server, name: &str, code: &str) -> Option<(Option<String>, String)> {
+    s.db()
+        .query_row(
+            "SELECT d.choice, d.opinion FROM drafts d JOIN experts e ON e.code = d.voter_code WHERE e.name = ?1 AND d.applicant_code = ?2",
+            [name, code],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .ok()
+}
+
+fn reload(tab: &Arc<Tab>, s: &Server) {
+    go(tab, &s.base, "/review/draft");
+    tab.wait_for_element("#drafts").unwrap();
+}
+
+/// DOMAIN decision 6, the quiet way it broke: 王健华 types an opinion before choosing. It is
+/// saved (and says so), survives a reload, then a choice, then the choice cleared — reloading
+/// after each, at 768×1024.
+#[test]
+fn an_opinion_typed_before_a_choice_is_kept_through_choice_and_clearing() {
+    let Some(browser) = browser(768, 1024) else { return };
+    let s = Server::demo("expert_review");
+    let tab = browser.new_context().unwrap().new_tab().unwrap();
+    login_fast(&tab, &s.base, "wangjianhua", "pingshen");
+    reload(&tab, &s);
+    let opinion = "此人教学成果突出，建议通过";
+    tap(&tab, "input[name=opinion_A0001]");
+    tab.type_str(opinion).unwrap();
+    tab.evaluate("document.activeElement.blur()", false).unwrap();
+    assert!(wait_until(Duration::from_secs(10), || row_state(&tab, "A0001") == "saved"), "the opinion is saved");
+    assert!(state_text(&tab, "A0001").contains("尚未选择"), "{}", state_text(&tab, "A0001"));
+    assert_eq!(held(&s, "王健华", "A0001"), Some((None, opinion.to_string())));
+    reload(&tab, &s);
+    assert_eq!(row_value(&tab, "A0001"), (String::new(), opinion.to_string()), "kept across a reload");
+    assert_eq!(tab.find_element("#n-chosen").unwrap().get_inner_text().unwrap(), "0", "not counted as chosen");
+    snap(&tab, "opinion-first");
+
+    tap(&tab, "tr[data-code='A0001'] .choice-agree span");
+    assert!(wait_until(Duration::from_secs(10), || row_state(&tab, "A0001") == "saved"
+        && state_text(&tab, "A0001") == "已保存"));
+    reload(&tab, &s);
+    assert_eq!(row_value(&tab, "A0001"), ("agree".to_string(), opinion.to_string()));
+    assert_eq!(tab.find_element("#n-chosen").unwrap().get_inner_text().unwrap(), "1");
+
+    tap(&tab, "tr[data-code='A0001'] .choice-clear");
+    assert!(wait_until(Duration::from_secs(10), || row_state(&tab, "A0001") == "saved"));
+    assert_eq!(tab.find_element("#n-chosen").unwrap().get_inner_text().unwrap(), "0", "cleared: counted out");
+    reload(&tab, &s);
+    assert_eq!(row_value(&tab, "A0001"), (String::new(), opinion.to_string()), "cleared, the opinion stays");
+    assert_eq!(held(&s, "王健华", "A0001"), Some((None, opinion.to_string())));
+    let hidden = tab.evaluate("document.querySelector(\"tr[data-code='A0001'] .choice-clear\").hidden", false).unwrap();
+    assert_eq!(hidden.value, Some(serde_json::json!(true)), "nothing to clear now");
+}
+
+/// One expert, two devices (DOMAIN decision 6): the tablet loses Wi-Fi and keeps 反对; the
+/// phone saves 同意; when the tablet is back, its older 反对 does not replace the newer 同意: the
+/// row says what happened and offers both. Choosing 反对 there saves it, and the phone's open
+/// page follows by its poll instead of showing a stale 已保存.
+#[test]
+fn a_choice_kept_offline_never_replaces_a_newer_one_from_another_device() {
+    let Some(browser) = browser(768, 1024) else { return };
+    let s = Server::demo("expert_review");
+    let tablet = browser.new_context().unwrap().new_tab().unwrap();
+    let phone = browser.new_context().unwrap().new_tab().unwrap();
+    for tab in [&tablet, &phone] {
+        login_fast(tab, &s.base, "wangjianhua", "pingshen");
+        reload(tab, &s);
+    }
+    // The tablet's Wi-Fi drops: every request fails as a network error.
+    tablet
+        .evaluate(
+            "window.__fetch = window.fetch; window.fetch = () => Promise.reject(new TypeError('offline'));",
+            false,
+        )
+        .unwrap();
+    tap(&tablet, "tr[data-code='A0001'] .choice-oppose span");
+    assert!(wait_until(Duration::from_secs(10), || row_state(&tablet, "A0001") == "unsaved"), "kept on the tablet");
+
+    tap(&phone, "tr[data-code='A0001'] .choice-agree span");
+    assert!(wait_until(Duration::from_secs(10), || row_state(&phone, "A0001") == "saved"));
+    assert_eq!(held(&s, "王健华", "A0001").unwrap().0.as_deref(), Some("agree"));
+
+    // The Wi-Fi returns.
+    tablet.evaluate("window.fetch = window.__fetch; window.dispatchEvent(new Event('online'));", false).unwrap();
+    assert!(
+        wait_until(Duration::from_secs(15), || row_state(&tablet, "A0001") == "conflict"),
+        "the tablet says what happened: {}",
+        state_text(&tablet, "A0001")
+    );
+    let says = state_text(&tablet, "A0001");
+    assert!(says.contains("此项已在另一设备上改为「同意」"), "{says}");
+    assert_eq!(held(&s, "王健华", "A0001").unwrap().0.as_deref(), Some("agree"), "the newer choice stands");
+    assert_eq!(row_value(&tablet, "A0001").0, "agree", "the tablet shows what the server holds");
+    let offers = tablet.find_element("tr[data-code='A0001'] .conflict").unwrap().get_inner_text().unwrap();
+    assert!(offers.contains("保留「同意」") && offers.contains("改为「反对」"), "{offers}");
+    snap(&tablet, "two-devices-conflict");
+    assert_eq!(row_state(&phone, "A0001"), "saved");
+
+    // The tablet's owner decides for 反对 after all: saved, and the phone follows.
+    tap(&tablet, "tr[data-code='A0001'] .use-mine");
+    assert!(wait_until(Duration::from_secs(10), || row_state(&tablet, "A0001") == "saved"));
+    assert_eq!(held(&s, "王健华", "A0001").unwrap().0.as_deref(), Some("oppose"));
+    assert!(
+        wait_until(Duration::from_secs(10), || row_value(&phone, "A0001").0 == "oppose"),
+        "the phone's open page learns of it from its poll"
+    );
+    assert!(state_text(&phone, "A0001").contains("另一设备"), "{}", state_text(&phone, "A0001"));
 }
