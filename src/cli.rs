@@ -339,7 +339,7 @@ fn serve(config: Option<PathBuf>, listen: Option<String>, data: Option<PathBuf>,
     let handler_app = app.clone();
     let listener =
         std::net::TcpListener::bind(&cfg.listen).map_err(|e| fail(format!("cannot listen on {}: {e}", cfg.listen)))?;
-    let mut server = web::server::Server::new(
+    let mut server = crate::net::server::Server::new(
         listener,
         connection_limits(&cfg),
         {
@@ -357,24 +357,25 @@ fn serve(config: Option<PathBuf>, listen: Option<String>, data: Option<PathBuf>,
     app.set_addresses(addresses.clone());
     if cfg.tls {
         let names: Vec<String> = config::lan_ips().into_iter().map(|ip| ip.to_string()).collect();
-        let cert = web::tls::load_or_generate(cfg.tls_cert.as_deref(), cfg.tls_key.as_deref(), &cfg.data_dir, &names)
-            .map_err(|e| (1, format!("TLS: {e}")))?;
+        let cert =
+            crate::net::tls::load_or_generate(cfg.tls_cert.as_deref(), cfg.tls_key.as_deref(), &cfg.data_dir, &names)
+                .map_err(|e| (1, format!("TLS: {e}")))?;
         println!("HTTPS 证书指纹 (SHA-256): {}", cert.fingerprint);
         if app.tls_fingerprint.set(cert.fingerprint.clone()).is_err() {
             log::warn!("the TLS fingerprint was already set");
         }
-        server = server.with_tls(web::tls::server_config(cert).map_err(|e| (1, format!("TLS: {e}")))?);
+        server = server.with_tls(crate::net::tls::server_config(cert).map_err(|e| (1, format!("TLS: {e}")))?);
     }
     if app.connections.set(server.stats()).is_err() {
         log::warn!("connection stats were already set");
     }
     // For `pingshen doctor`, run while serving: who holds connections (the NAT warning).
-    let (stats, stats_path) = (server.stats(), cfg.data_dir.join(web::server::STATS_FILE));
+    let (stats, stats_path) = (server.stats(), cfg.data_dir.join(crate::net::server::STATS_FILE));
     let spawned = std::thread::Builder::new().name("connection-stats".into()).spawn(move || loop {
         if let Err(e) = stats.write(&stats_path) {
             log::debug!("cannot write {}: {e}", stats_path.display());
         }
-        std::thread::sleep(web::server::STATS_EVERY);
+        std::thread::sleep(crate::net::server::STATS_EVERY);
     });
     if let Err(e) = spawned {
         log::warn!("connection figures for pingshen doctor are off: {e}");
@@ -399,10 +400,10 @@ fn serve(config: Option<PathBuf>, listen: Option<String>, data: Option<PathBuf>,
 }
 
 /// The connection layer's caps and deadlines.
-fn connection_limits(cfg: &Config) -> web::server::Limits {
+fn connection_limits(cfg: &Config) -> crate::net::server::Limits {
     let secs = |s: u64| std::time::Duration::from_secs(s.max(1));
     let max = cfg.max_connections.max(1);
-    web::server::Limits {
+    crate::net::server::Limits {
         threads: cfg.worker_threads(),
         max_connections: max,
         max_per_address: if cfg.max_connections_per_address == 0 {
@@ -415,7 +416,9 @@ fn connection_limits(cfg: &Config) -> web::server::Limits {
         upload: secs(cfg.upload_timeout_secs),
         handshake: secs(cfg.tls_handshake_timeout_secs),
         write: secs(cfg.write_timeout_secs),
-        park: web::server::PARK,
+        min_rate: cfg.min_send_bytes_per_sec.max(1),
+        handler: secs(cfg.handler_timeout_secs),
+        park: crate::net::server::PARK,
     }
 }
 
@@ -555,7 +558,7 @@ fn accounts_cmd(
         address: &address,
         key_fingerprint: crate::bundle::key::load(&cfg.data_dir).map_err(fail)?.map(|k| k.fingerprint()),
         tls_fingerprint: if cfg.tls {
-            web::tls::configured_fingerprint(cfg.tls_cert.as_deref(), &cfg.data_dir)
+            crate::net::tls::configured_fingerprint(cfg.tls_cert.as_deref(), &cfg.data_dir)
         } else {
             None
         },

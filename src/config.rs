@@ -37,6 +37,11 @@ pub struct Config {
     pub upload_timeout_secs: u64,
     pub tls_handshake_timeout_secs: u64,
     pub write_timeout_secs: u64,
+    /// The slowest a client may read an answer's body (bytes a second): an answer's deadline is
+    /// `write_timeout_secs` plus its body at this rate.
+    pub min_send_bytes_per_sec: u64,
+    /// A handler that has not answered after this long is answered 503 (the connection is let go).
+    pub handler_timeout_secs: u64,
     pub backup_dir: Option<PathBuf>,
     pub backup_interval_minutes: u64,
     pub backup_keep: usize,
@@ -76,6 +81,8 @@ impl Default for Config {
             upload_timeout_secs: 600,
             tls_handshake_timeout_secs: 10,
             write_timeout_secs: 30,
+            min_send_bytes_per_sec: 64 * 1024,
+            handler_timeout_secs: 60,
             backup_dir: None,
             backup_interval_minutes: 10,
             backup_keep: 48,

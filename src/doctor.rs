@@ -43,7 +43,7 @@ pub fn free_space(path: &Path) -> Option<u64> {
 /// While the appliance serves: do most connections come from one address? Then the venue's
 /// Wi-Fi router NATs every tablet behind it, and that address may meet its per-address cap.
 fn connections(dir: &Path) -> Option<Finding> {
-    let text = std::fs::read_to_string(dir.join(crate::web::server::STATS_FILE)).ok()?;
+    let text = std::fs::read_to_string(dir.join(crate::store::STATS_FILE)).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
     if now.saturating_sub(v["at"].as_u64()?) > 60 {

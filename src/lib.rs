@@ -19,6 +19,7 @@ pub mod doctor;
 pub mod error;
 pub mod ids;
 pub mod logfile;
+pub mod net;
 pub mod package;
 pub mod render;
 pub mod review;

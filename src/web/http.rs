@@ -114,7 +114,7 @@ impl PartData {
 
 /// The header the connection layer sets on a request whose body it spooled to a file (and
 /// strips from whatever a client sends): the file's name in the spool directory.
-pub const SPOOL_HEADER: &str = "X-Pingshen-Spool";
+pub use crate::net::SPOOL_HEADER;
 
 pub use crate::store::spool_dir;
 

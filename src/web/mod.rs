@@ -7,14 +7,13 @@ mod committee;
 pub mod http;
 pub mod menu;
 mod pages;
-use crate::render;
 mod review;
-pub mod server;
-pub mod tls;
 
 use crate::accounts::{Account, Person, SessionLimits, Throttle};
 use crate::config::Config;
 use crate::error::{Error, Kind, Result};
+use crate::net::server;
+use crate::render;
 use crate::store::Db;
 use crate::venue;
 use rouille::{Request, Response};

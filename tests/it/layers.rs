@@ -25,6 +25,8 @@ const LAYERS: &[(&str, u32)] = &[
     ("bundle", 50),
     ("slips", 50),
     ("demo", 55),
+    // The connection layer: below the pages, never among them (web uses it, not the reverse).
+    ("net", 58),
     ("web", 60),
     ("doctor", 65),
     ("cli", 70),

@@ -357,12 +357,12 @@ fn routine_polls_and_static_files_leave_the_log_to_what_matters() {
     assert!(log.contains("GET /review/ops/status 403"), "{log}");
 }
 
-/// Pipelines `n` requests for a stylesheet and never reads an answer, as a client that stopped
+/// Pipelines `n` requests for `path` and never reads an answer, as a client that stopped
 /// reading does; the write side may block once the server stops reading too (ignored).
-fn pipeline_without_reading(w: &mut impl Write, n: usize) {
-    let one = b"GET /static/app.css HTTP/1.1\r\nHost: x\r\n\r\n";
+fn pipeline_without_reading(w: &mut impl Write, path: &str, n: usize) {
+    let one = format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n");
     for _ in 0..n {
-        if w.write_all(one).is_err() {
+        if w.write_all(one.as_bytes()).is_err() {
             return;
         }
     }
@@ -390,7 +390,11 @@ fn tls_client(s: &Server, tcp: TcpStream) -> rustls::StreamOwned<rustls::ClientC
 
 /// Asks for /healthz from 127.0.0.1 on a fresh connection; the answer's status code.
 fn healthz_status(s: &Server, tls: bool) -> u16 {
-    let tcp = from("127.0.0.1", s);
+    healthz_status_from("127.0.0.1", s, tls)
+}
+
+fn healthz_status_from(source: &str, s: &Server, tls: bool) -> u16 {
+    let tcp = from(source, s);
     tcp.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
     let req = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     let mut out = Vec::new();
@@ -408,44 +412,132 @@ fn healthz_status(s: &Server, tls: bool) -> u16 {
     String::from_utf8_lossy(&out).split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
 }
 
-/// Issue 14: clients that pipeline and stop reading held every slot of the TLS front for 105 s.
-/// Now each send has a deadline (`write_timeout_secs`), for both schemes: the address's share
-/// is held while the sends block, and free again soon after the deadline.
+/// Issue 14: clients that pipeline and stop reading held every slot of the TLS front for 105 s;
+/// issue 27: answers made on the connection thread (an embedded file, /healthz) over TLS were
+/// never let go — a blocked rustls write read the client's next pipelined requests instead.
+/// Now an answer has one deadline (`write_timeout_secs` plus its body at the floor rate), for
+/// both schemes and every answer: the address's share is held while the sends block, and free
+/// again soon after the deadline.
 #[test]
 fn clients_that_stop_reading_are_cut_off_at_the_write_deadline() {
     for tls in [false, true] {
-        let s = Server::start_with(
-            &["--demo"],
-            &format!(
-                "tls = {tls}\nmax_connections = 16\nmax_connections_per_address = 2\nwrite_timeout_secs = 2\n\
-                 idle_timeout_secs = 30\nrequest_timeout_secs = 30"
-            ),
-        );
-        let stuck: Vec<std::thread::JoinHandle<()>> = (0..2)
-            .map(|_| {
-                let tcp = from("127.0.0.1", &s);
-                tcp.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
-                let client = tls.then(|| tls_client(&s, tcp.try_clone().unwrap()));
-                std::thread::spawn(move || {
-                    // 4,000 stylesheets (~70 MB): far more than the sockets' buffers hold.
-                    match client {
-                        Some(mut c) => pipeline_without_reading(&mut c, 4000),
-                        None => pipeline_without_reading(&mut &tcp, 4000),
-                    }
-                    std::thread::sleep(Duration::from_secs(30)); // holds the socket, never reads
+        for path in ["/static/app.css", "/healthz"] {
+            let s = Server::start_with(
+                &["--demo"],
+                &format!(
+                    "tls = {tls}\nmax_connections = 16\nmax_connections_per_address = 2\nwrite_timeout_secs = 2\n\
+                     idle_timeout_secs = 30\nrequest_timeout_secs = 30"
+                ),
+            );
+            let stuck: Vec<std::thread::JoinHandle<()>> = (0..2)
+                .map(|_| {
+                    let tcp = from("127.0.0.1", &s);
+                    tcp.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
+                    let client = tls.then(|| tls_client(&s, tcp.try_clone().unwrap()));
+                    let path = path.to_string();
+                    std::thread::spawn(move || {
+                        // Far more than the sockets' buffers hold (app.css: ~70 MB in all;
+                        // /healthz: enough requests to fill the server's receive side).
+                        let n = if path == "/healthz" { 100_000 } else { 4000 };
+                        match client {
+                            Some(mut c) => pipeline_without_reading(&mut c, &path, n),
+                            None => pipeline_without_reading(&mut &tcp, &path, n),
+                        }
+                        std::thread::sleep(Duration::from_secs(40)); // holds the socket, never reads
+                    })
                 })
-            })
-            .collect();
-        std::thread::sleep(Duration::from_millis(700));
-        assert_ne!(healthz_status(&s, tls), 200, "tls={tls}: the two stuck clients hold the address's share");
-        let start = Instant::now();
-        assert!(
-            wait_until(Duration::from_secs(10), || healthz_status(&s, tls) == 200),
-            "tls={tls}: the stuck connections were never cut off"
-        );
-        assert!(start.elapsed() < Duration::from_secs(8), "tls={tls}: freed after {:?}", start.elapsed());
-        drop(stuck); // detached; they end with the test process
+                .collect();
+            std::thread::sleep(Duration::from_millis(700));
+            assert_ne!(
+                healthz_status(&s, tls),
+                200,
+                "tls={tls} {path}: the two stuck clients hold the address's share"
+            );
+            let start = Instant::now();
+            assert!(
+                wait_until(Duration::from_secs(20), || healthz_status(&s, tls) == 200),
+                "tls={tls} {path}: the stuck connections were never cut off"
+            );
+            assert!(start.elapsed() < Duration::from_secs(15), "tls={tls} {path}: freed after {:?}", start.elapsed());
+            drop(stuck); // detached; they end with the test process
+        }
     }
+}
+
+/// A 12 MB material, read 4 KB a second: every send makes progress inside the write timeout,
+/// so a per-send deadline would hold the connection (and its thread) for the best part of an
+/// hour. The answer's deadline — `write_timeout_secs` plus 12 MB at the floor rate (here 1 MiB/s,
+/// so about 14 s) — cuts it off; its address's share is free again; and 40 such readers from
+/// other addresses leave a normal user's page answered (issue 27).
+#[test]
+fn a_client_reading_just_enough_is_cut_off_at_the_answers_deadline() {
+    // Incompressible bytes (the importer refuses a zip bomb), 12 MB.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let big: Vec<u8> = (0..12 * 1024 * 1024)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    let mut p = example_json();
+    p["applicants"][0]["materials"] = serde_json::json!(["materials/A0001/扫描件.bin"]);
+    let zip = zip_of(&[("package.json", &serde_json::to_vec(&p).unwrap()), ("materials/A0001/扫描件.bin", &big)]);
+    let v = Venue::with_package(
+        &p,
+        "package.zip",
+        &zip,
+        "max_connections = 256\nmax_connections_per_address = 2\nwrite_timeout_secs = 2\n\
+         min_send_bytes_per_sec = 1048576\nidle_timeout_secs = 60",
+    );
+    let s = &v.s;
+    let id: i64 = s.db().query_row("SELECT id FROM materials", [], |r| r.get(0)).unwrap();
+    let cookie = v.login("E001").session_cookie().unwrap();
+    let request = format!("GET /materials/{id} HTTP/1.1\r\nHost: x\r\nCookie: pingshen_sid={cookie}\r\n\r\n");
+    // Readers that take 4 KB a second: two from 127.0.0.9 (its whole share), 40 from others.
+    let sources: Vec<String> = ["127.0.0.9".to_string(), "127.0.0.9".to_string()]
+        .into_iter()
+        .chain((0..40).map(|i| format!("127.0.1.{}", i + 1)))
+        .collect();
+    let readers: Vec<_> = sources
+        .iter()
+        .map(|src| {
+            let mut c = from(src, s);
+            c.write_all(request.as_bytes()).unwrap();
+            c.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let mut got = 0usize;
+                let start = Instant::now();
+                while start.elapsed() < Duration::from_secs(60) {
+                    std::thread::sleep(Duration::from_secs(1));
+                    match c.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => got += n,
+                        Err(e)
+                            if e.kind() == std::io::ErrorKind::WouldBlock
+                                || e.kind() == std::io::ErrorKind::TimedOut => {}
+                        Err(_) => break,
+                    }
+                }
+                got
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_ne!(healthz_status_from("127.0.0.9", s, false), 200, "the two slow readers hold 127.0.0.9's share");
+    // A normal user elsewhere is answered meanwhile.
+    let page = v.login("E002").get("/review/draft");
+    assert_eq!(page.status, 200, "a normal user is served while 42 slow readers hold answers");
+    let start = Instant::now();
+    assert!(
+        wait_until(Duration::from_secs(40), || healthz_status_from("127.0.0.9", s, false) == 200),
+        "the slow readers were never cut off"
+    );
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(30), "freed after {took:?} (the answer's deadline is about 14 s)");
+    drop(readers); // detached; they stop by themselves within a minute
 }
 
 /// Issue 14: the TLS front cost 3 threads and 10 file descriptors per connection (a relay to a

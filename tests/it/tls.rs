@@ -58,7 +58,7 @@ fn the_server_answers_over_tls_with_its_certificate() {
     // The dashboard shows the certificate's fingerprint, and it is this certificate's.
     let pem = std::fs::read(s.data.join("tls-cert.pem")).unwrap();
     let der = rustls_pemfile_certs(&pem).remove(0);
-    let fp = pingshen::web::tls::fingerprint(der.as_ref());
+    let fp = pingshen::net::tls::fingerprint(der.as_ref());
     assert!(page.contains(&fp), "dashboard lacks {fp}");
     assert!(s.stdout_text().contains(&fp), "the banner prints the fingerprint");
     assert!(s.stdout_text().contains("https://127.0.0.1:"));

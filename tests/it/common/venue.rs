@@ -34,9 +34,14 @@ impl Venue {
 
     /// A venue whose server runs with extra config lines (e.g. a backup directory).
     pub fn with_config(p: &Value, config_extra: &str) -> Venue {
+        Self::with_package(p, "package.json", &serde_json::to_vec(p).unwrap(), config_extra)
+    }
+
+    /// A venue imported from a package file as uploaded (`p` is its package.json, for names).
+    pub fn with_package(p: &Value, filename: &str, bytes: &[u8], config_extra: &str) -> Venue {
         let s = Server::start_with(&[], config_extra);
         let admin = s.admin();
-        let r = admin.upload("/admin/import", "package", "package.json", &serde_json::to_vec(p).unwrap());
+        let r = admin.upload("/admin/import", "package", filename, bytes);
         assert_eq!(r.status, 200, "{}", r.text());
         let slips = admin.post_form("/admin/accounts/issue", &[]);
         let by_name: HashMap<String, (String, String)> =

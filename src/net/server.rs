@@ -19,22 +19,21 @@
 //! `threads` times, not once per connection (that was most of the server's memory with 500
 //! browsers). Handlers are unchanged: they get a rouille `Request`.
 
-use super::http::SPOOL_HEADER;
+use super::wire::{
+    answer_deadline, timed_out, write_plain, write_response, Body, BodyError, Conn, HeadError, Transport, SLICE,
+};
+use super::SPOOL_HEADER;
 use rouille::{Request, Response};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 use std::collections::HashMap;
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender, TrySendError};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// Largest request head (request line + headers) accepted.
-const MAX_HEAD: usize = 32 * 1024;
-const MAX_HEADERS: usize = 100;
 
 /// Which pool of workers answers a request. Lanes keep cheap requests from queueing behind
 /// expensive ones: a live-counter poll never waits behind page renders, and 500 people
@@ -60,6 +59,10 @@ pub enum Lane {
 /// The lanes with a worker pool (`Inline` has none).
 const LANES: [Lane; 4] = [Lane::Main, Lane::Form, Lane::Light, Lane::Login];
 const FORM_WORKERS: usize = 16;
+/// Requests waiting for one lane's workers; beyond it a request is answered 503 at once. A
+/// connection waits for one answer at a time, so this is reached only when a lane's workers
+/// are stuck (a thousand requests queued is seconds of waiting already).
+pub const QUEUE: usize = 1024;
 
 pub struct Limits {
     /// Worker handlers running at once (the rest wait their turn).
@@ -79,8 +82,16 @@ pub struct Limits {
     pub upload: Duration,
     /// A TLS handshake from the connection's first byte.
     pub handshake: Duration,
-    /// Each send of an answer; a client that stops reading is cut off after it.
+    /// An answer's deadline with no body; a body adds its length at `min_rate` (see
+    /// `wire::answer_deadline`). A client that stops reading is cut off at it.
     pub write: Duration,
+    /// The slowest reading a client is allowed, in bytes a second, for a body's share of the
+    /// answer's deadline (a 12 MB material at 64 KiB/s: `write` + 3 min).
+    pub min_rate: u64,
+    /// How long a handler may take before its request is answered 503 (the handler runs on:
+    /// nothing can stop it, but the connection is no longer held for it); `upload` for a
+    /// request with a body over `LARGE_BODY`.
+    pub handler: Duration,
     /// How long a connection thread whose connection ended waits for the next one (see
     /// `Parked`) before it exits.
     pub park: Duration,
@@ -93,8 +104,6 @@ const MAX_PARKED: usize = 256;
 
 /// Bodies above this get `Limits::upload` instead of `Limits::request`.
 const LARGE_BODY: u64 = 1024 * 1024;
-/// The longest single wait on a socket read: deadlines are checked at least this often.
-const SLICE: Duration = Duration::from_millis(500);
 
 type BodyLimit = dyn Fn(&Request) -> u64 + Send + Sync;
 type Classify = dyn Fn(&Request) -> Lane + Send + Sync;
@@ -116,7 +125,9 @@ struct Shared {
     /// When an over-cap refusal was last logged (once per interval, not per connection).
     refused_logged: Mutex<Option<Instant>>,
     /// The queue of each pooled lane.
-    jobs: Vec<(Lane, Mutex<Sender<Job>>)>,
+    jobs: Vec<(Lane, SyncSender<Job>)>,
+    /// When a busy lane or an overrun handler was last logged (once per interval).
+    busy_logged: Mutex<Option<Instant>>,
     /// Where bodies over `LARGE_BODY` are written as they arrive (none: kept in memory).
     spool: std::sync::OnceLock<std::path::PathBuf>,
     /// Connection threads waiting for their next connection, the latest last.
@@ -136,11 +147,6 @@ struct Work {
 
 /// Connections the kernel may hold before the accept loop takes them.
 const LISTEN_BACKLOG: i32 = 4096;
-
-/// One socket read; bytes not yet used stay in the connection's buffer.
-const READ_CHUNK: usize = 16 * 1024;
-/// Bodies up to this size leave in the same send as the head.
-const ONE_SEND: usize = 256 * 1024;
 
 /// Stack of a connection thread: parsing and writing only (handlers run on the workers).
 pub(crate) const CONNECTION_STACK: usize = 128 * 1024;
@@ -184,6 +190,15 @@ impl Shared {
         }
         *map.entry(ip).or_insert(0) += 1;
         Some(Slot { shared: self.clone(), ip })
+    }
+
+    /// Logs a busy lane or an overrun handler at most once every 10 s.
+    fn log_busy(&self, what: &str) {
+        let mut last = self.busy_logged.lock().unwrap_or_else(|p| p.into_inner());
+        if last.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
+            *last = Some(Instant::now());
+            log::warn!("answered 503: {what}");
+        }
     }
 
     /// Logs a refusal at most once every 10 s: a flood costs no log space.
@@ -267,7 +282,7 @@ impl Server {
                 Lane::Login => cores,
                 Lane::Inline => continue, // no pool
             };
-            let (tx, rx) = channel::<Job>();
+            let (tx, rx) = sync_channel::<Job>(QUEUE);
             let rx = Arc::new(Mutex::new(rx));
             for i in 0..workers {
                 let (rx, handler) = (rx.clone(), handler.clone());
@@ -275,7 +290,7 @@ impl Server {
                     .name(format!("http-{lane:?}-{i}").to_lowercase())
                     .spawn(move || worker(&rx, &*handler))?;
             }
-            jobs.push((lane, Mutex::new(tx)));
+            jobs.push((lane, tx));
         }
         // std listens with a backlog of 128: 500 tablets connecting in the same second (sign-in,
         // the submit after the switch opens) overflow it and wait out a 1 s SYN retry. Listening
@@ -290,6 +305,7 @@ impl Server {
             open: AtomicUsize::new(0),
             per_address: Mutex::new(HashMap::new()),
             refused_logged: Mutex::new(None),
+            busy_logged: Mutex::new(None),
             jobs,
             spool: std::sync::OnceLock::new(),
             parked: Mutex::new(Vec::new()),
@@ -461,13 +477,14 @@ fn refuse(mut stream: TcpStream) {
     }
 }
 
-fn prepare(stream: &TcpStream, l: &Limits) -> std::io::Result<()> {
+/// Every send waits at most `SLICE`, so the answer's deadline is checked that often.
+fn prepare(stream: &TcpStream) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
-    stream.set_write_timeout(Some(l.write))
+    stream.set_write_timeout(Some(SLICE))
 }
 
 fn plain(shared: &Shared, stream: TcpStream, peer: SocketAddr) -> std::io::Result<()> {
-    prepare(&stream, &shared.limits)?;
+    prepare(&stream)?;
     connection(shared, Conn { s: stream, buf: Vec::new(), timeout: None }, peer)
 }
 
@@ -475,7 +492,7 @@ fn plain(shared: &Shared, stream: TcpStream, peer: SocketAddr) -> std::io::Resul
 /// https://); otherwise the handshake must finish within `Limits::handshake`.
 fn secure(shared: &Shared, stream: TcpStream, peer: SocketAddr, config: Arc<ServerConfig>) -> std::io::Result<()> {
     let l = &shared.limits;
-    prepare(&stream, l)?;
+    prepare(&stream)?;
     // A connection that sends nothing is closed after the idle timeout, as on plain HTTP.
     stream.set_read_timeout(Some(l.idle.min(l.handshake)))?;
     let mut first = [0u8; 1];
@@ -522,189 +539,13 @@ fn redirect_plain(mut c: Conn<TcpStream>, l: &Limits) -> std::io::Result<()> {
             let resp = Response::text(body)
                 .with_status_code(308)
                 .with_unique_header("Location", format!("https://{host}{}", head.url));
-            write_response(&mut c.s, resp, head.method == "HEAD", false)?;
+            write_response(&mut c.s, l, resp, head.method == "HEAD", false)?;
         }
-        Err(HeadError::Bad(status, msg)) => write_plain(&mut c.s, status, msg)?,
+        Err(HeadError::Bad(status, msg)) => write_plain(&mut c.s, l, status, msg)?,
         Err(HeadError::Gone) => {}
     }
     c.s.finish();
     Ok(())
-}
-
-/// What the connection code needs from a stream: bytes both ways, the socket under it (for
-/// deadlines), and a clean close. Plain TCP and rustls' `StreamOwned` both are one: the same
-/// code, deadlines and caps serve HTTP and HTTPS, one thread per connection either way.
-pub trait Transport: Read + Write {
-    fn socket(&self) -> &TcpStream;
-    /// Ends the connection (TLS: close_notify first).
-    fn finish(&mut self);
-}
-
-impl Transport for TcpStream {
-    fn socket(&self) -> &TcpStream {
-        self
-    }
-    fn finish(&mut self) {
-        if let Err(e) = self.shutdown(Shutdown::Both) {
-            log::trace!("shutdown: {e}");
-        }
-    }
-}
-
-impl Transport for StreamOwned<ServerConnection, TcpStream> {
-    fn socket(&self) -> &TcpStream {
-        &self.sock
-    }
-    fn finish(&mut self) {
-        self.conn.send_close_notify();
-        if let Err(e) = self.conn.complete_io(&mut self.sock) {
-            log::trace!("close_notify: {e}");
-        }
-        if let Err(e) = self.sock.shutdown(Shutdown::Both) {
-            log::trace!("shutdown: {e}");
-        }
-    }
-}
-
-/// A connection's stream with the bytes read but not yet used (the rest of a head, a body, a
-/// pipelined request). Nothing is reserved for a body before its bytes arrive.
-struct Conn<S: Transport> {
-    s: S,
-    buf: Vec<u8>,
-    /// The read timeout last set on the socket: most reads keep `SLICE`, and setting it again
-    /// would cost a system call per read.
-    timeout: Option<Duration>,
-}
-
-fn timed_out(e: &std::io::Error) -> bool {
-    matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted)
-}
-
-impl<S: Transport> Conn<S> {
-    /// Reads more bytes before `deadline`; `Ok(0)`: the client closed. Each read waits at most
-    /// `SLICE`, so a deadline holds even when one read call makes several socket reads (TLS).
-    fn fill(&mut self, deadline: Instant) -> std::io::Result<usize> {
-        let mut chunk = [0u8; READ_CHUNK];
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(ErrorKind::TimedOut.into());
-            }
-            let want = left.min(SLICE);
-            if self.timeout != Some(want) {
-                self.s.socket().set_read_timeout(Some(want))?;
-                self.timeout = Some(want);
-            }
-            match self.s.read(&mut chunk) {
-                Ok(n) => {
-                    self.buf.extend_from_slice(&chunk[..n]);
-                    return Ok(n);
-                }
-                Err(e) if timed_out(&e) => continue,
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    /// One request head. The first byte must come within `idle` of the previous answer (else
-    /// the connection just ends); from it, the whole head within `min(idle, request)` — checked
-    /// before every read, so a client dripping a byte at a time is cut off too (408).
-    fn read_head(&mut self, l: &Limits) -> Result<(Head, Instant), HeadError> {
-        let waiting = Instant::now() + l.idle;
-        let mut started: Option<Instant> = None;
-        loop {
-            // Stray CRLFs between requests are tolerated (RFC 9112 §2.2).
-            let blank = self.buf.iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
-            self.buf.drain(..blank);
-            if !self.buf.is_empty() {
-                let start = *started.get_or_insert_with(Instant::now);
-                if let Some((head, used)) = parse_head(&self.buf)? {
-                    self.buf.drain(..used);
-                    return Ok((head, start));
-                }
-            }
-            let deadline = match started {
-                None => waiting,
-                Some(s) => s + l.idle.min(l.request),
-            };
-            match self.fill(deadline) {
-                Ok(0) => return Err(HeadError::Gone),
-                Ok(_) => {}
-                Err(e) if e.kind() == ErrorKind::TimedOut && started.is_some() => {
-                    return Err(HeadError::Bad(408, "请求超时。"));
-                }
-                Err(_) => return Err(HeadError::Gone),
-            }
-        }
-    }
-
-    /// A body of `n` bytes before `deadline`: in memory, grown as it arrives, or written to a
-    /// spool file in `spool` as it arrives. `None`: the client left.
-    fn read_body(&mut self, n: u64, deadline: Instant, spool: Option<&Path>) -> Result<Option<Body>, BodyError> {
-        let mut body = match spool {
-            Some(dir) => {
-                Body::Spooled(tempfile::Builder::new().prefix("upload-").tempfile_in(dir).map_err(BodyError::Spool)?)
-            }
-            None => Body::Mem(Vec::with_capacity(READ_CHUNK)),
-        };
-        let mut got: u64 = 0;
-        loop {
-            let take = (self.buf.len() as u64).min(n - got) as usize;
-            match &mut body {
-                Body::Mem(v) => v.extend_from_slice(&self.buf[..take]),
-                Body::Spooled(f) => f.write_all(&self.buf[..take]).map_err(BodyError::Spool)?,
-            }
-            self.buf.drain(..take);
-            got += take as u64;
-            if got == n {
-                return Ok(Some(body));
-            }
-            match self.fill(deadline) {
-                Ok(0) => return Ok(None),
-                Ok(_) => {}
-                Err(e) if e.kind() == ErrorKind::TimedOut => return Err(BodyError::TimedOut),
-                Err(e) => return Err(BodyError::Io(e)),
-            }
-        }
-    }
-
-    /// After a refusal: what the client still sends (an oversized upload) is read and dropped
-    /// for at most a few seconds, so it sees the answer instead of "connection reset".
-    fn linger(&mut self) {
-        let until = Instant::now() + Duration::from_secs(5);
-        while matches!(self.fill(until), Ok(n) if n > 0) {
-            self.buf.clear();
-        }
-    }
-}
-
-/// A request body as read: in memory, or spooled to a file removed when this is dropped.
-enum Body {
-    Mem(Vec<u8>),
-    Spooled(tempfile::NamedTempFile),
-}
-
-enum BodyError {
-    TimedOut,
-    /// The spool file could not be written (disk full?): the server's fault, not the client's.
-    Spool(std::io::Error),
-    Io(std::io::Error),
-}
-
-struct Head {
-    method: String,
-    url: String,
-    headers: Vec<(String, String)>,
-    keep_alive: bool,
-    content_length: u64,
-    expect_continue: bool,
-}
-
-enum HeadError {
-    /// The connection closed or went silent between requests: nothing to answer.
-    Gone,
-    /// Answer with this status and close.
-    Bad(u16, &'static str),
 }
 
 fn connection<S: Transport>(shared: &Shared, mut c: Conn<S>, remote: SocketAddr) -> std::io::Result<()> {
@@ -714,7 +555,7 @@ fn connection<S: Transport>(shared: &Shared, mut c: Conn<S>, remote: SocketAddr)
             Ok(h) => h,
             Err(HeadError::Gone) => break,
             Err(HeadError::Bad(status, msg)) => {
-                write_plain(&mut c.s, status, msg)?;
+                write_plain(&mut c.s, l, status, msg)?;
                 c.linger();
                 break;
             }
@@ -728,13 +569,12 @@ fn connection<S: Transport>(shared: &Shared, mut c: Conn<S>, remote: SocketAddr)
         let mut spooled = None;
         if head.content_length > 0 {
             if head.content_length > (shared.body_limit)(&probe) {
-                write_plain(&mut c.s, 413, "请求内容过大。")?;
+                write_plain(&mut c.s, l, 413, "请求内容过大。")?;
                 c.linger();
                 break;
             }
             if head.expect_continue {
-                c.s.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-                c.s.flush()?;
+                c.s.send(b"HTTP/1.1 100 Continue\r\n\r\n", answer_deadline(l, 0))?;
             }
             let large = head.content_length > LARGE_BODY;
             let whole = if large { l.upload } else { l.request };
@@ -748,12 +588,12 @@ fn connection<S: Transport>(shared: &Shared, mut c: Conn<S>, remote: SocketAddr)
                 }
                 Ok(None) => break, // the client went away halfway
                 Err(BodyError::TimedOut) => {
-                    write_plain(&mut c.s, 408, "请求超时。")?;
+                    write_plain(&mut c.s, l, 408, "请求超时。")?;
                     break;
                 }
                 Err(BodyError::Spool(e)) => {
                     log::error!("cannot write an upload to the spool directory: {e}");
-                    write_plain(&mut c.s, 507, "服务器无法暂存上传的文件（磁盘空间不足？），请联系会务人员。")?;
+                    write_plain(&mut c.s, l, 507, "服务器无法暂存上传的文件（磁盘空间不足？），请联系会务人员。")?;
                     c.linger();
                     break;
                 }
@@ -762,10 +602,11 @@ fn connection<S: Transport>(shared: &Shared, mut c: Conn<S>, remote: SocketAddr)
         }
         let is_head = head.method == "HEAD";
         let request = Request::fake_http_from(remote, head.method, head.url, head.headers, body);
-        let response = run_handler(shared, request);
+        let response = run_handler(shared, request, spooled.is_some());
         drop(spooled);
-        write_response(&mut c.s, response, is_head, head.keep_alive)?;
-        c.s.flush()?;
+        // The next request is read only once this answer has left (or its deadline passed):
+        // a client that pipelines and never reads holds one answer's worth, no more.
+        write_response(&mut c.s, l, response, is_head, head.keep_alive)?;
         if !head.keep_alive {
             break;
         }
@@ -779,19 +620,37 @@ fn internal_error() -> Response {
 }
 
 /// Hands the request to its lane's worker pool and waits for its answer (or answers it here,
-/// for `Lane::Inline`).
-fn run_handler(shared: &Shared, request: Request) -> Response {
+/// for `Lane::Inline`). A full queue, or a handler past `Limits::handler`, is answered 503 at
+/// once and logged (at most once per interval).
+fn run_handler(shared: &Shared, request: Request, large: bool) -> Response {
     let lane = (shared.lane)(&request);
     if lane == Lane::Inline {
         return catch_unwind(AssertUnwindSafe(|| (shared.handler)(&request))).unwrap_or_else(|_| internal_error());
     }
     let (reply, answer) = sync_channel(1);
     let Some((_, queue)) = shared.jobs.iter().find(|(l, _)| *l == lane) else { return internal_error() };
-    let sent = queue.lock().unwrap_or_else(|p| p.into_inner()).send(Job { request, reply });
-    if sent.is_err() {
-        return internal_error();
+    match queue.try_send(Job { request, reply }) {
+        Ok(()) => {}
+        Err(TrySendError::Full(_)) => {
+            shared.log_busy(&format!("the {lane:?} lane's queue is full ({QUEUE})"));
+            return busy();
+        }
+        Err(TrySendError::Disconnected(_)) => return internal_error(),
     }
-    answer.recv().unwrap_or_else(|_| internal_error())
+    let limit = if large { shared.limits.upload } else { shared.limits.handler };
+    match answer.recv_timeout(limit) {
+        Ok(r) => r,
+        Err(RecvTimeoutError::Timeout) => {
+            shared.log_busy(&format!("a {lane:?} handler ran past {limit:?}"));
+            busy()
+        }
+        Err(RecvTimeoutError::Disconnected) => internal_error(),
+    }
+}
+
+/// The server is overloaded or a handler is stuck: say so, and let the browser retry.
+fn busy() -> Response {
+    Response::text("服务器繁忙，请稍后刷新。").with_status_code(503).with_unique_header("Retry-After", "2")
 }
 
 /// A worker: runs handlers one at a time; a panic becomes a 500 page, never a dead worker.
@@ -808,158 +667,10 @@ fn worker(jobs: &Mutex<Receiver<Job>>, handler: &Handler) {
     }
 }
 
-/// Parses a request head at the start of `buf` with httparse: `None` until it is complete.
-/// Strict: obs-fold, whitespace before a colon and bare CR are errors (400); chunked bodies
-/// are refused (411, browsers send forms with a length), and so are conflicting lengths.
-fn parse_head(buf: &[u8]) -> Result<Option<(Head, usize)>, HeadError> {
-    let bad = HeadError::Bad(400, "请求格式错误。");
-    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut req = httparse::Request::new(&mut slots);
-    let used = match req.parse(buf) {
-        Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD => return Err(HeadError::Bad(431, "请求头过大。")),
-        Ok(httparse::Status::Partial) => return Ok(None),
-        Err(httparse::Error::TooManyHeaders) => return Err(HeadError::Bad(431, "请求头过多。")),
-        Err(httparse::Error::Version) => return Err(HeadError::Bad(505, "不支持的 HTTP 版本。")),
-        Err(_) => return Err(bad),
-    };
-    if used > MAX_HEAD {
-        return Err(HeadError::Bad(431, "请求头过大。"));
-    }
-    let (Some(method), Some(url), Some(version)) = (req.method, req.path, req.version) else { return Err(bad) };
-    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) || !url.starts_with('/') {
-        return Err(bad);
-    }
-    let mut headers = Vec::with_capacity(req.headers.len());
-    let mut content_length: Option<u64> = None;
-    let mut connection = String::new();
-    let mut expect_continue = false;
-    for h in req.headers.iter() {
-        let (name, value) = (h.name, String::from_utf8_lossy(h.value).trim().to_string());
-        if name.eq_ignore_ascii_case("Content-Length") {
-            if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(bad);
-            }
-            let n: u64 = value.parse().map_err(|_| HeadError::Bad(400, "请求格式错误。"))?;
-            if content_length.is_some_and(|m| m != n) {
-                return Err(bad);
-            }
-            content_length = Some(n);
-        } else if name.eq_ignore_ascii_case("Transfer-Encoding") {
-            return Err(HeadError::Bad(411, "请求需要 Content-Length。"));
-        } else if name.eq_ignore_ascii_case("Connection") {
-            connection = value.to_ascii_lowercase();
-        } else if name.eq_ignore_ascii_case("Expect") {
-            if !value.eq_ignore_ascii_case("100-continue") {
-                return Err(HeadError::Bad(417, "不支持的 Expect。"));
-            }
-            expect_continue = true;
-        }
-        headers.push((name.to_string(), value));
-    }
-    let keep_alive = if version == 1 { !connection.contains("close") } else { connection.contains("keep-alive") };
-    let head = Head {
-        method: method.to_string(),
-        url: url.to_string(),
-        headers,
-        keep_alive,
-        content_length: content_length.unwrap_or(0),
-        expect_continue,
-    };
-    Ok(Some((head, used)))
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        100 => "Continue",
-        200 => "OK",
-        204 => "No Content",
-        206 => "Partial Content",
-        301 => "Moved Permanently",
-        302 => "Found",
-        303 => "See Other",
-        304 => "Not Modified",
-        307 => "Temporary Redirect",
-        308 => "Permanent Redirect",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        408 => "Request Timeout",
-        409 => "Conflict",
-        411 => "Length Required",
-        413 => "Content Too Large",
-        417 => "Expectation Failed",
-        429 => "Too Many Requests",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        503 => "Service Unavailable",
-        507 => "Insufficient Storage",
-        505 => "HTTP Version Not Supported",
-        _ => "Status",
-    }
-}
-
-fn write_plain(w: &mut impl Write, status: u16, msg: &str) -> std::io::Result<()> {
-    let text = format!(
-        "HTTP/1.1 {status} {}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{msg}",
-        reason(status),
-        msg.len()
-    );
-    w.write_all(text.as_bytes())
-}
-
-/// Head and body go out in one send when the body is small (a page), so no connection keeps
-/// a write buffer between requests; a large body (a material file) is copied after the head.
-fn write_response(w: &mut impl Write, r: Response, is_head: bool, keep_alive: bool) -> std::io::Result<()> {
-    let (mut data, len) = r.data.into_reader_and_size();
-    let mut out = Vec::with_capacity(512);
-    let mut body_in_out = false;
-    let len = match len {
-        Some(n) => n,
-        None => {
-            // Unknown length: read it all first (the head needs Content-Length).
-            let mut body = Vec::new();
-            data.read_to_end(&mut body)?;
-            let n = body.len();
-            data = Box::new(std::io::Cursor::new(body));
-            n
-        }
-    };
-    let status = r.status_code;
-    write!(out, "HTTP/1.1 {status} {}\r\n", reason(status))?;
-    for (k, v) in &r.headers {
-        if k.eq_ignore_ascii_case("Content-Length")
-            || k.eq_ignore_ascii_case("Transfer-Encoding")
-            || k.eq_ignore_ascii_case("Connection")
-            || k.contains(['\r', '\n'])
-            || v.contains(['\r', '\n'])
-        {
-            continue;
-        }
-        write!(out, "{k}: {v}\r\n")?;
-    }
-    let bodiless = is_head || status == 304 || status == 204 || (100..200).contains(&status);
-    if status != 304 && status != 204 {
-        write!(out, "Content-Length: {len}\r\n")?;
-    }
-    out.extend_from_slice(if keep_alive { b"Connection: keep-alive\r\n\r\n" } else { b"Connection: close\r\n\r\n" });
-    if !bodiless && len <= ONE_SEND {
-        out.reserve_exact(len);
-        (&mut data).take(len as u64).read_to_end(&mut out)?;
-        body_in_out = true;
-    }
-    w.write_all(&out)?;
-    if !bodiless && !body_in_out {
-        std::io::copy(&mut data.take(len as u64), w)?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
 
     fn limits(park: Duration) -> Limits {
         let s = Duration::from_secs(5);
@@ -972,6 +683,8 @@ mod tests {
             upload: s,
             handshake: s,
             write: s,
+            min_rate: 64 * 1024,
+            handler: s,
             park,
         }
     }
@@ -1031,51 +744,5 @@ mod tests {
             std::thread::sleep(Duration::from_millis(10));
         }
         assert_eq!(shared.open.load(Ordering::Relaxed), 0, "every slot released");
-    }
-
-    fn head(text: &str) -> Result<Head, HeadError> {
-        let raw = format!("{text}\r\n\r\n");
-        parse_head(raw.as_bytes()).map(|h| h.map(|(h, _)| h).expect("complete"))
-    }
-
-    fn status(r: Result<Head, HeadError>) -> u16 {
-        match r {
-            Ok(_) => 200,
-            Err(HeadError::Gone) => 0,
-            Err(HeadError::Bad(s, _)) => s,
-        }
-    }
-
-    #[test]
-    fn parses_and_refuses_heads() {
-        let h = head("POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 12").ok().unwrap();
-        assert_eq!((h.method.as_str(), h.url.as_str(), h.content_length, h.keep_alive), ("POST", "/login", 12, true));
-        assert!(!head("GET / HTTP/1.0").ok().unwrap().keep_alive);
-        assert!(!head("GET / HTTP/1.1\r\nConnection: close").ok().unwrap().keep_alive);
-        assert_eq!(status(head("GET / HTTP/2.0")), 505);
-        assert_eq!(status(head("GET http://evil/ HTTP/1.1")), 400);
-        assert_eq!(status(head("GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2")), 400);
-        assert_eq!(status(head("GET / HTTP/1.1\r\nContent-Length: -1")), 400);
-        assert_eq!(status(head("GET / HTTP/1.1\r\nContent-Length: +1")), 400);
-        assert_eq!(status(head("POST / HTTP/1.1\r\nTransfer-Encoding: chunked")), 411);
-        assert_eq!(status(head("GET / HTTP/1.1\r\nno colon")), 400);
-        assert_eq!(status(head("get / HTTP/1.1")), 400);
-    }
-
-    /// Smuggling shapes a lenient parser lets through (RFC 9112 §5.1, §5.2, §2.2).
-    #[test]
-    fn strict_about_folding_whitespace_and_bare_cr() {
-        assert_eq!(status(head("GET / HTTP/1.1\r\nX-A: 1\r\n folded")), 400, "obs-fold");
-        assert_eq!(status(head("GET / HTTP/1.1\r\nContent-Length : 5")), 400, "space before the colon");
-        assert_eq!(status(head("GET / HTTP/1.1\r\nX-A: 1\rX-B: 2")), 400, "bare CR");
-    }
-
-    #[test]
-    fn a_head_is_complete_only_at_its_blank_line() {
-        assert!(parse_head(b"GET / HTTP/1.1\r\nHost: x\r\n").ok().unwrap().is_none());
-        let (h, used) = parse_head(b"GET /a HTTP/1.1\r\n\r\nGET /b").ok().unwrap().unwrap();
-        assert_eq!((h.url.as_str(), used), ("/a", 19));
-        let long = format!("GET / HTTP/1.1\r\nX: {}\r\n", "a".repeat(40_000));
-        assert!(matches!(parse_head(long.as_bytes()), Err(HeadError::Bad(431, _))));
     }
 }
