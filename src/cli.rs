@@ -1,4 +1,5 @@
-//! The command line: `serve`, `import`, `accounts`. Each subcommand is a thin wrapper over
+//! The command line: `serve`, `import`, `accounts`, `key`, `bundle`, `verify`, `doctor`,
+//! `restore`, `rehearsal`, `handover`, `wipe`, `config`. Each subcommand is a thin wrapper over
 //! library functions; exit codes are stable for scripts (0 ok, 1 error, 2 bad package/usage).
 
 use crate::accounts;

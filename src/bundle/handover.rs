@@ -275,22 +275,9 @@ fn write_record(data_dir: &Path, path: &Path, h: &Handover) -> Result<()> {
     let text = record_text(h);
     let k = key::load(data_dir)?.ok_or_else(|| Error::internal("the appliance key is missing"))?;
     let sig =
-        sign(&k, text.as_bytes(), &format!("pingshen handover session:{} bundle_sha256:{}", h.session_id, h.sha256))?;
+        k.sign(text.as_bytes(), &format!("pingshen handover session:{} bundle_sha256:{}", h.session_id, h.sha256))?;
     write_synced(path, text.as_bytes())?;
     write_synced(&path.with_file_name(RECORD_SIG), sig.as_bytes())
-}
-
-/// A minisign signature of `bytes` by the appliance key, with a trusted comment.
-pub fn sign(k: &key::Key, bytes: &[u8], trusted: &str) -> Result<String> {
-    Ok(minisign::sign(
-        Some(&k.pk),
-        &k.sk,
-        std::io::Cursor::new(bytes),
-        Some(trusted),
-        Some("signature from pingshen appliance key"),
-    )
-    .map_err(Error::internal)?
-    .into_string())
 }
 
 /// Writes a file whole (temporary beside it, synced, renamed).
@@ -313,7 +300,16 @@ fn read_copies(path: &Path, k: &key::Key) -> Result<Vec<Copy>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e.into()),
     };
-    let sig = std::fs::read_to_string(path.with_file_name(RECORD_SIG)).unwrap_or_default();
+    // An unreadable signature file is an I/O error to report as such, not "edited"; a missing
+    // one is a record nobody signed.
+    let sig_path = path.with_file_name(RECORD_SIG);
+    let sig = match std::fs::read_to_string(&sig_path) {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return Err(Error::internal(format!("交接记录的签名文件 {} 无法读取：{e}", sig_path.display())));
+        }
+    };
     let checked = minisign::SignatureBox::from_string(&sig)
         .and_then(|s| minisign::verify(&k.pk, &s, std::io::Cursor::new(text.as_bytes()), true, false, false));
     if let Err(e) = checked {

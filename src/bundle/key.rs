@@ -26,6 +26,21 @@ impl Key {
     pub fn fingerprint(&self) -> String {
         fingerprint(&self.pk)
     }
+
+    /// A minisign signature of `bytes` with a trusted comment — the one way the appliance signs
+    /// anything (the bundle's SHA256SUMS, the handover and wipe records), so `minisign -Vm`
+    /// checks each the same way.
+    pub fn sign(&self, bytes: &[u8], trusted: &str) -> Result<String> {
+        Ok(minisign::sign(
+            Some(&self.pk),
+            &self.sk,
+            std::io::Cursor::new(bytes),
+            Some(trusted),
+            Some("signature from pingshen appliance key"),
+        )
+        .map_err(Error::internal)?
+        .into_string())
+    }
 }
 
 pub fn key_id(pk: &PublicKey) -> String {

@@ -140,16 +140,9 @@ fn produce(
         sums.push_str(&format!("{sha}  {n}\n"));
     }
     let trusted = trusted_comment(&session.session_id, &head);
-    let sig = minisign::sign(
-        Some(&key.pk),
-        &key.sk,
-        std::io::Cursor::new(sums.as_bytes()),
-        Some(&trusted),
-        Some("signature from pingshen appliance key"),
-    )
-    .map_err(Error::internal)?;
+    let sig = key.sign(sums.as_bytes(), &trusted)?;
     emit(SUMS, sums.into_bytes())?;
-    emit(SIG, sig.into_string().into_bytes())?;
+    emit(SIG, sig.into_bytes())?;
     Ok((session.session_id, head))
 }
 

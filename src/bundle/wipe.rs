@@ -185,8 +185,7 @@ pub fn wipe(db: &Db, cfg: &Config, t: &crate::render::Templates, force: bool, ac
         record_path: cfg.data_dir.join(RECORD).display().to_string(),
     };
     let text = record_text(&record);
-    let sig =
-        handover::sign(&k, text.as_bytes(), &format!("pingshen wipe session:{} at:{}", record.session_id, record.at))?;
+    let sig = k.sign(text.as_bytes(), &format!("pingshen wipe session:{} at:{}", record.session_id, record.at))?;
     write_synced(&cfg.data_dir.join(RECORD), text.as_bytes())?;
     write_synced(&cfg.data_dir.join(RECORD_SIG), sig.as_bytes())?;
     log::warn!("session {} wiped by {actor}: {} files", record.session_id, record.removed.len());

@@ -230,9 +230,9 @@ pub struct Snapshot {
     pub mostly_one_address: bool,
 }
 
-/// Where a serving appliance leaves its latest `Snapshot` for `pingshen doctor` (another
-/// process) to read: rewritten every `STATS_EVERY`, with the time it was taken.
 pub use crate::store::STATS_FILE;
+/// How often a serving appliance rewrites its latest `Snapshot` to `STATS_FILE` (with the time
+/// it was taken) for `pingshen doctor`, another process, to read.
 pub const STATS_EVERY: Duration = Duration::from_secs(5);
 
 impl Stats {

@@ -72,7 +72,6 @@ impl App {
         self.addresses.get().cloned().unwrap_or_default()
     }
 
-    /// The browser's address: the relay's client when behind the TLS front.
     /// The client's own address: TLS ends in the connection layer, so it is always the peer.
     pub fn client_ip(&self, req: &Request) -> std::net::IpAddr {
         req.remote_addr().ip()
@@ -263,9 +262,6 @@ fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
     if is_committee_stage(page.path) {
         return committee::get(app, req, ctx, url);
     }
-    if page.path == url {
-        return pages::not_yet(app, ctx, page);
-    }
     Err(Error::not_found())
 }
 
@@ -297,8 +293,9 @@ pub fn live_json(req: &Request, value: &Value) -> Result<Response> {
     Ok(Response::from_data("application/json", body).with_unique_header("ETag", etag))
 }
 
-/// What a voter's draft page polls: the round and its state, so the page reloads itself the
-/// moment the switch opens or closes (no names or counts: those are the leader's).
+/// The round and its state, as a voter's draft page polls them: the page says when the switch
+/// opens or closes and offers a reload — it never reloads itself over a person's work (no
+/// names or counts: those are the leader's).
 pub fn round_json(v: &crate::ballot::Vote) -> Value {
     json!({ "round": v.round, "status": v.status })
 }

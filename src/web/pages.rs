@@ -1,6 +1,5 @@
 //! Pages every signed-in person uses: the desk, applicant details and materials.
 
-use super::menu::Page;
 use super::{layout, App, Ctx};
 use crate::error::{Error, Result};
 use crate::venue::{self, ApplicantRow};
@@ -38,10 +37,6 @@ pub fn desk(app: &App, ctx: &Ctx) -> Result<Response> {
         "我的桌面",
         json!({ "signed_in_at": signed_in, "group_applicants": group_applicants, "recused": recused }),
     )
-}
-
-pub fn not_yet(app: &App, ctx: &Ctx, page: &Page) -> Result<Response> {
-    layout(app, ctx, "not_yet.html", page.path, page.label, json!({ "section": page.section }))
 }
 
 /// Admin, committee members, and the experts of the applicant's own group may look.
