@@ -90,6 +90,13 @@ impl Status {
             _ => Status::Drafting,
         }
     }
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::Drafting => "drafting",
+            Status::Open => "open",
+            Status::Closed => "closed",
+        }
+    }
     pub fn label(self) -> &'static str {
         match self {
             Status::Drafting => "拟投票中（投票未开启）",

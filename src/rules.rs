@@ -20,7 +20,7 @@
 //! The session's rules are parsed once, at import ([`SessionRules::parse`]); a stored value
 //! that does not parse is an error, never a silent default.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// 评审模式.
@@ -232,7 +232,7 @@ pub fn present(rules: &SessionRules, voters: u64, recused: u64) -> u64 {
 }
 
 /// What a closed round decides for one applicant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     Passed,
@@ -312,7 +312,7 @@ pub fn present_members(frozen: Option<u64>, would_be_frozen_now: u64) -> u64 {
 
 /// One person in one round (DOMAIN decision 4): a voter (frozen at the switch), 迟到 (first
 /// signed in after it opened), or absent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RoundPresence {
     Voter,
@@ -342,7 +342,7 @@ pub fn round_presence(is_voter: bool, first_sign_in: Option<&str>, opened_at: &s
 }
 
 /// The final outcome of one applicant (results.json `outcome`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Passed,

@@ -7,6 +7,7 @@
 
 pub mod handover;
 pub mod key;
+pub mod model;
 pub mod verify;
 pub mod wipe;
 
@@ -26,6 +27,9 @@ use std::path::{Path, PathBuf};
 
 /// The bundle format written now; `verify` also reads `pingshen-bundle/1`.
 pub const FORMAT: &str = "pingshen-bundle/2";
+/// The formats of results.json and attendance.json written now.
+pub const RESULTS_FORMAT: &str = "pingshen-results/2";
+pub const ATTENDANCE_FORMAT: &str = "pingshen-attendance/2";
 pub const CONTENT_FILES: &[&str] =
     &["attendance.json", "audit.jsonl", "ballots.json", "report.html", "results.json", "results.xlsx"];
 pub const MANIFEST: &str = "manifest.json";
@@ -55,7 +59,7 @@ pub fn path_for(db: &Db, session_id: &str) -> Result<PathBuf> {
     Ok(db.dir().join(zip_name(session_id, rehearsal)))
 }
 
-fn pretty(v: &Value) -> Result<Vec<u8>> {
+fn pretty(v: &impl serde::Serialize) -> Result<Vec<u8>> {
     let mut s = serde_json::to_vec_pretty(v).map_err(Error::internal)?;
     s.push(b'\n');
     Ok(s)
@@ -116,21 +120,23 @@ fn produce(
         out("results.xlsx", results_xlsx(&results, session.rehearsal.is_some())?)
     })?;
     debug_assert!(listed.iter().map(|(n, _, _)| n.as_str()).eq(CONTENT_FILES.iter().copied()));
-    let files: Vec<Value> =
-        listed.iter().map(|(n, size, sha)| json!({ "path": n, "size": size, "sha256": sha })).collect();
-    let manifest = json!({
-        "format": FORMAT,
-        "rehearsal": rehearsal,
-        "session_id": session.session_id,
-        "session_name": session.name,
-        "package_sha256": session.package_sha256,
-        "created_at": reported_at,
-        "appliance_version": env!("CARGO_PKG_VERSION"),
-        "key_id": key.id(),
-        "public_key": key.public_base64(),
-        "audit_head": head,
-        "files": files,
-    });
+    let files: Vec<model::FileEntry> = listed
+        .iter()
+        .map(|(n, size, sha)| model::FileEntry { path: n.clone(), size: *size as u64, sha256: sha.clone() })
+        .collect();
+    let manifest = model::Manifest {
+        format: FORMAT.into(),
+        rehearsal: Some(rehearsal),
+        session_id: session.session_id.clone(),
+        session_name: session.name.clone(),
+        package_sha256: session.package_sha256.clone(),
+        created_at: reported_at,
+        appliance_version: env!("CARGO_PKG_VERSION").into(),
+        key_id: key.id(),
+        public_key: key.public_base64(),
+        audit_head: head.clone(),
+        files,
+    };
     let manifest = pretty(&manifest)?;
     listed.push((MANIFEST.to_string(), manifest.len(), crate::ids::sha256_hex(&manifest)));
     emit(MANIFEST, manifest)?;
@@ -209,18 +215,15 @@ pub fn write_for_session(db: &Db, data_dir: &Path, t: &Templates) -> Result<Path
     Ok(path)
 }
 
-fn tally_json(t: &ballot::Tally) -> Value {
-    json!({ "agree": t.agree, "oppose": t.oppose, "abstain": t.abstain, "present": t.present, "eligible": t.eligible })
-}
-
 /// Every round of both stages with its tallies, taken from the per-applicant histories the
 /// deliberation and committee rows already hold (no second count of the ballots).
-fn rounds_json(
+fn rounds_out(
     conn: &Connection,
     groups: &committee::GroupDeliberations,
     committee_rows: &[committee::Row],
-) -> Result<Vec<Value>> {
-    let mut tallies: std::collections::HashMap<(Stage, String, i64), Vec<Value>> = std::collections::HashMap::new();
+) -> Result<Vec<model::RoundOut>> {
+    let mut tallies: std::collections::HashMap<(Stage, String, i64), Vec<model::RoundTally>> =
+        std::collections::HashMap::new();
     let histories = groups
         .iter()
         .flat_map(|(g, rows)| rows.iter().map(move |r| (Stage::Group, g.code.clone(), &r.applicant.code, &r.rounds)))
@@ -232,9 +235,14 @@ fn rounds_json(
     for (stage, scope, code, rounds) in histories {
         for h in rounds {
             if let Some(t) = &h.tally {
-                let mut j = tally_json(t);
-                j["applicant"] = json!(code);
-                tallies.entry((stage, scope.clone(), h.round)).or_default().push(j);
+                tallies.entry((stage, scope.clone(), h.round)).or_default().push(model::RoundTally {
+                    agree: t.agree,
+                    oppose: t.oppose,
+                    abstain: t.abstain,
+                    present: t.present,
+                    eligible: Some(t.eligible),
+                    applicant: code.clone(),
+                });
             }
         }
     }
@@ -247,17 +255,24 @@ fn rounds_json(
             let mut t = tallies.remove(&(stage, scope.clone(), v.round)).unwrap_or_default();
             let order: std::collections::HashMap<&String, usize> =
                 applicants.iter().enumerate().map(|(i, a)| (a, i)).collect();
-            t.sort_by_key(|x| x["applicant"].as_str().and_then(|a| order.get(&a.to_string()).copied()));
-            out.push(json!({
-                "stage": stage.code(), "scope": scope, "round": v.round, "status": v.status, "reason": v.reason,
-                "opened_at": v.opened_at, "closed_at": v.closed_at, "applicants": applicants, "tallies": t,
-            }));
+            t.sort_by_key(|x| order.get(&x.applicant).copied());
+            out.push(model::RoundOut {
+                stage: stage.code().into(),
+                scope: scope.clone(),
+                round: v.round,
+                status: v.status.code().into(),
+                reason: v.reason.clone(),
+                opened_at: v.opened_at.clone(),
+                closed_at: v.closed_at.clone(),
+                applicants,
+                tallies: t,
+            });
         }
     }
     Ok(out)
 }
 
-pub fn results_json(conn: &Connection, session: &venue::SessionView) -> Result<Value> {
+pub fn results_json(conn: &Connection, session: &venue::SessionView) -> Result<model::Results> {
     let groups = committee::all_deliberations(conn, session)?;
     let rows = committee::rows_with(conn, session, &groups)?;
     results_json_with(conn, session, &groups, &rows)
@@ -268,34 +283,42 @@ fn results_json_with(
     session: &venue::SessionView,
     groups: &committee::GroupDeliberations,
     committee_rows: &[committee::Row],
-) -> Result<Value> {
+) -> Result<model::Results> {
     let group_rows: std::collections::HashMap<&str, &review::DelibRow> =
         groups.iter().flat_map(|(_, d)| d.iter()).map(|r| (r.applicant.code.as_str(), r)).collect();
     let scores = review::scores_display(conn, session.rules.score, None)?;
-    let decision_code = |d: Option<Decision>| d.map(|d| json!(d)).unwrap_or(Value::Null);
     let mut applicants = Vec::new();
     for a in venue::search_applicants(conn, None, None, 1, i64::MAX / 4)?.rows {
         let g = group_rows.get(a.code.as_str()).copied();
         let group = g.and_then(|r| {
-            r.tally.as_ref().map(|t| {
-                json!({
-                    "round": r.rounds.iter().rev().find(|h| h.tally.is_some()).map(|h| h.round),
-                    "agree": t.agree, "oppose": t.oppose, "abstain": t.abstain, "present": t.present,
-                    "eligible": t.eligible, "decision": decision_code(r.decision),
-                    "computed_passed": r.computed_pass, "passed": r.passed, "override_reason": r.override_reason,
-                    "evaluation": r.evaluation, "opinion": r.opinion,
-                })
+            r.tally.as_ref().map(|t| model::GroupResult {
+                round: r.rounds.iter().rev().find(|h| h.tally.is_some()).map(|h| h.round),
+                agree: t.agree,
+                oppose: t.oppose,
+                abstain: t.abstain,
+                present: t.present,
+                eligible: Some(t.eligible),
+                decision: r.decision,
+                computed_passed: r.computed_pass,
+                passed: r.passed,
+                override_reason: r.override_reason.clone(),
+                evaluation: r.evaluation.clone(),
+                opinion: r.opinion.clone(),
             })
         });
         let c = committee_rows.iter().find(|r| r.applicant.code == a.code);
         let committee_result = c.and_then(|r| {
-            r.tally.as_ref().map(|t| {
-                json!({
-                    "round": r.rounds.iter().rev().find(|h| h.tally.is_some()).map(|h| h.round),
-                    "agree": t.agree, "oppose": t.oppose, "abstain": t.abstain, "present": t.present,
-                    "eligible": t.eligible, "needed": rules::votes_needed(&session.rules, t.present),
-                    "decision": decision_code(r.decision), "passed": r.passed, "opinion": r.opinion,
-                })
+            r.tally.as_ref().map(|t| model::CommitteeResult {
+                round: r.rounds.iter().rev().find(|h| h.tally.is_some()).map(|h| h.round),
+                agree: t.agree,
+                oppose: t.oppose,
+                abstain: t.abstain,
+                present: t.present,
+                eligible: Some(t.eligible),
+                needed: rules::votes_needed(&session.rules, t.present),
+                decision: r.decision,
+                passed: r.passed,
+                opinion: r.opinion.clone(),
             })
         });
         // The group's final word: the leader's decision, or no decision when nobody could vote.
@@ -305,49 +328,55 @@ fn results_json_with(
             None => Some(false),
         });
         let outcome = rules::outcome(group_word, c.and_then(|r| r.decision));
-        applicants.push(json!({
-            "code": a.code, "name": a.name, "unit": a.unit, "group": a.group_code, "group_name": a.group_name,
-            "specialty": a.specialty, "score": scores.get(&a.code), "group_result": group,
-            "committee_result": committee_result, "outcome": outcome.code(),
-        }));
+        applicants.push(model::ApplicantOut {
+            score: scores.get(&a.code).cloned(),
+            code: a.code,
+            name: a.name,
+            unit: a.unit,
+            group: a.group_code,
+            group_name: a.group_name,
+            specialty: a.specialty,
+            group_result: group,
+            committee_result,
+            outcome,
+        });
     }
     let first =
         ballot::rounds(conn, Stage::Committee, committee::SCOPE)?.into_iter().next().ok_or_else(Error::not_found)?;
     let q = committee::quorum_of_round(conn, session, &first)?;
-    let attendance: Vec<Value> = committee::attendance(conn)?
+    let attendance = committee::attendance(conn)?
         .into_iter()
-        .map(|m| {
-            json!({
-                "code": m.code, "name": m.name, "chair": m.is_chair, "reporter": m.is_reporter,
-                "first_sign_in": m.signed_in_at, "staff_check_in": m.staff_check_in, "left_at": m.left_at,
-                "rounds": m.rounds.iter().map(|r| json!({ "round": r.round, "presence": r.presence })).collect::<Vec<_>>(),
-            })
+        .map(|m| model::MemberOut {
+            code: m.code,
+            name: m.name,
+            chair: m.is_chair,
+            reporter: m.is_reporter,
+            first_sign_in: m.signed_in_at,
+            staff_check_in: m.staff_check_in,
+            left_at: m.left_at,
+            rounds: m.rounds.iter().map(|r| model::MemberRound { round: r.round, presence: r.presence }).collect(),
         })
         .collect();
     let r = &session.rules;
-    Ok(json!({
-        "format": "pingshen-results/2",
-        "session": {
-            "id": session.session_id, "name": session.name, "committee": session.committee, "mode": r.mode.code(),
-            "committee_pass_ratio": r.committee_pass.to_string(), "quorum_ratio": r.quorum.to_string(),
-            "group_pass_rule": r.group_pass.code(), "score_rule": r.score.code(),
-            "recused_count_as_present": r.recused_count_as_present,
+    Ok(model::Results {
+        format: RESULTS_FORMAT.into(),
+        session: model::SessionRulesOut {
+            id: session.session_id.clone(),
+            name: session.name.clone(),
+            committee: session.committee.clone(),
+            mode: r.mode.code().into(),
+            committee_pass_ratio: r.committee_pass.to_string(),
+            quorum_ratio: r.quorum.to_string(),
+            group_pass_rule: r.group_pass.code(),
+            score_rule: r.score.code().into(),
+            recused_count_as_present: r.recused_count_as_present,
         },
-        "reported_at": committee::meta(conn, "reported_at")?,
-        "quorum": { "members": q.members, "present": q.present, "needed": q.needed, "reached": q.reached },
-        "attendance": attendance,
-        "applicants": applicants,
-        "rounds": rounds_json(conn, groups, committee_rows)?,
-    }))
-}
-
-#[derive(serde::Serialize)]
-struct BallotOut<'a> {
-    stage: &'a str,
-    scope: &'a str,
-    round: i64,
-    applicant: &'a str,
-    choice: &'a str,
+        reported_at: committee::meta(conn, "reported_at")?,
+        quorum: model::QuorumOut { members: q.members, present: q.present, needed: q.needed, reached: q.reached },
+        attendance,
+        applicants,
+        rounds: rounds_out(conn, groups, committee_rows)?,
+    })
 }
 
 /// Every submitted ballot with no voter and no time, ordered by SHA-256(seed ‖ id): the seed is
@@ -380,7 +409,13 @@ pub fn ballots_bytes(conn: &Connection, seed: &str) -> Result<Vec<u8>> {
         let (stage, scope, round) =
             votes.get(vote).ok_or_else(|| Error::internal(format!("ballot of unknown vote {vote}")))?;
         out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
-        let b = BallotOut { stage, scope, round: *round, applicant, choice };
+        let b = model::Ballot {
+            stage: stage.as_str(),
+            scope: scope.as_str(),
+            round: *round,
+            applicant: applicant.as_str(),
+            choice: *choice,
+        };
         serde_json::to_writer(&mut out, &b).map_err(Error::internal)?;
     }
     out.extend_from_slice(b"\n]}\n");
@@ -389,7 +424,7 @@ pub fn ballots_bytes(conn: &Connection, seed: &str) -> Result<Vec<u8>> {
 
 /// Who was frozen as a voter when each round opened, who of its prospective voters signed in
 /// only after it opened (迟到: not voters), the staff check-ins and 离场 marks, and the recusals.
-pub fn attendance_json(conn: &Connection, session: &venue::SessionView) -> Result<Value> {
+pub fn attendance_json(conn: &Connection, session: &venue::SessionView) -> Result<model::Attendance> {
     let first_sign_in: std::collections::HashMap<String, String> = {
         let mut st = conn.prepare("SELECT person_code, signed_in_at FROM attendance")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, store::display_time(&r.get::<_, String>(1)?))))?;
@@ -411,46 +446,49 @@ pub fn attendance_json(conn: &Connection, session: &venue::SessionView) -> Resul
                     presence == rules::RoundPresence::Late
                 })
                 .collect();
-            rounds.push(json!({
-                "stage": stage.code(), "scope": scope, "round": v.round, "opened_at": v.opened_at,
-                "present": voters, "late": late,
-            }));
+            rounds.push(model::AttendanceRound {
+                stage: stage.code().into(),
+                scope: scope.clone(),
+                round: v.round,
+                opened_at: opened_at.to_string(),
+                present: voters.clone(),
+                late: Some(late.into_iter().cloned().collect()),
+            });
         }
     }
     let mut st = conn.prepare(
         "SELECT a.person_code, a.signed_in_at, a.left_at FROM attendance a JOIN experts e ON e.code = a.person_code
          WHERE a.method = 'admin' ORDER BY e.ord",
     )?;
-    let staff: Vec<Value> = st
+    let staff: Vec<model::StaffCheckIn> = st
         .query_map([], |r| {
-            Ok(json!({ "code": r.get::<_, String>(0)?, "at": store::display_time(&r.get::<_, String>(1)?),
-                       "left_at": r.get::<_, Option<String>>(2)?.map(|s| store::display_time(&s)) }))
+            Ok(model::StaffCheckIn {
+                code: r.get(0)?,
+                at: store::display_time(&r.get::<_, String>(1)?),
+                left_at: r.get::<_, Option<String>>(2)?.map(|s| store::display_time(&s)),
+            })
         })?
         .collect::<rusqlite::Result<_>>()?;
     let mut st = conn.prepare(
         "SELECT a.person_code, a.left_at FROM attendance a JOIN experts e ON e.code = a.person_code
          WHERE a.left_at IS NOT NULL ORDER BY e.ord",
     )?;
-    let left: Vec<Value> = st
-        .query_map([], |r| {
-            Ok(json!({ "code": r.get::<_, String>(0)?, "at": store::display_time(&r.get::<_, String>(1)?) }))
-        })?
+    let left: Vec<model::Left> = st
+        .query_map([], |r| Ok(model::Left { code: r.get(0)?, at: store::display_time(&r.get::<_, String>(1)?) }))?
         .collect::<rusqlite::Result<_>>()?;
     let mut st =
         conn.prepare("SELECT expert_code, applicant_code, source FROM recusals ORDER BY applicant_code, expert_code")?;
-    let recusals: Vec<Value> = st
-        .query_map([], |r| {
-            Ok(json!({ "expert": r.get::<_, String>(0)?, "applicant": r.get::<_, String>(1)?, "source": r.get::<_, String>(2)? }))
-        })?
+    let recusals: Vec<model::Recusal> = st
+        .query_map([], |r| Ok(model::Recusal { expert: r.get(0)?, applicant: r.get(1)?, source: r.get(2)? }))?
         .collect::<rusqlite::Result<_>>()?;
-    Ok(json!({
-        "format": "pingshen-attendance/2",
-        "recused_count_as_present": session.rules.recused_count_as_present,
-        "rounds": rounds,
-        "staff_check_ins": staff,
-        "left": left,
-        "recusals": recusals,
-    }))
+    Ok(model::Attendance {
+        format: ATTENDANCE_FORMAT.into(),
+        recused_count_as_present: session.rules.recused_count_as_present,
+        rounds,
+        staff_check_ins: Some(staff),
+        left: Some(left),
+        recusals,
+    })
 }
 
 /// The audit lines up to the one that closed the chain at the report, and that line's hash.
@@ -468,11 +506,12 @@ pub fn audit_jsonl(conn: &Connection, close_seq: i64) -> Result<(Vec<u8>, String
 }
 
 /// 是否通过 of a group or committee result: 通过 / 未通过, or the no-decision label.
-fn passed_cell(result: &Value) -> String {
-    match (&result["decision"], &result["passed"]) {
-        (Value::String(d), _) if d == "no_decision" => rules::NO_DECISION_LABEL.to_string(),
-        (_, Value::Bool(true)) => "通过".to_string(),
-        (_, Value::Bool(false)) => "未通过".to_string(),
+/// 是否通过 as the office reads it: 通过, 未通过, or 无法表决 (DOMAIN decision 2).
+fn passed_cell(decision: Option<Decision>, passed: Option<bool>) -> String {
+    match (decision, passed) {
+        (Some(Decision::NoDecision), _) => rules::NO_DECISION_LABEL.to_string(),
+        (_, Some(true)) => "通过".to_string(),
+        (_, Some(false)) => "未通过".to_string(),
         _ => String::new(),
     }
 }
@@ -482,41 +521,32 @@ fn passed_cell(result: &Value) -> String {
 /// Counts are numbers; every text cell is text with a quote prefix, so an opinion or a name that
 /// starts with `=`, `+`, `-` or `@` stays text even when a clerk edits the cell (the stored
 /// value is unchanged: results.json and the recount read the same text).
-fn results_xlsx(results: &Value, rehearsal: bool) -> Result<Vec<u8>> {
+fn results_xlsx(results: &model::Results, rehearsal: bool) -> Result<Vec<u8>> {
     // A rehearsal's workbook says so in every sheet's name (the tab a clerk sees first).
     let mark = |name: &str| if rehearsal { format!("彩排-{name}") } else { name.to_string() };
     use crate::sheet::{add_sheet, Cell};
     let mut wb = crate::sheet::workbook()?;
-    let s = |v: &Value| match v {
-        Value::Null => String::new(),
-        Value::String(x) => x.clone(),
-        Value::Bool(b) => if *b { "通过" } else { "未通过" }.to_string(),
-        other => other.to_string(),
-    };
-    // Numbers stay numbers (counts); everything else is written as quoted text.
-    let n = |v: &Value| match v.as_f64() {
-        Some(x) => Cell::Num(x),
-        None => Cell::Text(s(v)),
-    };
-    let apps = results["applicants"].as_array().cloned().unwrap_or_default();
-    let group_rows = apps
+    let text = |v: &Option<String>| Cell::Text(v.clone().unwrap_or_default());
+    let num = |v: Option<u64>| v.map_or(Cell::Text(String::new()), |x| Cell::Num(x as f64));
+    let group_rows = results
+        .applicants
         .iter()
-        .filter(|a| !a["group"].is_null())
+        .filter(|a| a.group.is_some())
         .map(|a| {
-            let g = &a["group_result"];
+            let g = a.group_result.as_ref();
             vec![
-                Cell::Text(s(&a["code"])),
-                Cell::Text(s(&a["name"])),
-                Cell::Text(s(&a["unit"])),
-                Cell::Text(s(&a["group_name"])),
-                Cell::Text(s(&a["score"])),
-                Cell::Text(passed_cell(g)),
-                n(&g["agree"]),
-                n(&g["oppose"]),
-                n(&g["abstain"]),
-                n(&g["present"]),
-                Cell::Long(s(&g["opinion"])),
-                Cell::Long(s(&g["override_reason"])),
+                Cell::Text(a.code.clone()),
+                Cell::Text(a.name.clone()),
+                Cell::Text(a.unit.clone()),
+                Cell::Text(a.group_name.clone()),
+                text(&a.score),
+                Cell::Text(g.map(|g| passed_cell(g.decision, g.passed)).unwrap_or_default()),
+                num(g.map(|g| g.agree)),
+                num(g.map(|g| g.oppose)),
+                num(g.map(|g| g.abstain)),
+                num(g.map(|g| g.present)),
+                Cell::Long(g.map(|g| g.opinion.clone()).unwrap_or_default()),
+                Cell::Long(g.map(|g| g.override_reason.clone()).unwrap_or_default()),
             ]
         })
         .collect();
@@ -539,28 +569,29 @@ fn results_xlsx(results: &Value, rehearsal: bool) -> Result<Vec<u8>> {
         ],
         group_rows,
     )?;
-    let committee_rows = apps
+    let committee_rows = results
+        .applicants
         .iter()
         .map(|a| {
-            let c = &a["committee_result"];
-            let outcome = match a["outcome"].as_str() {
-                Some("passed") => "通过",
-                Some("failed_group") => "专业组未通过",
-                Some("no_decision") => rules::NO_DECISION_LABEL,
-                _ => "评委会未通过",
+            let c = a.committee_result.as_ref();
+            let outcome = match a.outcome {
+                rules::Outcome::Passed => "通过",
+                rules::Outcome::FailedGroup => "专业组未通过",
+                rules::Outcome::NoDecision => rules::NO_DECISION_LABEL,
+                rules::Outcome::FailedCommittee => "评委会未通过",
             };
             vec![
-                Cell::Text(s(&a["code"])),
-                Cell::Text(s(&a["name"])),
-                Cell::Text(s(&a["unit"])),
-                Cell::Text(s(&a["group_name"])),
-                Cell::Text(passed_cell(c)),
-                n(&c["agree"]),
-                n(&c["oppose"]),
-                n(&c["abstain"]),
-                n(&c["present"]),
-                n(&c["needed"]),
-                Cell::Long(s(&c["opinion"])),
+                Cell::Text(a.code.clone()),
+                Cell::Text(a.name.clone()),
+                Cell::Text(a.unit.clone()),
+                Cell::Text(a.group_name.clone()),
+                Cell::Text(c.map(|c| passed_cell(c.decision, c.passed)).unwrap_or_default()),
+                num(c.map(|c| c.agree)),
+                num(c.map(|c| c.oppose)),
+                num(c.map(|c| c.abstain)),
+                num(c.map(|c| c.present)),
+                num(c.map(|c| c.needed)),
+                Cell::Long(c.map(|c| c.opinion.clone()).unwrap_or_default()),
                 Cell::Text(outcome.to_string()),
             ]
         })

@@ -1,10 +1,10 @@
 //! `pingshen verify`: checks a result bundle offline, trusting nothing inside it, in the order
 //! of BUNDLE.md. Each check prints one line; the first failure stops the run.
 
+use super::model::{self, Attendance, Ballots, Manifest, Results};
 use super::{CONTENT_FILES, MANIFEST, SIG, SUMS};
 use crate::rules::{self, Decision, SessionRules};
 use minisign::{PublicKey, SignatureBox};
-use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Read;
 use std::path::Path;
@@ -69,9 +69,19 @@ pub fn read_bundle(path: &Path) -> Result<Files, String> {
     Ok(files)
 }
 
-fn json(files: &Files, name: &str) -> Result<Value, String> {
-    let b = files.get(name).ok_or(format!("{name} missing"))?;
-    serde_json::from_slice(b).map_err(|e| format!("{name} is not valid JSON: {e}"))
+/// One of the bundle's JSON files, read into its type (`model`): a missing or renamed key fails
+/// here, by name.
+fn typed<T: serde::de::DeserializeOwned>(files: &Files, name: &str) -> Result<T, String> {
+    model::parse(name, files.get(name).ok_or(format!("{name} missing"))?)
+}
+
+fn manifest(files: &Files) -> Result<Manifest, String> {
+    typed(files, MANIFEST)
+}
+
+/// Format 1 bundles predate `rehearsal`, `eligible`, `decision` and the per-round 迟到 lists.
+fn is_format_1(m: &Manifest) -> bool {
+    m.format == "pingshen-bundle/1"
 }
 
 /// Runs every check in order; stops at the first failure.
@@ -103,9 +113,8 @@ pub fn passed(checks: &[Check]) -> bool {
 }
 
 fn manifest_key(files: &Files) -> Result<PublicKey, String> {
-    let m = json(files, MANIFEST)?;
-    let k = m["public_key"].as_str().ok_or("manifest.json has no public_key")?;
-    PublicKey::from_base64(k).map_err(|e| format!("manifest public_key is not a minisign key: {e}"))
+    let m = manifest(files)?;
+    PublicKey::from_base64(&m.public_key).map_err(|e| format!("manifest public_key is not a minisign key: {e}"))
 }
 
 /// (session id, audit head) from the trusted comment.
@@ -175,16 +184,15 @@ fn hashes(files: &Files) -> Result<(Outcome, String), String> {
             return Err(format!("{n}: SHA-256 {got} but SHA256SUMS says {h}"));
         }
     }
-    let m = json(files, MANIFEST)?;
-    let listed = m["files"].as_array().ok_or("manifest.json has no files")?;
+    let m = manifest(files)?;
     let mut seen = HashSet::new();
-    for f in listed {
-        let n = f["path"].as_str().ok_or("manifest file without path")?;
+    for f in &m.files {
+        let n = f.path.as_str();
         let b = files.get(n).ok_or(format!("manifest lists {n}, which is missing"))?;
-        if f["size"].as_u64() != Some(b.len() as u64) {
-            return Err(format!("{n}: size {} but manifest says {}", b.len(), f["size"]));
+        if f.size != b.len() as u64 {
+            return Err(format!("{n}: size {} but manifest says {}", b.len(), f.size));
         }
-        if f["sha256"].as_str() != Some(crate::ids::sha256_hex(b).as_str()) {
+        if f.sha256 != crate::ids::sha256_hex(b) {
             return Err(format!("{n}: SHA-256 differs from the manifest"));
         }
         seen.insert(n.to_string());
@@ -194,7 +202,7 @@ fn hashes(files: &Files) -> Result<(Outcome, String), String> {
         return Err("manifest.json does not list exactly the content files".into());
     }
     let (id, head) = trusted(files)?;
-    if m["session_id"].as_str() != Some(id.as_str()) || m["audit_head"].as_str() != Some(head.as_str()) {
+    if m.session_id != id || m.audit_head != head {
         return Err("manifest session id or audit head differs from the signed trusted comment".into());
     }
     Ok((Outcome::Pass, format!("{} files match SHA256SUMS and the manifest", files.len() - 2)))
@@ -208,7 +216,8 @@ fn audit_chain(files: &Files) -> Result<(Outcome, String), String> {
     let mut n = 0i64;
     for line in text.lines() {
         n += 1;
-        let v: Value = serde_json::from_str(line).map_err(|e| format!("audit line {n} is not JSON: {e}"))?;
+        let v: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| format!("audit line {n} is not JSON: {e}"))?;
         if v["seq"].as_i64() != Some(n) {
             return Err(format!("audit line {n} has seq {}", v["seq"]));
         }
@@ -238,67 +247,44 @@ struct Count {
 }
 
 /// A stated tally; format 1 results carry no `eligible`, so it is taken from the recount.
-fn count_of(v: &Value, recount: &Count) -> Count {
-    let n = |k: &str| v[k].as_u64().unwrap_or(u64::MAX);
-    Count {
-        agree: n("agree"),
-        oppose: n("oppose"),
-        abstain: n("abstain"),
-        present: n("present"),
-        eligible: if v.get("eligible").is_some() { n("eligible") } else { recount.eligible },
-    }
+fn count_of(agree: u64, oppose: u64, abstain: u64, present: u64, eligible: Option<u64>, recount: &Count) -> Count {
+    Count { agree, oppose, abstain, present, eligible: eligible.unwrap_or(recount.eligible) }
 }
 
 /// Recounts `ballots.json` against `attendance.json` and compares with `results.json`, applying
 /// the same threshold functions the appliance uses.
 pub fn recount(files: &Files) -> Result<(Outcome, String), String> {
-    let results = json(files, "results.json")?;
-    let attendance = json(files, "attendance.json")?;
-    #[derive(serde::Deserialize)]
-    struct BallotIn {
-        stage: String,
-        scope: String,
-        round: i64,
-        applicant: String,
-        choice: String,
-    }
-    #[derive(serde::Deserialize)]
-    struct Ballots {
-        ballots: Vec<BallotIn>,
-    }
-    let ballots: Ballots = serde_json::from_slice(files.get("ballots.json").ok_or("ballots.json missing")?)
-        .map_err(|e| format!("ballots.json is not a ballot list: {e}"))?;
-    let s = &results["session"];
-    let text = |k: &str| s[k].as_str().unwrap_or("");
+    let format1 = is_format_1(&manifest(files)?);
+    let results: Results = typed(files, "results.json")?;
+    let attendance: Attendance = typed(files, "attendance.json")?;
+    let ballots: Ballots = typed(files, "ballots.json")?;
+    let s = &results.session;
     let session = SessionRules::parse(
-        text("mode"),
-        text("committee_pass_ratio"),
-        text("quorum_ratio"),
-        text("group_pass_rule"),
-        text("score_rule"),
-        s["recused_count_as_present"].as_bool().ok_or("results.json: no recused_count_as_present")?,
+        &s.mode,
+        &s.committee_pass_ratio,
+        &s.quorum_ratio,
+        &s.group_pass_rule,
+        &s.score_rule,
+        s.recused_count_as_present,
     )
     .map_err(|e| format!("results.json: {e}"))?;
-    let format2 = results["format"] == "pingshen-results/2";
-    type Key = (String, String, i64);
-    let key = |v: &Value| -> Key {
-        (
-            v["stage"].as_str().unwrap_or("").into(),
-            v["scope"].as_str().unwrap_or("").into(),
-            v["round"].as_i64().unwrap_or(0),
-        )
+    // What format 2 adds must be there in format 2, by name.
+    let need = |what: Option<u64>, field: &str, code: &str| -> Result<(), String> {
+        match (what, format1) {
+            (None, false) => Err(format!("results.json: {code}: missing field `{field}`")),
+            _ => Ok(()),
+        }
     };
+    type Key = (String, String, i64);
     let mut present: HashMap<Key, HashSet<String>> = HashMap::new();
-    for r in attendance["rounds"].as_array().ok_or("attendance.json: no rounds")? {
-        let voters = r["present"].as_array().ok_or("attendance.json: round without present")?;
-        present.insert(key(r), voters.iter().filter_map(|v| v.as_str().map(String::from)).collect());
+    for r in &attendance.rounds {
+        if r.late.is_none() && !format1 {
+            return Err(format!("attendance.json: round {} {} {}: missing field `late`", r.stage, r.scope, r.round));
+        }
+        present.insert((r.stage.clone(), r.scope.clone(), r.round), r.present.iter().cloned().collect());
     }
-    let recused: HashSet<(String, String)> = attendance["recusals"]
-        .as_array()
-        .ok_or("attendance.json: no recusals")?
-        .iter()
-        .map(|r| (r["expert"].as_str().unwrap_or("").to_string(), r["applicant"].as_str().unwrap_or("").to_string()))
-        .collect();
+    let recused: HashSet<(String, String)> =
+        attendance.recusals.iter().map(|r| (r.expert.clone(), r.applicant.clone())).collect();
     let mut counts: HashMap<(Key, String), Count> = HashMap::new();
     let all = &ballots.ballots;
     for b in all {
@@ -314,22 +300,17 @@ pub fn recount(files: &Files) -> Result<(Outcome, String), String> {
     let mut used = 0usize;
     // (stage, applicant) → (round, recount) of the latest closed round holding the applicant.
     let mut latest: HashMap<(String, String), (i64, Count)> = HashMap::new();
-    let mut rounds: Vec<&Value> = results["rounds"].as_array().ok_or("results.json: no rounds")?.iter().collect();
-    rounds.sort_by_key(|r| r["round"].as_i64());
+    let mut rounds: Vec<&model::RoundOut> = results.rounds.iter().collect();
+    rounds.sort_by_key(|r| r.round);
     for r in rounds {
-        if r["status"] != "closed" {
+        if r.status != "closed" {
             continue;
         }
-        let k = key(r);
+        let k: Key = (r.stage.clone(), r.scope.clone(), r.round);
         let voters = present.get(&k).ok_or(format!("attendance.json lacks {k:?}"))?;
-        let stated_by: HashMap<&str, &Value> = r["tallies"]
-            .as_array()
-            .ok_or("results.json: round without tallies")?
-            .iter()
-            .filter_map(|t| t["applicant"].as_str().map(|a| (a, t)))
-            .collect();
-        for a in r["applicants"].as_array().ok_or("results.json: round without applicants")? {
-            let a = a.as_str().unwrap_or("").to_string();
+        let stated_by: HashMap<&str, &model::RoundTally> =
+            r.tallies.iter().map(|t| (t.applicant.as_str(), t)).collect();
+        for a in &r.applicants {
             let rec = voters.iter().filter(|v| recused.contains(&((*v).clone(), a.clone()))).count() as u64;
             let mut c = counts.get(&(k.clone(), a.clone())).copied().unwrap_or_default();
             let cast = c.agree + c.oppose + c.abstain;
@@ -340,9 +321,11 @@ pub fn recount(files: &Files) -> Result<(Outcome, String), String> {
             }
             used += cast as usize;
             c.present = rules::present(&session, n, rec);
-            let stated = stated_by.get(a.as_str()).ok_or(format!("results.json: round {k:?} has no tally for {a}"))?;
-            if count_of(stated, &c) != c {
-                return Err(format!("{k:?} {a}: results.json says {:?}, the ballots give {c:?}", count_of(stated, &c)));
+            let t = stated_by.get(a.as_str()).ok_or(format!("results.json: round {k:?} has no tally for {a}"))?;
+            need(t.eligible, "eligible", a)?;
+            let stated = count_of(t.agree, t.oppose, t.abstain, t.present, t.eligible, &c);
+            if stated != c {
+                return Err(format!("{k:?} {a}: results.json says {stated:?}, the ballots give {c:?}"));
             }
             latest.insert((k.0.clone(), a.clone()), (k.2, c));
         }
@@ -352,54 +335,57 @@ pub fn recount(files: &Files) -> Result<(Outcome, String), String> {
     }
     let mut decided = 0;
     let mut no_decision = 0;
-    for a in results["applicants"].as_array().ok_or("results.json: no applicants")? {
-        let code = a["code"].as_str().unwrap_or("").to_string();
-        let g = &a["group_result"];
+    for a in &results.applicants {
+        let code = a.code.clone();
         // The group's final word: None for an applicant sent straight to the committee,
         // Some(None) when nobody in the group could vote on it (no decision).
-        let group_word = if a["group"].is_null() {
+        let group_word = if a.group.is_none() {
             None
         } else {
             let (round, c) =
                 latest.get(&("group".into(), code.clone())).ok_or(format!("{code}: no closed group round"))?;
-            if g["round"].as_i64() != Some(*round) || count_of(g, c) != *c {
+            let g = a.group_result.as_ref().ok_or(format!("{code}: no group result"))?;
+            need(g.eligible, "group_result.eligible", &code)?;
+            if g.round != Some(*round) || count_of(g.agree, g.oppose, g.abstain, g.present, g.eligible, c) != *c {
                 return Err(format!("{code}: the group result differs from the recount"));
             }
             let decision = rules::group_decision(&session, c.agree, c.present, c.eligible);
-            if format2 && g["decision"] != serde_json::json!(decision) {
+            if !format1 && g.decision != Some(decision) {
                 return Err(format!("{code}: the group's rule gives {decision:?}, results.json says otherwise"));
             }
             match decision.passed() {
                 None => {
-                    if !g["passed"].is_null() {
+                    if g.passed.is_some() {
                         return Err(format!("{code}: marked by the group though nobody could vote on it"));
                     }
                     Some(None)
                 }
                 Some(computed) => {
-                    if g["computed_passed"].as_bool() != Some(computed) {
+                    if g.computed_passed != Some(computed) {
                         return Err(format!("{code}: the group's rule gives {computed}, results.json says otherwise"));
                     }
-                    let passed = g["passed"].as_bool().ok_or(format!("{code}: no group decision"))?;
-                    if passed != computed && g["override_reason"].as_str().unwrap_or("").trim().is_empty() {
+                    let passed = g.passed.ok_or(format!("{code}: no group decision"))?;
+                    if passed != computed && g.override_reason.trim().is_empty() {
                         return Err(format!("{code}: the group decision differs from its rule without a reason"));
                     }
                     Some(Some(passed))
                 }
             }
         };
-        let cm = &a["committee_result"];
-        let committee = match latest.get(&("committee".into(), code.clone())) {
-            None if cm.is_null() => None,
-            None => return Err(format!("{code}: a committee result without a closed committee round")),
-            Some((round, c)) => {
+        let cm = a.committee_result.as_ref();
+        let committee = match (latest.get(&("committee".into(), code.clone())), cm) {
+            (None, None) => None,
+            (None, Some(_)) => return Err(format!("{code}: a committee result without a closed committee round")),
+            (Some(_), None) => return Err(format!("{code}: a closed committee round but no committee result")),
+            (Some((round, c)), Some(cm)) => {
+                need(cm.eligible, "committee_result.eligible", &code)?;
                 let needed = rules::votes_needed(&session, c.present);
                 let decision = rules::committee_decision(&session, c.agree, c.present, c.eligible);
-                if cm["round"].as_i64() != Some(*round)
-                    || count_of(cm, c) != *c
-                    || cm["needed"].as_u64() != Some(needed)
-                    || cm["passed"].as_bool() != decision.passed()
-                    || (format2 && cm["decision"] != serde_json::json!(decision))
+                if cm.round != Some(*round)
+                    || count_of(cm.agree, cm.oppose, cm.abstain, cm.present, cm.eligible, c) != *c
+                    || cm.needed != needed
+                    || cm.passed != decision.passed()
+                    || (!format1 && cm.decision != Some(decision))
                 {
                     return Err(format!("{code}: the committee result differs from the recount"));
                 }
@@ -409,9 +395,9 @@ pub fn recount(files: &Files) -> Result<(Outcome, String), String> {
         if group_word.is_some_and(|w| w != Some(true)) && committee.is_some() {
             return Err(format!("{code}: reached the committee without passing its group"));
         }
-        let outcome = rules::outcome(group_word, committee).code();
-        if a["outcome"].as_str() != Some(outcome) {
-            return Err(format!("{code}: outcome {} but the recount gives {outcome}", a["outcome"]));
+        let outcome = rules::outcome(group_word, committee);
+        if a.outcome != outcome {
+            return Err(format!("{code}: outcome {} but the recount gives {}", a.outcome.code(), outcome.code()));
         }
         if committee == Some(Decision::NoDecision) || group_word == Some(None) {
             no_decision += 1;
@@ -430,12 +416,12 @@ pub fn recount(files: &Files) -> Result<(Outcome, String), String> {
 /// A bundle written during a rehearsal (彩排, DOMAIN) can never be taken for a result, however
 /// well it verifies otherwise. Format 1 bundles predate rehearsals.
 fn not_rehearsal(files: &Files) -> Result<(Outcome, String), String> {
-    match json(files, MANIFEST)?.get("rehearsal") {
-        Some(Value::Bool(true)) => Err("彩排 — not a result: this bundle was written during a rehearsal".into()),
-        Some(Value::Bool(false)) | None => {
-            Ok((Outcome::Pass, "the result of the real session, not a rehearsal".into()))
-        }
-        Some(other) => Err(format!("manifest.json: rehearsal is {other}, not true or false")),
+    let m = manifest(files)?;
+    match m.rehearsal {
+        Some(true) => Err("彩排 — not a result: this bundle was written during a rehearsal".into()),
+        Some(false) => Ok((Outcome::Pass, "the result of the real session, not a rehearsal".into())),
+        None if is_format_1(&m) => Ok((Outcome::Pass, "the result of the real session, not a rehearsal".into())),
+        None => Err("manifest.json: missing field `rehearsal`".into()),
     }
 }
 

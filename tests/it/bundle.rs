@@ -240,6 +240,51 @@ fn a_format_1_bundle_still_verifies() {
     assert!(out.contains("[OK  ] recount:"), "{out}");
 }
 
+/// The writer and `verify` share one typed model (issue 27): a key removed from a real bundle's
+/// file, the bundle re-signed with the appliance's own key, fails verification naming the key —
+/// it never reads as empty or zero.
+#[test]
+fn a_missing_key_fails_verification_by_its_name() {
+    let v = Venue::new(&example_json());
+    play_example_to_report(&v);
+    let data = v.s.data.clone();
+    let original = unzip(&data.join("2026-HN-ZXXJS-01-result.zip"));
+    type Edit = fn(&mut serde_json::Value);
+    let cases: [(&str, &str, Edit); 6] = [
+        ("results.json", "present", |r| {
+            r["applicants"][0]["committee_result"].as_object_mut().unwrap().remove("present");
+        }),
+        ("results.json", "needed", |r| {
+            r["applicants"][0]["committee_result"].as_object_mut().unwrap().remove("needed");
+        }),
+        ("results.json", "outcome", |r| {
+            r["applicants"][1].as_object_mut().unwrap().remove("outcome");
+        }),
+        ("results.json", "eligible", |r| {
+            r["rounds"][0]["tallies"][0].as_object_mut().unwrap().remove("eligible");
+        }),
+        ("attendance.json", "recusals", |a| {
+            a.as_object_mut().unwrap().remove("recusals");
+        }),
+        ("manifest.json", "rehearsal", |m| {
+            m.as_object_mut().unwrap().remove("rehearsal");
+        }),
+    ];
+    for (file, key, edit) in cases {
+        let mut files = original.clone();
+        let mut j: serde_json::Value = serde_json::from_slice(&files[file]).unwrap();
+        edit(&mut j);
+        files.insert(file.into(), serde_json::to_vec_pretty(&j).unwrap());
+        reseal(&mut files, Some(&data));
+        let dir = tempfile::tempdir().unwrap();
+        write_dir(dir.path(), &files);
+        let (code, out) = verify(dir.path(), Some(&data.join("appliance.pub")));
+        assert_ne!(code, 0, "{file} without `{key}` verified:\n{out}");
+        let fail = out.lines().find(|l| l.starts_with("[FAIL]")).unwrap_or_default();
+        assert!(fail.contains(&format!("`{key}`")) && fail.contains(file), "{file} without `{key}`: {fail}");
+    }
+}
+
 #[test]
 fn rebuilding_gives_identical_content_and_ballot_order_is_not_submission_order() {
     let v = Venue::new(&example_json());
