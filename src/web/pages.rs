@@ -150,6 +150,16 @@ pub fn material(app: &App, ctx: &Ctx, id: &str) -> Result<Response> {
     let path = crate::package::material_path(&app.data_dir, &m.sha256);
     let file = std::fs::File::open(&path).map_err(|e| Error::internal(format!("material {}: {e}", path.display())))?;
     let name = m.path.rsplit('/').next().unwrap_or(&m.path);
+    // A file name can name the applicant: in a blind review the download is named by code.
+    let session = app.db.read(venue::session)?;
+    let coded;
+    let name = if super::names_hidden(app, ctx, session.as_ref())? {
+        let ext = name.rsplit_once('.').map(|(_, e)| e).filter(|e| e.len() <= 8).unwrap_or("bin");
+        coded = format!("{}-材料{id}.{ext}", m.applicant_code);
+        coded.as_str()
+    } else {
+        name
+    };
     let inline = m.content_type != "application/octet-stream";
     let mut resp = Response::from_file(m.content_type.clone(), file)
         .with_unique_header(

@@ -38,6 +38,25 @@ fn links(html: &str) -> Vec<String> {
         .collect()
 }
 
+/// `%E6%9D%8E` → 李 (a Content-Disposition filename* is percent-encoded UTF-8).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(x) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(x);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Crawls everything a signed-in person reaches from the desk by following links (pages,
 /// printouts, downloads), and returns each place where an applicant's name or unit shows.
 fn leaks(c: &Client, needles: &[String], stage: &str, who: &str) -> Vec<String> {
@@ -51,6 +70,16 @@ fn leaks(c: &Client, needles: &[String], stage: &str, who: &str) -> Vec<String> 
         let r = c.get(&path);
         if r.status != 200 {
             continue;
+        }
+        // A download's file name is shown too (the browser's save dialog, the tab's title).
+        let disposition = r.header("content-disposition").map(|d| {
+            let d = d.to_string();
+            percent_decode(&d)
+        });
+        for n in needles {
+            if disposition.as_deref().is_some_and(|d| d.contains(n.as_str())) {
+                found.push(format!("{stage}: {who} downloads a file named with 「{n}」 from {path}"));
+            }
         }
         let kind = r.header("content-type").unwrap_or("").to_string();
         let body = if kind.contains("zip") || kind.contains("spreadsheet") {
@@ -82,9 +111,13 @@ fn leaks(c: &Client, needles: &[String], stage: &str, who: &str) -> Vec<String> 
 
 #[test]
 fn a_blind_session_shows_no_expert_a_name_or_unit_until_the_report() {
-    let p = blind_package();
+    let mut p = blind_package();
     let needles = needles(&p);
-    let v = Venue::new(&p);
+    // A material whose file name names its applicant, as offices often send them.
+    p["applicants"][0]["materials"] = serde_json::json!(["materials/A0001/李娜-申报表.pdf"]);
+    let pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+    let zip = zip_of(&[("package.json", &serde_json::to_vec(&p).unwrap()), ("materials/A0001/李娜-申报表.pdf", pdf)]);
+    let v = Venue::with_package(&p, "package.zip", &zip, "");
     let people: Vec<(&str, Client)> = ["E001", "E002", "E003", "E004", "E005", "E006", "E101", "E102", "E103"]
         .iter()
         .map(|c| (*c, v.login(c)))
@@ -158,6 +191,7 @@ fn a_blind_session_shows_no_expert_a_name_or_unit_until_the_report() {
     let admin = v.admin.get("/admin/applicants").text();
     assert!(admin.contains("李娜") && admin.contains("盲评测试单位1号"), "{admin}");
     assert!(v.admin.get("/applicants/A0001").text().contains("李娜"));
+    assert!(v.admin.get("/applicants/A0001").text().contains("李娜-申报表.pdf"), "the admin sees the file's name");
     // Coded, not emptied: the expert still finds each applicant by code.
     let desk = get("E002").get("/review/draft").text();
     assert!(desk.contains("A0001") && desk.contains("盲评隐藏"), "{desk}");
