@@ -187,6 +187,27 @@ fn a_blind_session_shows_no_expert_a_name_or_unit_until_the_report() {
     scan("committee voted, results released, before the report");
     assert!(found.is_empty(), "{} leaks:\n{}", found.len(), found.join("\n"));
 
+    // As the leader, the chair and the reporter see it (screenshots with PINGSHEN_SCREENSHOTS).
+    if let Some(browser) = crate::browser::browser(1366, 768) {
+        for (code, pages) in [
+            ("E001", &["/review/deliberate", "/review/ops"][..]),
+            ("E101", &["/committee/ops", "/minutes", "/summary"][..]),
+            ("E102", &["/committee/report"][..]),
+        ] {
+            let tab = browser.new_context().unwrap().new_tab().unwrap();
+            let (user, password) = v.credentials(code);
+            crate::browser::login_fast(&tab, &v.s.base, &user, &password);
+            for page in pages {
+                crate::browser::go(&tab, &v.s.base, page);
+                let shown = tab.evaluate("document.body.innerText", false).unwrap().value.unwrap();
+                let shown = shown.as_str().unwrap();
+                for n in &needles {
+                    assert!(!shown.contains(n.as_str()), "{code} sees 「{n}」 on {page} in the browser");
+                }
+                crate::browser::snap(&tab, &format!("blind-{code}{}", page.replace('/', "-")));
+            }
+        }
+    }
     // The admin sees everything, all along.
     let admin = v.admin.get("/admin/applicants").text();
     assert!(admin.contains("李娜") && admin.contains("盲评测试单位1号"), "{admin}");
