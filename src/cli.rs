@@ -61,6 +61,10 @@ enum Command {
         /// Only check the package; write nothing.
         #[arg(long)]
         check: bool,
+        /// The title office's public key (a .pub file or the base64 key): import only a package
+        /// whose signature (PACKAGE.minisig beside it) it verifies. Overrides `office_pubkey`.
+        #[arg(long, value_name = "KEY|FILE")]
+        office_pubkey: Option<String>,
     },
     /// List accounts, or generate passwords and write the printable slips and account lists.
     Accounts {
@@ -165,6 +169,12 @@ enum Command {
     },
     /// Check a result bundle offline: signature, files, hashes, audit chain, recount, key.
     /// Exit 0 only when every check passes.
+    /// The title office's side: `office init` makes the office key and registry, `office issue`
+    /// signs a package as it travels to the venue.
+    Office {
+        #[command(subcommand)]
+        action: OfficeAction,
+    },
     Verify {
         /// The bundle: the .zip, or a directory of its files.
         bundle: PathBuf,
@@ -187,7 +197,10 @@ where
     let cli = Cli::parse_from(args);
     let result = match cli.command {
         Command::Serve { config, listen, data, demo } => serve(config, listen, data, demo),
-        Command::Import { package, config, data, check } => import(&package, config, data, check),
+        Command::Import { package, config, data, check, office_pubkey } => {
+            import(&package, config, data, check, office_pubkey.as_deref())
+        }
+        Command::Office { action } => office_cmd(action),
         Command::Accounts { config, data, out, only, reissue, reset_admin } => {
             accounts_cmd(config, data, out, only, reissue, reset_admin)
         }
@@ -457,8 +470,15 @@ fn set_rlimit_nofile(to: u64) -> std::io::Result<()> {
     Ok(())
 }
 
-fn import(path: &Path, config: Option<PathBuf>, data: Option<PathBuf>, check_only: bool) -> CmdResult {
+fn import(
+    path: &Path,
+    config: Option<PathBuf>,
+    data: Option<PathBuf>,
+    check_only: bool,
+    office_pubkey: Option<&str>,
+) -> CmdResult {
     let cfg = load_config(config, data)?;
+    let office = office_key(office_pubkey, &cfg)?;
     let mut loaded = match package::load_path(path, cfg.upload_limit()) {
         Ok(l) => l,
         Err(problems) => {
@@ -469,6 +489,29 @@ fn import(path: &Path, config: Option<PathBuf>, data: Option<PathBuf>, check_onl
             return Err((2, String::new()));
         }
     };
+    match &office {
+        // The office signs the file as it travels: PACKAGE.minisig beside it.
+        Some(pk) => {
+            if path.is_dir() {
+                return Err((
+                    2,
+                    "已设置职改办公钥：请导入职改办签发的文件（如 .zip）及其 .minisig 签名，不能直接导入目录。".into(),
+                ));
+            }
+            let sig_path = PathBuf::from(format!("{}.minisig", path.display()));
+            let sig = match std::fs::read_to_string(&sig_path) {
+                Ok(t) => Some(t),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err((1, format!("{}: {e}", sig_path.display()))),
+            };
+            let file = std::fs::File::open(path).map_err(fail)?;
+            let id = package::signature::check(pk, sig.as_deref(), file, &loaded.package.session.id, &loaded.sha256)
+                .map_err(|why| (2, format!("{why}（未导入任何内容）")))?;
+            println!("职改办签名有效（密钥 {id}）");
+            loaded.office_key_id = Some(id);
+        }
+        None => println!("提示: 未设置职改办公钥 (office_pubkey)，会务包来源未验证。"),
+    }
     for w in &loaded.warnings {
         println!("提示: {w}");
     }
@@ -667,6 +710,60 @@ fn handover_cmd(copy_to: &[PathBuf], config: Option<PathBuf>, data: Option<PathB
         return Err((1, failed.join("\n错误: ")));
     }
     Ok(())
+}
+
+#[derive(Subcommand)]
+pub enum OfficeAction {
+    /// Make the office key pair (OFFICE/office.key, owner-only; OFFICE/office.pub) and an empty
+    /// registry. Refused if the directory already holds a key.
+    Init {
+        #[arg(long, value_name = "OFFICE")]
+        dir: PathBuf,
+    },
+    /// Sign a package exactly as it will travel (a directory is zipped first) and record it:
+    /// writes PACKAGE.minisig beside it (`minisign -Vm PACKAGE -P KEY` checks it).
+    Issue {
+        /// package.json, a workbook, a .zip, or a directory holding the package and materials/.
+        package: PathBuf,
+        #[arg(long, value_name = "OFFICE")]
+        dir: PathBuf,
+        /// Replace a package already issued for the same session (the registry keeps both).
+        #[arg(long)]
+        replace: bool,
+    },
+}
+
+fn office_cmd(action: OfficeAction) -> CmdResult {
+    match action {
+        OfficeAction::Init { dir } => {
+            let keys = crate::office::init(&dir).map_err(fail)?;
+            println!("职改办密钥已生成: {}", dir.join(crate::office::PUBLIC_FILE).display());
+            println!("密钥 ID: {}", crate::sign::key_id(&keys.pk));
+            println!("指纹: {}", crate::sign::fingerprint(&keys.pk));
+            println!("公钥: {}", keys.pk.to_base64());
+            println!("会场设备的配置中设置 office_pubkey = \"{}\"，只导入本办签发的会务包。", keys.pk.to_base64());
+            Ok(())
+        }
+        OfficeAction::Issue { package, dir, replace } => {
+            let now = crate::store::now_rfc3339(8);
+            let out = crate::office::issue(&dir, &package, replace, &now)
+                .map_err(|e| (if e.kind == crate::error::Kind::Conflict { 3 } else { 2 }, e.message))?;
+            println!("已签发 {}（{}）", out.issued.session_id, out.issued.name);
+            println!("会务包: {}", out.file.display());
+            println!("签名:   {}", out.signature.display());
+            println!("SHA-256: {}", out.issued.sha256);
+            println!("签名密钥 ID: {}", out.key_id);
+            Ok(())
+        }
+    }
+}
+
+/// The office key for import: the command line's, else the config's; `None`: none set.
+fn office_key(flag: Option<&str>, cfg: &Config) -> Result<Option<minisign::PublicKey>, (i32, String)> {
+    match flag.or(cfg.office_pubkey.as_deref()) {
+        None => Ok(None),
+        Some(k) => crate::sign::parse_public(k).map(Some).map_err(|e| (2, format!("职改办公钥 (office_pubkey): {e}"))),
+    }
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]

@@ -48,6 +48,9 @@ pub struct Config {
     /// Where 会务管理 → 交接 may copy the bundle: each directory and the ones directly in it
     /// (mounted USB sticks). The unit's ReadWritePaths names the same.
     pub handover_dirs: Vec<PathBuf>,
+    /// The title office's public key (a minisign `.pub` file or the base64 key): when set, only
+    /// a package the office signed with it is imported (PACKAGE.md, "Signed packages").
+    pub office_pubkey: Option<String>,
 }
 
 impl Default for Config {
@@ -87,6 +90,7 @@ impl Default for Config {
             backup_interval_minutes: 10,
             backup_keep: 48,
             handover_dirs: vec![PathBuf::from("/media/pingshen")],
+            office_pubkey: None,
         }
     }
 }

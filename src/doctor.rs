@@ -152,6 +152,21 @@ pub fn run(cfg: &Config) -> Vec<Finding> {
             out.push(warn("no signing key yet".into(), "run pingshen key --init and give the public key to the office"))
         }
     }
+    // The office key: without it a package is imported unchecked (来源未验证).
+    match cfg.office_pubkey.as_deref().map(crate::sign::parse_public) {
+        Some(Ok(pk)) => out.push(ok(format!(
+            "office key {} set: only packages the office signed are imported",
+            crate::sign::key_id(&pk)
+        ))),
+        Some(Err(e)) => out.push(fail(
+            format!("office_pubkey is not a minisign public key: {e}"),
+            "copy the office's office.pub (or its base64 key) into office_pubkey",
+        )),
+        None => out.push(warn(
+            "no office key (office_pubkey): packages are imported unchecked and marked 来源未验证".into(),
+            "set office_pubkey to the title office's public key (pingshen office init prints it)",
+        )),
+    }
     match &cfg.backup_dir {
         None => out.push(warn(
             "no backup directory is configured".into(),

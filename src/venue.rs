@@ -18,6 +18,8 @@ pub struct SessionView {
     pub rules: SessionRules,
     pub blind: bool,
     pub package_sha256: String,
+    /// The office key the package's signature was checked with; `None`: 来源未验证.
+    pub office_key_id: Option<String>,
     pub package_source: String,
     pub imported_at: String,
     pub is_demo: bool,
@@ -77,11 +79,12 @@ pub fn mask_applicants(v: &mut serde_json::Value, codes: &std::collections::Hash
 /// The imported session, its rules parsed once here: a stored rule that does not parse is an
 /// error (the database was changed by hand or by another version), never a silent default.
 pub fn session(conn: &Connection) -> Result<Option<SessionView>> {
-    let row: Option<([String; 11], [bool; 3], Option<String>)> = store::row(
+    type SessionRow = ([String; 11], [bool; 3], Option<String>, Option<String>);
+    let row: Option<SessionRow> = store::row(
         conn,
         "SELECT session_id, name, committee, mode, committee_pass_ratio, quorum_ratio, group_pass_rule,
                 score_rule, package_sha256, package_source, imported_at, recused_count_as_present, blind, is_demo,
-                (SELECT value FROM meta WHERE key = ?1)
+                (SELECT value FROM meta WHERE key = ?1), office_key_id
          FROM session WHERE id = 1",
         [store::rehearsal::STARTED],
         |r| {
@@ -89,7 +92,7 @@ pub fn session(conn: &Connection) -> Result<Option<SessionView>> {
             for (i, t) in texts.iter_mut().enumerate() {
                 *t = r.get(i)?;
             }
-            Ok((texts, [r.get(11)?, r.get(12)?, r.get(13)?], r.get(14)?))
+            Ok((texts, [r.get(11)?, r.get(12)?, r.get(13)?], r.get(14)?, r.get(15)?))
         },
     )
     .optional()?;
@@ -97,6 +100,7 @@ pub fn session(conn: &Connection) -> Result<Option<SessionView>> {
         [id, name, committee, mode, pass, quorum, group, score, sha, source, at],
         [counted, blind, is_demo],
         rehearsal,
+        office_key_id,
     )) = row
     else {
         return Ok(None);
@@ -109,6 +113,7 @@ pub fn session(conn: &Connection) -> Result<Option<SessionView>> {
         rules,
         blind,
         package_sha256: sha,
+        office_key_id,
         package_source: source,
         imported_at: store::display_time(&at),
         rehearsal: rehearsal.as_deref().map(store::display_time),

@@ -25,8 +25,8 @@ use serde_json::{json, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The bundle format written now; `verify` also reads `pingshen-bundle/1`.
-pub const FORMAT: &str = "pingshen-bundle/2";
+/// The bundle format written now; `verify` also reads `pingshen-bundle/1` and `/2`.
+pub const FORMAT: &str = "pingshen-bundle/3";
 /// The formats of results.json and attendance.json written now.
 pub const RESULTS_FORMAT: &str = "pingshen-results/2";
 pub const ATTENDANCE_FORMAT: &str = "pingshen-attendance/2";
@@ -130,6 +130,7 @@ fn produce(
         session_id: session.session_id.clone(),
         session_name: session.name.clone(),
         package_sha256: session.package_sha256.clone(),
+        office_key_id: Some(session.office_key_id.clone()),
         created_at: reported_at,
         appliance_version: env!("CARGO_PKG_VERSION").into(),
         key_id: key.id(),

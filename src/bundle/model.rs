@@ -16,6 +16,11 @@ fn required<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Opti
     Option::<T>::deserialize(d)
 }
 
+/// A nullable key that newer formats have: `None` when missing, `Some(None)` when `null`.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
 // ---- manifest.json ----
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -34,6 +39,10 @@ pub struct Manifest {
     pub session_id: String,
     pub session_name: String,
     pub package_sha256: String,
+    /// From format 3: the office key the package's signature was checked with at import, or
+    /// `null` (来源未验证). Outer `None`: the key is missing (formats 1 and 2).
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub office_key_id: Option<Option<String>>,
     pub created_at: String,
     pub appliance_version: String,
     pub key_id: String,

@@ -122,9 +122,9 @@ fn trusted(files: &Files) -> Result<(String, String), String> {
     let sig = SignatureBox::from_string(&String::from_utf8_lossy(files.get(SIG).ok_or("SHA256SUMS.minisig missing")?))
         .map_err(|e| format!("SHA256SUMS.minisig unreadable: {e}"))?;
     let c = sig.trusted_comment().map_err(|e| e.to_string())?;
-    let rest = c
-        .strip_prefix("pingshen-bundle/2 session:")
-        .or_else(|| c.strip_prefix("pingshen-bundle/1 session:"))
+    let rest = ["pingshen-bundle/3 session:", "pingshen-bundle/2 session:", "pingshen-bundle/1 session:"]
+        .iter()
+        .find_map(|p| c.strip_prefix(p))
         .ok_or(format!("unexpected trusted comment: {c}"))?;
     let (id, head) = rest.split_once(" audit_head:").ok_or(format!("unexpected trusted comment: {c}"))?;
     Ok((id.to_string(), head.to_string()))
@@ -427,6 +427,23 @@ fn not_rehearsal(files: &Files) -> Result<(Outcome, String), String> {
 
 fn key_pin(files: &Files, pinned: Option<&PublicKey>) -> Result<(Outcome, String), String> {
     let pk = manifest_key(files)?;
+    let m = manifest(files)?;
+    // From format 3 the manifest says how the package got in: checked against an office key,
+    // or not (来源未验证).
+    let origin = match (&m.office_key_id, m.format.as_str()) {
+        (Some(Some(id)), _) => format!("; the package was verified against office key {id}"),
+        (Some(None), _) => {
+            "; the package's origin was NOT verified (no office key was set at import: 来源未验证)".into()
+        }
+        (None, "pingshen-bundle/1" | "pingshen-bundle/2") => String::new(),
+        (None, _) => return Err("manifest.json: missing field `office_key_id`".into()),
+    };
+    let (outcome, detail) = key_check(&pk, pinned)?;
+    Ok((outcome, format!("{detail}{origin}")))
+}
+
+fn key_check(pk: &PublicKey, pinned: Option<&PublicKey>) -> Result<(Outcome, String), String> {
+    let pk = pk.clone();
     match pinned {
         None => Ok((
             Outcome::Warn,

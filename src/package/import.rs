@@ -71,8 +71,8 @@ pub fn import(db: &Db, data_dir: &Path, loaded: &mut Loaded, actor: &str, is_dem
         tx.execute(
             "INSERT INTO session (id, session_id, name, committee, mode, committee_pass_ratio, quorum_ratio,
                group_pass_rule, score_rule, recused_count_as_present, blind, extra, package_sha256,
-               package_source, imported_at, is_demo)
-             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+               package_source, imported_at, is_demo, office_key_id)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             params![
                 s.id,
                 s.name,
@@ -88,7 +88,8 @@ pub fn import(db: &Db, data_dir: &Path, loaded: &mut Loaded, actor: &str, is_dem
                 loaded.sha256,
                 loaded.source_name,
                 now,
-                is_demo
+                is_demo,
+                loaded.office_key_id
             ],
         )?;
         for (i, g) in p.groups.iter().enumerate() {

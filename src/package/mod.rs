@@ -5,6 +5,7 @@
 mod import;
 pub mod json;
 pub mod model;
+pub mod signature;
 pub mod source;
 pub mod validate;
 pub mod xlsx;
@@ -22,6 +23,9 @@ pub struct Loaded {
     pub sha256: String,
     pub source_name: String,
     pub warnings: Vec<String>,
+    /// The id of the office key whose signature of the package was checked before import;
+    /// `None`: imported without one (来源未验证).
+    pub office_key_id: Option<String>,
     source: Source,
 }
 
@@ -136,5 +140,12 @@ fn finish(kind: &str, bytes: &[u8], mut source: Source, shown: String) -> std::r
     if !problems.is_empty() {
         return Err(problems);
     }
-    Ok(Loaded { package, sha256: sha256_hex(bytes), source_name: shown, warnings: report.warnings, source })
+    Ok(Loaded {
+        package,
+        sha256: sha256_hex(bytes),
+        source_name: shown,
+        warnings: report.warnings,
+        office_key_id: None,
+        source,
+    })
 }

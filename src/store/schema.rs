@@ -391,6 +391,11 @@ INSERT INTO drafts_v9 (vote_id, voter_code, applicant_code, choice, opinion, rev
 DROP TABLE drafts;
 ALTER TABLE drafts_v9 RENAME TO drafts;
 "#,
+    // 10: the office key whose signature of the package was checked at import (NULL: the
+    // package came without a checked signature, 来源未验证).
+    r#"
+ALTER TABLE session ADD COLUMN office_key_id TEXT;
+"#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -12,7 +12,9 @@ use serde_json::json;
 pub fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
     match url {
         "/admin" => overview(app, ctx),
-        "/admin/import" => layout(app, ctx, "admin_import.html", url, "导入会务包", json!({})),
+        "/admin/import" => {
+            layout(app, ctx, "admin_import.html", url, "导入会务包", json!({ "office_key": office_key_id(app) }))
+        }
         "/admin/groups" => {
             let groups = app.db.read(venue::groups)?;
             layout(app, ctx, "admin_groups.html", url, "专业组", json!({ "groups": groups }))
@@ -364,8 +366,14 @@ fn slips_page(app: &App, slips: Vec<accounts::Slip>) -> Result<Response> {
 }
 
 fn import(app: &App, ctx: &Ctx, input: Input) -> Result<Response> {
-    let file = input
-        .parts
+    let mut parts = input.parts;
+    let signature = parts
+        .iter()
+        .position(|p| p.name == "signature" && p.filename.as_deref().is_some_and(|f| !f.is_empty()))
+        .map(|i| parts.remove(i).data.small_bytes(64 * 1024))
+        .transpose()?
+        .map(|b| String::from_utf8_lossy(&b.unwrap_or_default()).into_owned());
+    let file = parts
         .into_iter()
         .find(|p| p.name == "package" && p.filename.as_deref().is_some_and(|f| !f.is_empty()))
         .ok_or_else(|| Error::bad_request("请选择要上传的会务包文件（package.json、package.xlsx 或 .zip）。"))?;
@@ -377,14 +385,25 @@ fn import(app: &App, ctx: &Ctx, input: Input) -> Result<Response> {
             "admin_import.html",
             "/admin/import",
             "导入会务包",
-            json!({ "problems": problems, "filename": filename }),
+            json!({ "problems": problems, "filename": filename, "office_key": office_key_id(app) }),
         )
         .map(|r| r.with_status_code(422))
     };
+    let again = file.data.reader();
     let mut loaded = match package::load_upload(&filename, file.data.into_reader(), app.cfg.upload_limit()) {
         Ok(l) => l,
         Err(problems) => return render_problems(problems.iter().map(|p| p.to_string()).collect()),
     };
+    // With an office key set, only a package the office signed (PACKAGE.md): checked before
+    // anything is written.
+    if let Some(k) = &app.cfg.office_pubkey {
+        let pk = crate::sign::parse_public(k)
+            .map_err(|e| Error::internal(format!("office_pubkey in the configuration: {e}")))?;
+        match package::signature::check(&pk, signature.as_deref(), again, &loaded.package.session.id, &loaded.sha256) {
+            Ok(id) => loaded.office_key_id = Some(id),
+            Err(why) => return render_problems(vec![why]),
+        }
+    }
     // A material that cannot be stored (too large, a zip bomb) is a problem of the package:
     // shown in the same list as the others, with the form to try again.
     let summary = match package::import(&app.db, &app.data_dir, &mut loaded, &ctx.actor(), false) {
@@ -397,6 +416,11 @@ fn import(app: &App, ctx: &Ctx, input: Input) -> Result<Response> {
         "admin_import.html",
         "/admin/import",
         "导入会务包",
-        json!({ "summary": summary, "filename": filename }),
+        json!({ "summary": summary, "filename": filename, "office_key": office_key_id(app) }),
     )
+}
+
+/// The id of the office key this appliance checks packages with, if one is set.
+fn office_key_id(app: &App) -> Option<String> {
+    app.cfg.office_pubkey.as_deref().and_then(|k| crate::sign::parse_public(k).ok()).map(|pk| crate::sign::key_id(&pk))
 }

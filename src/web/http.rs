@@ -104,6 +104,21 @@ impl PartData {
         }
     }
 
+    /// A small uploaded file's bytes (a signature), wherever the body was kept; `None` if it is
+    /// larger than `max`.
+    pub fn small_bytes(&self, max: u64) -> std::io::Result<Option<Vec<u8>>> {
+        let mut out = Vec::new();
+        let n = self.reader().take(max + 1).read_to_end(&mut out)?;
+        Ok((n as u64 <= max).then_some(out))
+    }
+    /// Another reader of the same bytes (the package is read once to load, once to check its
+    /// signature).
+    pub fn reader(&self) -> Box<dyn ReadSeek> {
+        match self {
+            PartData::Mem(b) => Box::new(std::io::Cursor::new(b.clone())),
+            PartData::File { file, start, len } => Box::new(Window::new(file.clone(), *start, *len)),
+        }
+    }
     pub fn into_reader(self) -> Box<dyn ReadSeek> {
         match self {
             PartData::Mem(b) => Box::new(std::io::Cursor::new(b)),

@@ -14,6 +14,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("config", 10),
     ("render", 10),
     ("sheet", 10),
+    ("sign", 10),
     ("logfile", 10),
     ("store", 15),
     ("accounts", 20),
@@ -25,6 +26,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("bundle", 50),
     ("slips", 50),
     ("demo", 55),
+    ("office", 56),
     // The connection layer: below the pages, never among them (web uses it, not the reverse).
     ("net", 58),
     ("web", 60),

@@ -20,6 +20,7 @@ mod fuzz;
 mod handover;
 mod import;
 mod layers;
+mod office;
 mod packaging;
 mod rehearsal;
 mod review;
