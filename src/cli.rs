@@ -731,6 +731,29 @@ pub enum OfficeAction {
         #[arg(long)]
         replace: bool,
     },
+    /// Record the appliance key of a session, typed from its signed 交接单 (--pubkey) or read
+    /// from its handover-record.txt (--from; the record's own signature is checked).
+    Register {
+        session: String,
+        #[arg(long, value_name = "KEY|FILE")]
+        pubkey: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        from: Option<PathBuf>,
+        #[arg(long, value_name = "OFFICE")]
+        dir: PathBuf,
+    },
+    /// Check a season's result bundles at once (each as `verify` does, with its session's
+    /// registered key, and against what was issued) and merge the clean ones into one workbook
+    /// with a 问题 sheet. Exit 0 only when every bundle is clean and none is missing.
+    Ingest {
+        /// Bundles (.zip or unzipped directories) and directories holding them.
+        #[arg(required = true)]
+        bundles: Vec<PathBuf>,
+        #[arg(long, value_name = "OFFICE")]
+        dir: PathBuf,
+        #[arg(long, value_name = "FILE.xlsx")]
+        out: PathBuf,
+    },
 }
 
 fn office_cmd(action: OfficeAction) -> CmdResult {
@@ -754,6 +777,57 @@ fn office_cmd(action: OfficeAction) -> CmdResult {
             println!("SHA-256: {}", out.issued.sha256);
             println!("签名密钥 ID: {}", out.key_id);
             Ok(())
+        }
+        OfficeAction::Register { session, pubkey, from, dir } => {
+            let now = crate::store::now_rfc3339(8);
+            let a = crate::office::register(&dir, &session, pubkey.as_deref(), from.as_deref(), &now)
+                .map_err(|e| (2, e.message))?;
+            println!("已登记 {} 的设备公钥（密钥 ID {}）", a.session_id, a.key_id);
+            Ok(())
+        }
+        OfficeAction::Ingest { bundles, dir, out } => {
+            use crate::office::ingest;
+            let registry = crate::office::load_registry(&dir).map_err(|e| (2, e.message))?;
+            let paths = ingest::expand(&bundles).map_err(|e| (2, e.message))?;
+            let report = ingest::ingest(&registry, &paths);
+            for b in &report.bundles {
+                // Paths and problems come from files on a stick: no control characters reach
+                // the terminal.
+                let path = crate::office::terminal_safe(&b.path);
+                match b.problems.first() {
+                    None => println!("通过  {path}  {}", b.session_id.as_deref().unwrap_or("")),
+                    Some(p) => println!("问题  {path}: {}", crate::office::terminal_safe(p)),
+                }
+            }
+            for (dup, same) in &report.duplicates {
+                println!(
+                    "重复  {}：与 {} 内容相同，已忽略",
+                    crate::office::terminal_safe(dup),
+                    crate::office::terminal_safe(same)
+                );
+            }
+            for (id, name) in &report.missing {
+                println!(
+                    "缺失  {}（{}）：已签发，未收到结果包",
+                    crate::office::terminal_safe(id),
+                    crate::office::terminal_safe(name)
+                );
+            }
+            let xlsx = ingest::workbook(&report).map_err(fail)?;
+            std::fs::write(&out, xlsx).map_err(|e| (1, format!("{}: {e}", out.display())))?;
+            let clean = report.bundles.iter().filter(|b| b.clean()).count();
+            println!(
+                "共 {} 个结果包：{clean} 个通过，{} 个有问题，{} 个会务未收到；汇总表 {}",
+                report.bundles.len(),
+                report.bundles.len() - clean,
+                report.missing.len(),
+                out.display()
+            );
+            if report.clean() {
+                Ok(())
+            } else {
+                Err((1, String::new()))
+            }
         }
     }
 }

@@ -20,11 +20,11 @@ fn failed_check(out: &str) -> Option<String> {
     out.lines().find_map(|l| l.strip_prefix("[FAIL] ")).map(|l| l.split(':').next().unwrap().to_string())
 }
 
-fn unzip(path: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn unzip(path: &Path) -> BTreeMap<String, Vec<u8>> {
     pingshen::bundle::verify::read_bundle(path).unwrap()
 }
 
-fn write_dir(dir: &Path, files: &BTreeMap<String, Vec<u8>>) {
+pub(crate) fn write_dir(dir: &Path, files: &BTreeMap<String, Vec<u8>>) {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).unwrap();
     for (n, b) in files {
@@ -34,7 +34,7 @@ fn write_dir(dir: &Path, files: &BTreeMap<String, Vec<u8>>) {
 
 /// Recomputes SHA256SUMS and the manifest after an edit; re-signs only if asked (with the
 /// appliance's own key, to reach the checks behind the signature).
-fn reseal(files: &mut BTreeMap<String, Vec<u8>>, sign_with: Option<&Path>) {
+pub(crate) fn reseal(files: &mut BTreeMap<String, Vec<u8>>, sign_with: Option<&Path>) {
     let sha = |b: &[u8]| pingshen::package::sha256_hex(b);
     let mut m: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
     for f in m["files"].as_array_mut().unwrap() {

@@ -232,3 +232,157 @@ fn upload_two(c: &Client, package: &[u8], sig: &[u8]) -> Resp {
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     c.post_bytes("/admin/import", &format!("multipart/form-data; boundary={boundary}"), &body)
 }
+
+/// One session of the season: the example renamed (`id`, applicant letter), issued by the office
+/// (or not), played to its report on its own appliance; its appliance key registered. Returns
+/// the venue (kept alive for its data dir) and its bundle.
+fn season_session(off: &Path, work: &Path, id: &str, letter: &str, issue: bool) -> (Venue, PathBuf) {
+    let p = renamed_example(id, letter);
+    let file = work.join(format!("{id}.json"));
+    let bytes = serde_json::to_vec(&p).unwrap();
+    std::fs::write(&file, &bytes).unwrap();
+    if issue {
+        let (code, out, err) = office(off, &["issue", file.to_str().unwrap()]);
+        assert_eq!(code, 0, "{out}{err}");
+    }
+    let v = Venue::with_package(&p, "package.json", &bytes, "");
+    play_example_to_report_with(&v, letter);
+    if issue {
+        let key = v.s.data.join("appliance.pub");
+        let (code, out, err) = office(off, &["register", id, "--pubkey", key.to_str().unwrap()]);
+        assert_eq!(code, 0, "{out}{err}");
+    }
+    let zip = v.s.data.join(format!("{id}-result.zip"));
+    assert!(zip.is_file());
+    (v, zip)
+}
+
+fn ingest(off: &Path, inputs: &[&Path], out: &Path) -> (i32, String) {
+    let mut args = vec!["office", "ingest"];
+    args.extend(inputs.iter().map(|p| p.to_str().unwrap()));
+    args.extend_from_slice(&["--dir", off.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let (code, stdout, err) = run(&args);
+    (code, format!("{stdout}{err}"))
+}
+
+/// The sheet's rows as text, header first.
+fn sheet_rows(xlsx: &Path, sheet: &str) -> Vec<Vec<String>> {
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(xlsx).unwrap();
+    let range = wb.worksheet_range(sheet).unwrap();
+    range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
+}
+
+/// A season at the office (issue 29): bundles of several sessions checked at once with their
+/// registered keys; all clean → exit 0 and the workbook's figures are each bundle's own; then
+/// one each of: tampered and re-signed with another key, a rehearsal bundle, a bundle of a
+/// package never issued, an issued session with no bundle, a session twice with different
+/// content, an applicant in two sessions — each named on its line and in 问题, the rest merged.
+#[test]
+fn a_season_of_bundles_is_checked_at_once() {
+    let t = tempfile::tempdir().unwrap();
+    let off = t.path().join("office");
+    assert_eq!(office(&off, &["init"]).0, 0);
+    let (v1, b1) = season_session(&off, t.path(), "2026-S1", "A", true);
+    let (v2, b2) = season_session(&off, t.path(), "2026-S2", "B", true);
+    let season = t.path().join("season");
+    std::fs::create_dir_all(&season).unwrap();
+    for b in [&b1, &b2] {
+        std::fs::copy(b, season.join(b.file_name().unwrap())).unwrap();
+    }
+    // Registering from the handover record reads the same key (its signature checked).
+    let stick = t.path().join("stick");
+    std::fs::create_dir_all(&stick).unwrap();
+    let (data, config) = (v1.s.data.to_str().unwrap().to_string(), v1.s.config.to_str().unwrap().to_string());
+    let (code, out, err) =
+        run(&["handover", "--data", &data, "--config", &config, "--copy-to", stick.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let record = v1.s.data.join("handover-record.txt");
+    let (code, out, err) = office(&off, &["register", "2026-S1", "--from", record.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, _, err) = office(&off, &["register", "2026-S2", "--from", record.to_str().unwrap()]);
+    assert_ne!(code, 0, "a record of another session is refused");
+    assert!(err.contains("2026-S1"), "{err}");
+    let out1 = t.path().join("season-1.xlsx");
+    let (code, out) = ingest(&off, &[&season], &out1);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.matches("通过  ").count(), 2, "{out}");
+    // The workbook's figures are the bundles' own.
+    let rows = sheet_rows(&out1, "申报人");
+    assert_eq!(rows.len(), 1 + 8, "two sessions of four applicants: {rows:?}");
+    for (v, id) in [(&v1, "2026-S1"), (&v2, "2026-S2")] {
+        let files = crate::bundle::unzip(&v.s.data.join(format!("{id}-result.zip")));
+        let r: serde_json::Value = serde_json::from_slice(&files["results.json"]).unwrap();
+        for a in r["applicants"].as_array().unwrap() {
+            let row = rows.iter().find(|row| row[0] == id && row[4] == a["code"].as_str().unwrap()).unwrap();
+            assert_eq!(row[5], a["name"].as_str().unwrap());
+            if let Some(c) = a["committee_result"].as_object() {
+                assert_eq!(row[12], c["agree"].to_string(), "{id} {row:?}");
+                assert_eq!(row[16], c["needed"].to_string(), "{id} {row:?}");
+            }
+        }
+    }
+    // The same input, the same bytes.
+    let out2 = t.path().join("season-2.xlsx");
+    assert_eq!(ingest(&off, &[&season], &out2).0, 0);
+    assert_eq!(std::fs::read(&out1).unwrap(), std::fs::read(&out2).unwrap(), "byte-identical workbook");
+
+    // The troubles of a real season.
+    let (v3, b3) = season_session(&off, t.path(), "2026-S3", "C", true); // tampered, re-signed by S2's key
+    let mut files = crate::bundle::unzip(&b3);
+    let mut r: serde_json::Value = serde_json::from_slice(&files["results.json"]).unwrap();
+    r["applicants"][0]["committee_result"]["opinion"] = serde_json::json!("改过的评议");
+    files.insert("results.json".into(), serde_json::to_vec_pretty(&r).unwrap());
+    // The forger puts their own key in the manifest, so the signature itself checks.
+    let forger = pingshen::bundle::key::load(&v2.s.data).unwrap().unwrap();
+    let mut m: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    m["public_key"] = serde_json::json!(forger.public_base64());
+    m["key_id"] = serde_json::json!(forger.id());
+    files.insert("manifest.json".into(), serde_json::to_vec_pretty(&m).unwrap());
+    crate::bundle::reseal(&mut files, Some(&v2.s.data));
+    crate::bundle::write_dir(&season.join("2026-S3-result"), &files);
+    let (v4, b4) = season_session(&off, t.path(), "2026-S4", "D", true); // marked as a rehearsal
+    let mut files = crate::bundle::unzip(&b4);
+    let mut m: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    m["rehearsal"] = serde_json::json!(true);
+    files.insert("manifest.json".into(), serde_json::to_vec_pretty(&m).unwrap());
+    crate::bundle::reseal(&mut files, Some(&v4.s.data));
+    crate::bundle::write_dir(&season.join("2026-S4-result"), &files);
+    let (_v5, b5) = season_session(&off, t.path(), "2026-S5", "E", false); // never issued
+    std::fs::copy(&b5, season.join("2026-S5-result.zip")).unwrap();
+    let never = t.path().join("2026-S6.json"); // issued, never answered
+    std::fs::write(&never, serde_json::to_vec(&renamed_example("2026-S6", "F")).unwrap()).unwrap();
+    assert_eq!(office(&off, &["issue", never.to_str().unwrap()]).0, 0);
+    let mut files = crate::bundle::unzip(&b2); // S2 again, different content, its own key
+    let mut r: serde_json::Value = serde_json::from_slice(&files["results.json"]).unwrap();
+    r["applicants"][0]["committee_result"]["opinion"] = serde_json::json!("另一份");
+    files.insert("results.json".into(), serde_json::to_vec_pretty(&r).unwrap());
+    crate::bundle::reseal(&mut files, Some(&v2.s.data));
+    crate::bundle::write_dir(&season.join("2026-S2-again"), &files);
+    let (_v7, b7) = season_session(&off, t.path(), "2026-S7", "A", true); // S1's applicant codes
+    std::fs::copy(&b7, season.join("2026-S7-result.zip")).unwrap();
+    let (_v8, b8) = season_session(&off, t.path(), "2026-S8", "H", true); // clean
+    std::fs::copy(&b8, season.join("2026-S8-result.zip")).unwrap();
+    drop(v3);
+
+    let out3 = t.path().join("season-3.xlsx");
+    let (code, out) = ingest(&off, &[&season], &out3);
+    assert_eq!(code, 1, "{out}");
+    let line = |name: &str| {
+        out.lines().find(|l| l.contains(name)).unwrap_or_else(|| panic!("no line for {name}:\n{out}")).to_string()
+    };
+    assert!(line("2026-S3-result").contains("pinned key"), "{out}");
+    assert!(line("2026-S4-result").contains("彩排"), "{out}");
+    assert!(line("2026-S5-result").contains("不是本办签发"), "{out}");
+    assert!(line("2026-S6").starts_with("缺失") && line("2026-S6").contains("未收到"), "{out}");
+    assert!(line("2026-S2-again").contains("内容不同"), "{out}");
+    assert!(line("2026-S2-result").contains("内容不同"), "{out}");
+    assert!(line("2026-S7-result").contains("两个会务") && line("2026-S1-result").contains("两个会务"), "{out}");
+    assert!(line("2026-S8-result").starts_with("通过"), "{out}");
+    let problems = sheet_rows(&out3, "问题");
+    for want in ["2026-S3-result", "2026-S4-result", "2026-S5-result", "2026-S6", "2026-S2-again", "2026-S7-result"] {
+        assert!(problems.iter().any(|r| r[0].contains(want)), "问题 lacks {want}: {problems:?}");
+    }
+    let rows = sheet_rows(&out3, "申报人");
+    assert!(rows[1..].iter().all(|r| r[0] == "2026-S8") && rows.len() == 5, "only the clean bundle merged: {rows:?}");
+}

@@ -140,16 +140,25 @@ pub fn committee_submit(c: &Client) -> Resp {
 /// Plays the example package to the report: both groups vote and submit (G01 fails A0002),
 /// the committee votes on the rest, the reporter reports. Returns the logged-in clients.
 pub fn play_example_to_report(v: &Venue) -> Vec<(String, Client)> {
+    play_example_to_report_with(v, "A")
+}
+
+/// `play_example_to_report` for the example with its applicant codes' letter `A` changed to
+/// `letter` (`renamed_example`): several sessions whose applicants differ.
+pub fn play_example_to_report_with(v: &Venue, letter: &str) -> Vec<(String, Client)> {
+    let (a1, a2, a3, a4) =
+        (format!("{letter}0001"), format!("{letter}0002"), format!("{letter}0003"), format!("{letter}0004"));
+    let (a1, a2, a3, a4) = (a1.as_str(), a2.as_str(), a3.as_str(), a4.as_str());
     let c = |code: &str| v.login(code);
     let (e1, e2, e3, e4, e5, e6) = (c("E001"), c("E002"), c("E003"), c("E004"), c("E005"), c("E006"));
     let (chair, reporter, e103) = (c("E101"), c("E102"), c("E103"));
     // G01 passes A0001 and fails A0002; G02 passes both.
-    draft(&e1, &[("A0001", "agree"), ("A0002", "oppose")]);
-    draft(&e2, &[("A0001", "agree"), ("A0002", "oppose")]);
-    draft(&e3, &[("A0002", "oppose")]);
-    draft(&e4, &[("A0003", "agree"), ("A0004", "agree")]);
-    draft(&e5, &[("A0004", "agree")]);
-    draft(&e6, &[("A0003", "agree")]);
+    draft(&e1, &[(a1, "agree"), (a2, "oppose")]);
+    draft(&e2, &[(a1, "agree"), (a2, "oppose")]);
+    draft(&e3, &[(a2, "oppose")]);
+    draft(&e4, &[(a3, "agree"), (a4, "agree")]);
+    draft(&e5, &[(a4, "agree")]);
+    draft(&e6, &[(a3, "agree")]);
     // The committee cannot open before every group has submitted.
     let r = chair.post_form("/committee/ops/open", &[]);
     assert_eq!(r.status, 409);
@@ -161,22 +170,28 @@ pub fn play_example_to_report(v: &Venue) -> Vec<(String, Client)> {
         }
     }
     assert_eq!(
-        e1.post_form("/review/deliberate", &[("passed_A0001", "yes"), ("passed_A0002", "no"), ("action", "submit")])
-            .status,
+        e1.post_form(
+            "/review/deliberate",
+            &[(&format!("passed_{a1}"), "yes"), (&format!("passed_{a2}"), "no"), ("action", "submit")]
+        )
+        .status,
         303
     );
     assert_eq!(
-        e4.post_form("/review/deliberate", &[("passed_A0003", "yes"), ("passed_A0004", "yes"), ("action", "submit")])
-            .status,
+        e4.post_form(
+            "/review/deliberate",
+            &[(&format!("passed_{a3}"), "yes"), (&format!("passed_{a4}"), "yes"), ("action", "submit")]
+        )
+        .status,
         303
     );
     // A0002 failed its group: it never reaches the committee.
     let page = chair.get("/committee/draft");
-    assert!(page.body.contains("data-code=\"A0001\"") && !page.body.contains("data-code=\"A0002\""));
+    assert!(page.body.contains(&format!("data-code=\"{a1}\"")) && !page.body.contains(&format!("data-code=\"{a2}\"")));
     assert!(page.text().contains("小学语文组"));
     let members = [&chair, &reporter, &e103, &e1, &e4];
     for m in members {
-        let r = committee_draft(m, &[("A0001", "agree"), ("A0003", "agree"), ("A0004", "oppose")]);
+        let r = committee_draft(m, &[(a1, "agree"), (a3, "agree"), (a4, "oppose")]);
         assert_eq!(r.status, 303);
     }
     assert_eq!(chair.post_form("/committee/ops/open", &[]).status, 303);
@@ -184,7 +199,7 @@ pub fn play_example_to_report(v: &Venue) -> Vec<(String, Client)> {
         assert_eq!(committee_submit(m).status, 303);
     }
     assert_eq!(chair.post_form("/committee/report", &[("action", "submit")]).status, 403, "the chair views only");
-    let r = reporter.post_form("/committee/report", &[("opinion_A0001", "同意晋升"), ("action", "submit")]);
+    let r = reporter.post_form("/committee/report", &[(&format!("opinion_{a1}"), "同意晋升"), ("action", "submit")]);
     assert_eq!(r.status, 303, "{}", r.text());
     assert!(reporter.get("/committee/report").text().contains("评审结果已于"));
 
@@ -193,6 +208,15 @@ pub fn play_example_to_report(v: &Venue) -> Vec<(String, Client)> {
         .map(|c| c.to_string())
         .zip([e1, e2, e4, chair, reporter, e103])
         .collect()
+}
+
+/// The example package as another session: its id `id`, its applicants' codes with `letter`
+/// for `A` (recusals follow).
+pub fn renamed_example(id: &str, letter: &str) -> Value {
+    let text = example_json().to_string().replace("\"A000", &format!("\"{letter}000"));
+    let mut p: Value = serde_json::from_str(&text).unwrap();
+    p["session"]["id"] = serde_json::json!(id);
+    p
 }
 
 /// Members E01..En sign in, draft `votes`, the chair (E01) opens, everyone submits: one

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+pub mod ingest;
+
 pub const SECRET_FILE: &str = "office.key";
 pub const PUBLIC_FILE: &str = "office.pub";
 pub const REGISTRY_FILE: &str = "registry.toml";
@@ -21,6 +23,29 @@ pub const REGISTRY_FILE: &str = "registry.toml";
 pub struct Registry {
     #[serde(default)]
     pub issued: Vec<Issued>,
+    /// The appliance key of each session, as read from its signed 交接单 (`office register`).
+    #[serde(default)]
+    pub appliances: Vec<Appliance>,
+}
+
+/// The appliance key a session's bundle must be signed with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Appliance {
+    pub session_id: String,
+    pub key_id: String,
+    pub public_key: String,
+    pub registered_at: String,
+}
+
+impl Registry {
+    /// The package last issued for a session.
+    pub fn issued_for(&self, session_id: &str) -> Option<&Issued> {
+        self.issued.iter().rev().find(|i| i.session_id == session_id)
+    }
+    /// The appliance key registered last for a session.
+    pub fn appliance_for(&self, session_id: &str) -> Option<&Appliance> {
+        self.appliances.iter().rev().find(|a| a.session_id == session_id)
+    }
 }
 
 /// One package the office signed.
@@ -78,7 +103,7 @@ pub fn load_registry(dir: &Path) -> Result<Registry> {
 pub fn save_registry(dir: &Path, r: &Registry) -> Result<()> {
     let body = toml::to_string_pretty(r).map_err(Error::internal)?;
     let text = format!(
-        "# pingshen 职改办登记簿: the packages this office issued (pingshen office issue).\n# Edited only by pingshen; kept with the office's records.\n\n{body}"
+        "# pingshen 职改办登记簿: the packages this office issued (pingshen office issue) and the\n# appliance key registered for each session (pingshen office register).\n# Edited only by pingshen; kept with the office's records.\n\n{body}"
     );
     let path = dir.join(REGISTRY_FILE);
     let tmp = dir.join(format!("{REGISTRY_FILE}.tmp"));
@@ -177,4 +202,62 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `pingshen office register`: records the appliance key for a session, typed from the signed
+/// 交接单 or read from its `handover-record.txt` (whose own signature must check with the key it
+/// names, and whose session must be this one). A key registered again replaces the earlier one
+/// (both stay in the registry).
+pub fn register(
+    dir: &Path,
+    session_id: &str,
+    pubkey: Option<&str>,
+    from: Option<&Path>,
+    now: &str,
+) -> Result<Appliance> {
+    let pk = match (pubkey, from) {
+        (Some(k), None) => sign::parse_public(k).map_err(|e| Error::bad_request(format!("--pubkey: {e}")))?,
+        (None, Some(record)) => key_from_record(record, session_id)?,
+        _ => return Err(Error::bad_request("请给出 --pubkey KEY 或 --from handover-record.txt（二者之一）。")),
+    };
+    let mut registry = load_registry(dir)?;
+    if registry.issued_for(session_id).is_none() {
+        return Err(Error::bad_request(format!(
+            "会务 {session_id} 不在本办的签发登记中：请先签发（pingshen office issue）。"
+        )));
+    }
+    let a = Appliance {
+        session_id: session_id.to_string(),
+        key_id: sign::key_id(&pk),
+        public_key: pk.to_base64(),
+        registered_at: now.to_string(),
+    };
+    registry.appliances.push(a.clone());
+    save_registry(dir, &registry)?;
+    Ok(a)
+}
+
+/// The appliance key in a handover record, once the record's own signature checks with it.
+fn key_from_record(record: &Path, session_id: &str) -> Result<minisign::PublicKey> {
+    let text = std::fs::read_to_string(record)?;
+    let field = |k: &str| text.lines().find_map(|l| l.strip_prefix(&format!("{k}: "))).map(str::trim);
+    let key =
+        field("public_key").ok_or_else(|| Error::bad_request(format!("{} 中没有 public_key", record.display())))?;
+    let pk = sign::parse_public(key).map_err(|e| Error::bad_request(format!("{}: {e}", record.display())))?;
+    let recorded = field("session").and_then(|s| s.split_whitespace().next()).unwrap_or("");
+    if recorded != session_id {
+        return Err(Error::bad_request(format!("交接记录属于会务 {recorded}，不是 {session_id}。")));
+    }
+    let sig_path = PathBuf::from(format!("{}.minisig", record.display()));
+    let sig = std::fs::read_to_string(&sig_path)
+        .map_err(|e| Error::bad_request(format!("{}: {e}（交接记录的签名文件）", sig_path.display())))?;
+    sign::verify_detached(&pk, &sig, std::io::Cursor::new(text.as_bytes()))
+        .map_err(|_| Error::bad_request(format!("{} 的签名与其中的公钥不符：记录被改动过。", record.display())))?;
+    Ok(pk)
+}
+
+/// Text from a file on a stick, made safe for a terminal line: control characters (an escape
+/// sequence could rewrite the screen) shown as escapes.
+pub fn terminal_safe(s: &str) -> String {
+    s.chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect()
 }
