@@ -25,6 +25,7 @@
 //! neither of which touches the database or a template — and the `body_limit` function
 //! (which may read the database for the signed-in account: one small query).
 
+mod limits;
 pub mod server;
 pub mod tls;
 mod wire;

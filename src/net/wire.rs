@@ -2,7 +2,7 @@
 //! bodies against their deadlines, and writing answers against one deadline for the whole
 //! answer. Nothing here knows a page or a route.
 
-use super::server::Limits;
+use super::limits::Limits;
 use rouille::Response;
 use rustls::{ServerConnection, StreamOwned};
 use std::io::{ErrorKind, Read, Write};
