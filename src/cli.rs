@@ -432,6 +432,7 @@ fn connection_limits(cfg: &Config) -> crate::net::server::Limits {
         write: secs(cfg.write_timeout_secs),
         min_rate: cfg.min_send_bytes_per_sec.max(1),
         handler: secs(cfg.handler_timeout_secs),
+        queue: crate::net::server::QUEUE,
         park: crate::net::server::PARK,
     }
 }

@@ -30,6 +30,9 @@ pub struct Limits {
     /// nothing can stop it, but the connection is no longer held for it); `upload` for a
     /// request with a body over `server::LARGE_BODY`.
     pub handler: Duration,
+    /// Requests waiting for one lane's workers; beyond it a request is answered 503 at once
+    /// (`server::QUEUE` unless a test sets it).
+    pub queue: usize,
     /// How long a connection thread whose connection ended waits for the next one (see
     /// `Parked`) before it exits.
     pub park: Duration,

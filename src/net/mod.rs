@@ -15,7 +15,7 @@
 //!   Sending never reads: while an answer is unsent no further request is read, so a client
 //!   that pipelines and never reads holds one answer's worth and is cut at that deadline.
 //! - **Bounded work.** Handlers run on fixed worker pools, one per `server::Lane`, each with a
-//!   queue of at most `server::QUEUE` requests (a full queue is answered 503 at once); a
+//!   queue of at most `Limits::queue` requests (`server::QUEUE`, 1,024) (a full queue is answered 503 at once); a
 //!   handler past `Limits::handler` is answered 503 and logged once per interval (it runs on,
 //!   but no connection waits for it).
 //! - **Bodies bounded before they are read** (`body_limit`), spooled to a file above 1 MiB.

@@ -250,7 +250,7 @@ impl Server {
                 Lane::Login => cores,
                 Lane::Inline => continue, // no pool
             };
-            let (tx, rx) = sync_channel::<Job>(QUEUE);
+            let (tx, rx) = sync_channel::<Job>(limits.queue.max(1));
             let rx = Arc::new(Mutex::new(rx));
             for i in 0..workers {
                 let (rx, handler) = (rx.clone(), handler.clone());
@@ -600,7 +600,7 @@ fn run_handler(shared: &Shared, request: Request, large: bool) -> Response {
     match queue.try_send(Job { request, reply }) {
         Ok(()) => {}
         Err(TrySendError::Full(_)) => {
-            shared.log_busy(&format!("the {lane:?} lane's queue is full ({QUEUE})"));
+            shared.log_busy(&format!("the {lane:?} lane's queue is full ({})", shared.limits.queue));
             return busy();
         }
         Err(TrySendError::Disconnected(_)) => return internal_error(),
@@ -653,6 +653,7 @@ mod tests {
             write: s,
             min_rate: 64 * 1024,
             handler: s,
+            queue: QUEUE,
             park,
         }
     }
@@ -664,6 +665,38 @@ mod tests {
         let (shared, addr) = (server.shared.clone(), server.server_addr().unwrap());
         std::thread::spawn(move || server.run());
         (shared, addr)
+    }
+
+    /// A worker that takes too long, and a lane whose queue is full, are answered 503 at once
+    /// (issue 27): one Main worker, a queue of one, a handler that sleeps past its 300 ms.
+    #[test]
+    fn an_overrun_handler_and_a_full_queue_are_answered_busy() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut l = limits(Duration::from_secs(5));
+        l.threads = 1;
+        l.queue = 1;
+        l.handler = Duration::from_millis(300);
+        let slow = |_: &Request| {
+            std::thread::sleep(Duration::from_millis(1500));
+            Response::text("late")
+        };
+        let server = Server::new(listener, l, |_| 0, |_| Lane::Main, slow).unwrap();
+        let addr = server.server_addr().unwrap();
+        std::thread::spawn(move || server.run());
+        let status = |answer: &str| answer.split(' ').nth(1).unwrap_or("").to_string();
+        // The first occupies the worker and is answered 503 after 300 ms, not 1.5 s.
+        let t = std::time::Instant::now();
+        let first = std::thread::spawn(move || get_once(addr));
+        std::thread::sleep(Duration::from_millis(50));
+        // The second waits in the queue (the only place); the third finds it full: 503 at once.
+        let second = std::thread::spawn(move || get_once(addr));
+        std::thread::sleep(Duration::from_millis(50));
+        let third = get_once(addr);
+        assert_eq!(status(&third), "503", "{third}");
+        let first = first.join().unwrap();
+        assert_eq!(status(&first), "503", "{first}");
+        assert!(t.elapsed() < Duration::from_millis(1400), "the overrun was answered at its limit");
+        assert_eq!(status(&second.join().unwrap()), "503");
     }
 
     fn get_once(addr: SocketAddr) -> String {
