@@ -1,7 +1,10 @@
 //! DOMAIN.md "Decisions on the edge cases", points 2–5, over HTTP and in the signed bundle:
 //! no decision without voters, nothing changes after the report, present means frozen at the
 //! switch (迟到 apart), staff check-in with undo and 离场. The rule functions themselves are
-//! table-tested in `src/rules.rs`.
+//! table-tested in `src/rules.rs`. The other decisions are tested where a person meets them:
+//! 1 (drafts open until one submits) in `review.rs`; 6 (no choice lost without a word: offline,
+//! an opinion typed first, a second device) in `tablet.rs`; 7 (blind until the report) in
+//! `blind.rs`.
 
 use crate::common::*;
 use serde_json::{json, Value};
