@@ -236,14 +236,10 @@ fn rounds_out(
     for (stage, scope, code, rounds) in histories {
         for h in rounds {
             if let Some(t) = &h.tally {
-                tallies.entry((stage, scope.clone(), h.round)).or_default().push(model::RoundTally {
-                    agree: t.agree,
-                    oppose: t.oppose,
-                    abstain: t.abstain,
-                    present: t.present,
-                    eligible: Some(t.eligible),
-                    applicant: code.clone(),
-                });
+                tallies
+                    .entry((stage, scope.clone(), h.round))
+                    .or_default()
+                    .push(model::RoundTally { counts: model::Counts::of(t), applicant: code.clone() });
             }
         }
     }
@@ -294,11 +290,7 @@ fn results_json_with(
         let group = g.and_then(|r| {
             r.tally.as_ref().map(|t| model::GroupResult {
                 round: r.rounds.iter().rev().find(|h| h.tally.is_some()).map(|h| h.round),
-                agree: t.agree,
-                oppose: t.oppose,
-                abstain: t.abstain,
-                present: t.present,
-                eligible: Some(t.eligible),
+                counts: model::Counts::of(t),
                 decision: r.decision,
                 computed_passed: r.computed_pass,
                 passed: r.passed,
@@ -311,11 +303,7 @@ fn results_json_with(
         let committee_result = c.and_then(|r| {
             r.tally.as_ref().map(|t| model::CommitteeResult {
                 round: r.rounds.iter().rev().find(|h| h.tally.is_some()).map(|h| h.round),
-                agree: t.agree,
-                oppose: t.oppose,
-                abstain: t.abstain,
-                present: t.present,
-                eligible: Some(t.eligible),
+                counts: model::Counts::of(t),
                 needed: rules::votes_needed(&session.rules, t.present),
                 decision: r.decision,
                 passed: r.passed,
@@ -542,10 +530,10 @@ fn results_xlsx(results: &model::Results, rehearsal: bool) -> Result<Vec<u8>> {
                 Cell::Text(a.group_name.clone()),
                 text(&a.score),
                 Cell::Text(g.map(|g| passed_cell(g.decision, g.passed)).unwrap_or_default()),
-                num(g.map(|g| g.agree)),
-                num(g.map(|g| g.oppose)),
-                num(g.map(|g| g.abstain)),
-                num(g.map(|g| g.present)),
+                num(g.map(|g| g.counts.agree)),
+                num(g.map(|g| g.counts.oppose)),
+                num(g.map(|g| g.counts.abstain)),
+                num(g.map(|g| g.counts.present)),
                 Cell::Long(g.map(|g| g.opinion.clone()).unwrap_or_default()),
                 Cell::Long(g.map(|g| g.override_reason.clone()).unwrap_or_default()),
             ]
@@ -587,10 +575,10 @@ fn results_xlsx(results: &model::Results, rehearsal: bool) -> Result<Vec<u8>> {
                 Cell::Text(a.unit.clone()),
                 Cell::Text(a.group_name.clone()),
                 Cell::Text(c.map(|c| passed_cell(c.decision, c.passed)).unwrap_or_default()),
-                num(c.map(|c| c.agree)),
-                num(c.map(|c| c.oppose)),
-                num(c.map(|c| c.abstain)),
-                num(c.map(|c| c.present)),
+                num(c.map(|c| c.counts.agree)),
+                num(c.map(|c| c.counts.oppose)),
+                num(c.map(|c| c.counts.abstain)),
+                num(c.map(|c| c.counts.present)),
                 num(c.map(|c| c.needed)),
                 Cell::Long(c.map(|c| c.opinion.clone()).unwrap_or_default()),
                 Cell::Text(outcome.to_string()),

@@ -132,13 +132,8 @@ pub struct ApplicantOut {
 pub struct GroupResult {
     #[serde(deserialize_with = "required")]
     pub round: Option<i64>,
-    pub agree: u64,
-    pub oppose: u64,
-    pub abstain: u64,
-    pub present: u64,
-    /// From format 2.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub eligible: Option<u64>,
+    #[serde(flatten)]
+    pub counts: Counts,
     /// From format 2 (`verify` requires it there).
     #[serde(default)]
     pub decision: Option<Decision>,
@@ -155,13 +150,8 @@ pub struct GroupResult {
 pub struct CommitteeResult {
     #[serde(deserialize_with = "required")]
     pub round: Option<i64>,
-    pub agree: u64,
-    pub oppose: u64,
-    pub abstain: u64,
-    pub present: u64,
-    /// From format 2.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub eligible: Option<u64>,
+    #[serde(flatten)]
+    pub counts: Counts,
     pub needed: u64,
     /// From format 2 (`verify` requires it there).
     #[serde(default)]
@@ -169,6 +159,26 @@ pub struct CommitteeResult {
     #[serde(deserialize_with = "required")]
     pub passed: Option<bool>,
     pub opinion: String,
+}
+
+/// A tally as stated in results.json: the counts, the voters present (the threshold's
+/// denominator) and, from format 2, those eligible. One shape for a round's tally and for an
+/// applicant's group and committee results (flattened into each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub agree: u64,
+    pub oppose: u64,
+    pub abstain: u64,
+    pub present: u64,
+    /// From format 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eligible: Option<u64>,
+}
+
+impl Counts {
+    pub fn of(t: &crate::ballot::Tally) -> Counts {
+        Counts { agree: t.agree, oppose: t.oppose, abstain: t.abstain, present: t.present, eligible: Some(t.eligible) }
+    }
 }
 
 /// One round of either stage with its tallies.
@@ -189,13 +199,8 @@ pub struct RoundOut {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RoundTally {
-    pub agree: u64,
-    pub oppose: u64,
-    pub abstain: u64,
-    pub present: u64,
-    /// From format 2.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub eligible: Option<u64>,
+    #[serde(flatten)]
+    pub counts: Counts,
     pub applicant: String,
 }
 

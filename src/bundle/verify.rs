@@ -247,7 +247,8 @@ struct Count {
 }
 
 /// A stated tally; format 1 results carry no `eligible`, so it is taken from the recount.
-fn count_of(agree: u64, oppose: u64, abstain: u64, present: u64, eligible: Option<u64>, recount: &Count) -> Count {
+fn count_of(stated: &model::Counts, recount: &Count) -> Count {
+    let model::Counts { agree, oppose, abstain, present, eligible } = *stated;
     Count { agree, oppose, abstain, present, eligible: eligible.unwrap_or(recount.eligible) }
 }
 
@@ -322,8 +323,8 @@ pub fn recount(files: &Files) -> Result<(Outcome, String), String> {
             used += cast as usize;
             c.present = rules::present(&session, n, rec);
             let t = stated_by.get(a.as_str()).ok_or(format!("results.json: round {k:?} has no tally for {a}"))?;
-            need(t.eligible, "eligible", a)?;
-            let stated = count_of(t.agree, t.oppose, t.abstain, t.present, t.eligible, &c);
+            need(t.counts.eligible, "eligible", a)?;
+            let stated = count_of(&t.counts, &c);
             if stated != c {
                 return Err(format!("{k:?} {a}: results.json says {stated:?}, the ballots give {c:?}"));
             }
@@ -345,8 +346,8 @@ pub fn recount(files: &Files) -> Result<(Outcome, String), String> {
             let (round, c) =
                 latest.get(&("group".into(), code.clone())).ok_or(format!("{code}: no closed group round"))?;
             let g = a.group_result.as_ref().ok_or(format!("{code}: no group result"))?;
-            need(g.eligible, "group_result.eligible", &code)?;
-            if g.round != Some(*round) || count_of(g.agree, g.oppose, g.abstain, g.present, g.eligible, c) != *c {
+            need(g.counts.eligible, "group_result.eligible", &code)?;
+            if g.round != Some(*round) || count_of(&g.counts, c) != *c {
                 return Err(format!("{code}: the group result differs from the recount"));
             }
             let decision = rules::group_decision(&session, c.agree, c.present, c.eligible);
@@ -378,11 +379,11 @@ pub fn recount(files: &Files) -> Result<(Outcome, String), String> {
             (None, Some(_)) => return Err(format!("{code}: a committee result without a closed committee round")),
             (Some(_), None) => return Err(format!("{code}: a closed committee round but no committee result")),
             (Some((round, c)), Some(cm)) => {
-                need(cm.eligible, "committee_result.eligible", &code)?;
+                need(cm.counts.eligible, "committee_result.eligible", &code)?;
                 let needed = rules::votes_needed(&session, c.present);
                 let decision = rules::committee_decision(&session, c.agree, c.present, c.eligible);
                 if cm.round != Some(*round)
-                    || count_of(cm.agree, cm.oppose, cm.abstain, cm.present, cm.eligible, c) != *c
+                    || count_of(&cm.counts, c) != *c
                     || cm.needed != needed
                     || cm.passed != decision.passed()
                     || (!format1 && cm.decision != Some(decision))
