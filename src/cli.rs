@@ -483,10 +483,11 @@ fn import(
     let mut loaded = match package::load_path(path, cfg.upload_limit()) {
         Ok(l) => l,
         Err(problems) => {
-            eprintln!("会务包有 {} 个问题，未导入任何内容:", problems.len());
+            // Every problem with its place, then one line a clerk reads first.
             for p in &problems {
-                eprintln!("  - {p}");
+                eprintln!("  - {}", crate::office::terminal_safe(&p.to_string()));
             }
+            eprintln!("{}", package::problems_line(problems.len()));
             return Err((2, String::new()));
         }
     };
@@ -517,7 +518,9 @@ fn import(
         println!("提示: {w}");
     }
     if check_only {
-        println!("检查通过: {} ({})", loaded.package.session.name, loaded.package.session.id);
+        let p = &loaded.package;
+        println!("会务包: {} ({})", crate::office::terminal_safe(&p.session.name), p.session.id);
+        println!("{}", package::passed_line(p.groups.len(), p.experts.len(), p.applicants.len()));
         return Ok(());
     }
     init_logging(&cfg)?;
@@ -743,6 +746,16 @@ pub enum OfficeAction {
         #[arg(long, value_name = "OFFICE")]
         dir: PathBuf,
     },
+    /// Write the office's package workbook: the sheets, headers, drop-downs and text formats
+    /// the importer expects, a 说明 sheet and a 示例 sheet; filled from an existing package
+    /// with --from (importing it gives the same session).
+    Template {
+        #[arg(long, value_name = "FILE.xlsx")]
+        out: PathBuf,
+        /// package.json, a workbook, a directory or a .zip to fill the workbook from.
+        #[arg(long, value_name = "PACKAGE")]
+        from: Option<PathBuf>,
+    },
     /// Check a season's result bundles at once (each as `verify` does, with its session's
     /// registered key, and against what was issued) and merge the clean ones into one workbook
     /// with a 问题 sheet. Exit 0 only when every bundle is clean and none is missing.
@@ -777,6 +790,16 @@ fn office_cmd(action: OfficeAction) -> CmdResult {
             println!("签名:   {}", out.signature.display());
             println!("SHA-256: {}", out.issued.sha256);
             println!("签名密钥 ID: {}", out.key_id);
+            Ok(())
+        }
+        OfficeAction::Template { out, from } => {
+            let notes = crate::office::template(&out, from.as_deref())
+                .map_err(|e| (if e.kind == crate::error::Kind::Conflict { 3 } else { 2 }, e.message))?;
+            for n in &notes {
+                println!("提示: {}", crate::office::terminal_safe(n));
+            }
+            println!("已生成会务包工作簿: {}", out.display());
+            println!("填好后检查: pingshen import --check {}", out.display());
             Ok(())
         }
         OfficeAction::Register { session, pubkey, from, dir } => {

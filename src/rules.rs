@@ -32,6 +32,7 @@ pub enum Mode {
 }
 
 impl Mode {
+    pub const ALL: [Mode; 3] = [Mode::ExpertReview, Mode::LectureDefense, Mode::InterviewDefense];
     pub fn code(self) -> &'static str {
         match self {
             Mode::ExpertReview => "expert_review",
@@ -49,9 +50,7 @@ impl Mode {
     /// Accepts the JSON code or the Chinese label (with either plus sign, spaces ignored).
     pub fn parse(s: &str) -> Option<Mode> {
         let norm: String = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().replace('＋', "+");
-        [Mode::ExpertReview, Mode::LectureDefense, Mode::InterviewDefense]
-            .into_iter()
-            .find(|m| m.code() == norm || m.label() == norm)
+        Mode::ALL.into_iter().find(|m| m.code() == norm || m.label() == norm)
     }
     /// Whether the group experts score a defense before the group vote.
     pub fn has_scores(self) -> bool {
@@ -114,6 +113,13 @@ impl GroupRule {
             GroupRule::AtLeast(r) => r.to_string(),
         }
     }
+    /// As an office sheet writes it (and `parse` reads it back): 过半数 or `p/q`.
+    pub fn short_label(self) -> String {
+        match self {
+            GroupRule::MoreThanHalf => "过半数".into(),
+            GroupRule::AtLeast(r) => r.to_string(),
+        }
+    }
     pub fn label(self) -> String {
         match self {
             GroupRule::MoreThanHalf => "同意票过半数".into(),
@@ -143,11 +149,16 @@ pub enum ScoreRule {
 }
 
 impl ScoreRule {
+    pub const ALL: [ScoreRule; 2] = [ScoreRule::Mean, ScoreRule::TrimmedMean];
     pub fn parse(s: &str) -> Option<ScoreRule> {
-        match s.trim() {
-            "mean" | "平均分" => Some(ScoreRule::Mean),
-            "trimmed_mean" | "去掉最高最低分" => Some(ScoreRule::TrimmedMean),
-            _ => None,
+        let s = s.trim();
+        ScoreRule::ALL.into_iter().find(|r| r.code() == s || r.short_label() == s)
+    }
+    /// As an office sheet writes it (and `parse` reads it back).
+    pub fn short_label(self) -> &'static str {
+        match self {
+            ScoreRule::Mean => "平均分",
+            ScoreRule::TrimmedMean => "去掉最高最低分",
         }
     }
     pub fn code(self) -> &'static str {

@@ -19,7 +19,7 @@ pub enum Cell {
 
 /// Width units of a text: a CJK character is two (the writer's own autofit counts it as one,
 /// and headers overlapped).
-fn units(t: &str) -> f64 {
+pub fn units(t: &str) -> f64 {
     t.chars().map(|ch| if ch.is_ascii() { 1.1 } else { 2.1 }).sum::<f64>() + 2.0
 }
 

@@ -116,6 +116,29 @@ pub fn save_registry(dir: &Path, r: &Registry) -> Result<()> {
     Ok(())
 }
 
+/// `pingshen office template`: the package workbook for office staff, blank or filled from a
+/// package (`from`: JSON, a workbook, a directory or a zip — checked as import checks it, so a
+/// package with problems is not converted). Never overwrites a file: a filled-in workbook is
+/// a day of a clerk's work. Returns what of the source the workbook could not carry as it was.
+pub fn template(out: &Path, from: Option<&Path>) -> Result<Vec<String>> {
+    if out.exists() {
+        return Err(Error::conflict(format!("{} 已存在，未覆盖：请换一个文件名，或先移走原文件。", out.display())));
+    }
+    let loaded = match from {
+        Some(p) => Some(package::load_path(p, u64::MAX).map_err(|problems| {
+            let lines: Vec<String> =
+                problems.iter().map(|p| format!("  - {}", terminal_safe(&p.to_string()))).collect();
+            Error::bad_request(format!("{}\n{}", lines.join("\n"), package::problems_line(problems.len())))
+        })?),
+        None => None,
+    };
+    let t = package::template::workbook(loaded.as_ref().map(|l| &l.package))?;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(out)?;
+    f.write_all(&t.bytes)?;
+    f.sync_all()?;
+    Ok(t.notes)
+}
+
 /// What `issue` did: the record, the file that travels and its signature's path.
 pub struct IssueOutcome {
     pub issued: Issued,

@@ -2,11 +2,13 @@
 //! in `json`, `xlsx`, `validate`: no database); `import` then replaces the session in the
 //! database in one transaction, creating the rounds and the accounts.
 
+pub mod columns;
 mod import;
 pub mod json;
 pub mod model;
 pub mod signature;
 pub mod source;
+pub mod template;
 pub mod validate;
 pub mod xlsx;
 
@@ -30,6 +32,17 @@ pub struct Loaded {
 }
 
 pub use crate::ids::sha256_hex;
+
+/// The verdict on a package with problems, in the words both the console's 导入会务包 and
+/// `pingshen import --check` end with.
+pub fn problems_line(count: usize) -> String {
+    format!("共 {count} 个问题，未导入任何内容")
+}
+
+/// The verdict on a package that passed every check (console and `import --check` alike).
+pub fn passed_line(groups: usize, experts: usize, applicants: usize) -> String {
+    format!("检查通过：{groups} 个专业组、{experts} 名专家、{applicants} 名申报人")
+}
 
 /// Loads `package.json`, `package.xlsx`, a directory holding one of them, or a `.zip`.
 pub fn load_path(path: &Path, limit: u64) -> std::result::Result<Loaded, Vec<Problem>> {

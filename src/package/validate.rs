@@ -88,6 +88,13 @@ fn check_texts(p: &Package, problems: &mut Vec<Problem>) {
             check_text(v, || e.src.at(f), problems);
         }
         check_extra(&e.extra, &e.src, problems);
+        // The same list the template's drop-down offers (columns::GENDERS).
+        if !super::columns::gender_ok(&e.gender) && !e.gender.chars().any(char::is_control) {
+            problems.push(Problem::new(
+                e.src.at("gender"),
+                format!("性别应为 男 或 女（或留空），实为「{}」", printable(&e.gender)),
+            ));
+        }
     }
     for a in &p.applicants {
         for (f, v) in [

@@ -1,6 +1,7 @@
 //! `package.xlsx`: the sheets 评审会, 专业组, 专家, 申报人 (and optional 回避), read with calamine
 //! (which reads Excel- and WPS-saved workbooks alike). Problems name the sheet and cell.
 
+use super::columns::{headers, yes_no, Column, APPLICANTS, EXPERTS, GROUPS, LECTURE, RECUSALS, SESSION};
 use super::model::*;
 use crate::rules::{GroupRule, Mode, Ratio, ScoreRule};
 use calamine::{Data, Reader, Sheets};
@@ -111,70 +112,19 @@ fn read_sheet(
     Some(Sheet { name, header, header_order, rows })
 }
 
-fn src_for(sheet: &Sheet, row: usize, fields: &[(&'static str, &str)]) -> Src {
+fn src_for(sheet: &Sheet, row: usize, fields: &[Column]) -> Src {
     let cols: HashMap<&'static str, usize> =
-        fields.iter().filter_map(|(f, h)| sheet.header.get(*h).map(|c| (*f, *c))).collect();
+        fields.iter().filter_map(|c| sheet.header.get(c.header).map(|i| (c.field, *i))).collect();
     Src::Sheet { sheet: sheet.name, row, cols: Arc::new(cols) }
 }
 
-fn yes_no(text: &str) -> Option<bool> {
-    match text.trim() {
-        "是" | "Y" | "y" | "YES" | "yes" | "TRUE" | "true" | "1" | "√" => Some(true),
-        "否" | "N" | "n" | "NO" | "no" | "FALSE" | "false" | "0" | "" => Some(false),
-        _ => None,
+/// A problem for each required cell of a row left blank.
+fn required(src: &Src, cols: &[Column], text: impl Fn(&str) -> String, problems: &mut Vec<Problem>) {
+    for c in cols.iter().filter(|c| c.required) {
+        if text(c.header).is_empty() {
+            problems.push(Problem::new(src.at(c.field), format!("「{}」不能为空", c.header)));
+        }
     }
-}
-
-const SESSION_ROWS: &[(&str, &str)] = &[
-    ("id", "编号"),
-    ("name", "名称"),
-    ("committee", "评委会"),
-    ("mode", "评审模式"),
-    ("committee_pass_ratio", "通过比例"),
-    ("quorum_ratio", "出席比例"),
-    ("group_pass_rule", "专业组通过规则"),
-    ("score_rule", "计分规则"),
-    ("recused_count_as_present", "回避者计入出席"),
-    ("blind", "盲评"),
-];
-const GROUP_COLS: &[(&str, &str)] = &[("code", "组编号"), ("name", "组名"), ("leader", "组长编号")];
-const EXPERT_COLS: &[(&str, &str)] = &[
-    ("code", "编号"),
-    ("name", "姓名"),
-    ("gender", "性别"),
-    ("phone", "手机号码"),
-    ("id_number", "证件号"),
-    ("unit", "工作单位"),
-    ("title", "专业技术职务"),
-    ("title_level", "专业技术职务等级"),
-    ("specialty", "推荐专业"),
-    ("group", "专业组编号"),
-    ("member", "评委"),
-    ("chair", "主任"),
-    ("reporter", "上报人"),
-];
-const APPLICANT_COLS: &[(&str, &str)] = &[
-    ("code", "编号"),
-    ("name", "姓名"),
-    ("unit", "推荐单位"),
-    ("series", "申报系列"),
-    ("specialty", "申报专业"),
-    ("title", "申报职称"),
-    ("review_type", "评审类型"),
-    ("group", "专业组编号"),
-];
-const LECTURE_COLS: &[(&str, &str)] = &[
-    ("lecture.order", "面试顺序"),
-    ("lecture.room", "考场号"),
-    ("lecture.topic", "讲课题目"),
-    ("lecture.chapter", "章节"),
-    ("lecture.textbook", "教材版本"),
-    ("materials", "材料"),
-];
-const RECUSAL_COLS: &[(&str, &str)] = &[("expert", "专家编号"), ("applicant", "申报人编号"), ("reason", "原因")];
-
-fn headers(cols: &'static [(&'static str, &'static str)]) -> Vec<&'static str> {
-    cols.iter().map(|(_, h)| *h).collect()
 }
 
 /// Reads the package workbook: Excel 2007+ (.xlsx), Excel 97–2003 (.xls, still the format of
@@ -190,10 +140,10 @@ pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
     })?;
     let mut problems = Vec::new();
     let s_sheet = read_sheet(&mut wb, "评审会", &["项目", "值"], false, &mut problems);
-    let g_sheet = read_sheet(&mut wb, "专业组", &headers(GROUP_COLS), false, &mut problems);
-    let e_sheet = read_sheet(&mut wb, "专家", &headers(EXPERT_COLS), false, &mut problems);
-    let a_sheet = read_sheet(&mut wb, "申报人", &headers(APPLICANT_COLS), false, &mut problems);
-    let r_sheet = read_sheet(&mut wb, "回避", &headers(RECUSAL_COLS), true, &mut problems);
+    let g_sheet = read_sheet(&mut wb, "专业组", &headers(GROUPS), false, &mut problems);
+    let e_sheet = read_sheet(&mut wb, "专家", &headers(EXPERTS), false, &mut problems);
+    let a_sheet = read_sheet(&mut wb, "申报人", &headers(APPLICANTS), false, &mut problems);
+    let r_sheet = read_sheet(&mut wb, "回避", &headers(RECUSALS), true, &mut problems);
     let (Some(s_sheet), Some(g_sheet), Some(e_sheet), Some(a_sheet)) = (s_sheet, g_sheet, e_sheet, a_sheet) else {
         return Err(problems);
     };
@@ -206,10 +156,10 @@ pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
     for (rn, row) in &s_sheet.rows {
         let key = row.get(kc).map(cell_text).unwrap_or_default();
         let val = row.get(vc).map(cell_text).unwrap_or_default();
-        match SESSION_ROWS.iter().find(|(_, label)| *label == key) {
-            Some((field, _)) => {
-                values.insert(field, val);
-                places.insert(field.to_string(), format!("评审会!{}{rn}", col_letter(vc)));
+        match SESSION.iter().find(|c| c.header == key) {
+            Some(c) => {
+                values.insert(c.field, val);
+                places.insert(c.field.to_string(), format!("评审会!{}{rn}", col_letter(vc)));
             }
             None if !key.is_empty() => {
                 session_extra.insert(key, Value::String(val));
@@ -219,9 +169,9 @@ pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
     }
     let session_src = Src::Places(Arc::new(places), "评审会".into());
     let get = |f: &str| values.get(f).cloned().unwrap_or_default();
-    for (field, label) in &SESSION_ROWS[..4] {
-        if get(field).is_empty() {
-            problems.push(Problem::new(session_src.at(field), format!("缺少「{label}」(required)")));
+    for c in SESSION.iter().filter(|c| c.required) {
+        if get(c.field).is_empty() {
+            problems.push(Problem::new(session_src.at(c.field), format!("缺少「{}」(required)", c.header)));
         }
     }
     let mode_s = get("mode");
@@ -296,25 +246,23 @@ pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
         extra: session_extra,
     };
 
-    let known_extra = |sheet: &Sheet, row: &[Data], known: &[&[(&str, &str)]]| -> Vec<(String, String)> {
+    let known_extra = |sheet: &Sheet, row: &[Data], known: &[&[Column]]| -> Vec<(String, String)> {
         sheet
             .header_order
             .iter()
-            .filter(|(_, h)| !known.iter().any(|t| t.iter().any(|(_, k)| k == h)))
+            .filter(|(_, h)| !known.iter().any(|t| t.iter().any(|c| c.header == h)))
             .map(|(c, h)| (h.clone(), row.get(*c).map(cell_text).unwrap_or_default()))
+            // A blank cell is a value not given, as an absent key is in JSON.
+            .filter(|(_, v)| !v.is_empty())
             .collect()
     };
 
     let mut groups = Vec::new();
     for (rn, row) in &g_sheet.rows {
         let t = |h: &str| g_sheet.cell(row, h).map(cell_text).unwrap_or_default();
-        let src = src_for(&g_sheet, *rn, GROUP_COLS);
-        for (f, h) in GROUP_COLS {
-            if t(h).is_empty() {
-                problems.push(Problem::new(src.at(f), format!("「{h}」不能为空")));
-            }
-        }
-        let extra = known_extra(&g_sheet, row, &[GROUP_COLS]).into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+        let src = src_for(&g_sheet, *rn, GROUPS);
+        required(&src, GROUPS, t, &mut problems);
+        let extra = known_extra(&g_sheet, row, &[GROUPS]).into_iter().map(|(k, v)| (k, Value::String(v))).collect();
         groups.push(Group { code: t("组编号"), name: t("组名"), leader: t("组长编号"), extra, src });
     }
 
@@ -324,12 +272,8 @@ pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
     let mut reporters = Vec::new();
     for (rn, row) in &e_sheet.rows {
         let t = |h: &str| e_sheet.cell(row, h).map(cell_text).unwrap_or_default();
-        let src = src_for(&e_sheet, *rn, EXPERT_COLS);
-        for (f, h) in &EXPERT_COLS[..2] {
-            if t(h).is_empty() {
-                problems.push(Problem::new(src.at(f), format!("「{h}」不能为空")));
-            }
-        }
+        let src = src_for(&e_sheet, *rn, EXPERTS);
+        required(&src, EXPERTS, t, &mut problems);
         if let Some(Data::Float(f)) = e_sheet.cell(row, "证件号") {
             if f.abs() >= 1e15 {
                 problems.push(Problem::new(
@@ -349,8 +293,7 @@ pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
             }
         }
         let group = Some(t("专业组编号")).filter(|g| !g.is_empty());
-        let extra =
-            known_extra(&e_sheet, row, &[EXPERT_COLS]).into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+        let extra = known_extra(&e_sheet, row, &[EXPERTS]).into_iter().map(|(k, v)| (k, Value::String(v))).collect();
         experts.push(Expert {
             code,
             name: t("姓名"),
@@ -408,15 +351,11 @@ pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
     };
 
     let mut applicants = Vec::new();
-    let all_cols: Vec<(&'static str, &str)> = APPLICANT_COLS.iter().chain(LECTURE_COLS.iter()).copied().collect();
+    let all_cols: Vec<Column> = APPLICANTS.iter().chain(LECTURE).copied().collect();
     for (rn, row) in &a_sheet.rows {
         let t = |h: &str| a_sheet.cell(row, h).map(cell_text).unwrap_or_default();
         let src = src_for(&a_sheet, *rn, &all_cols);
-        for (f, h) in &APPLICANT_COLS[..2] {
-            if t(h).is_empty() {
-                problems.push(Problem::new(src.at(f), format!("「{h}」不能为空")));
-            }
-        }
+        required(&src, APPLICANTS, t, &mut problems);
         let lecture_cells: Vec<String> =
             ["面试顺序", "考场号", "讲课题目", "章节", "教材版本"].iter().map(|h| t(h)).collect();
         let lecture = if lecture_cells.iter().all(|s| s.is_empty()) {
@@ -456,7 +395,7 @@ pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
             review_type: t("评审类型"),
             group: Some(t("专业组编号")).filter(|g| !g.is_empty()),
             lecture,
-            details: known_extra(&a_sheet, row, &[APPLICANT_COLS, LECTURE_COLS]),
+            details: known_extra(&a_sheet, row, &[APPLICANTS, LECTURE]),
             materials,
             extra: Map::new(),
             src,
@@ -467,12 +406,8 @@ pub fn parse(bytes: &[u8]) -> Result<Package, Vec<Problem>> {
     if let Some(r_sheet) = &r_sheet {
         for (rn, row) in &r_sheet.rows {
             let t = |h: &str| r_sheet.cell(row, h).map(cell_text).unwrap_or_default();
-            let src = src_for(r_sheet, *rn, RECUSAL_COLS);
-            for (f, h) in &RECUSAL_COLS[..2] {
-                if t(h).is_empty() {
-                    problems.push(Problem::new(src.at(f), format!("「{h}」不能为空")));
-                }
-            }
+            let src = src_for(r_sheet, *rn, RECUSALS);
+            required(&src, RECUSALS, t, &mut problems);
             recusals
                 .push(Recusal { expert: t("专家编号"), applicant: t("申报人编号"), reason: t("原因"), src });
         }

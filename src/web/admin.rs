@@ -385,7 +385,10 @@ fn import(app: &App, ctx: &Ctx, input: Input) -> Result<Response> {
             "admin_import.html",
             "/admin/import",
             "导入会务包",
-            json!({ "problems": problems, "filename": filename, "office_key": office_key_id(app) }),
+            json!({
+                "verdict": package::problems_line(problems.len()), "problems": problems,
+                "filename": filename, "office_key": office_key_id(app)
+            }),
         )
         .map(|r| r.with_status_code(422))
     };
@@ -416,7 +419,10 @@ fn import(app: &App, ctx: &Ctx, input: Input) -> Result<Response> {
         "admin_import.html",
         "/admin/import",
         "导入会务包",
-        json!({ "summary": summary, "filename": filename, "office_key": office_key_id(app) }),
+        json!({
+            "verdict": package::passed_line(summary.groups, summary.experts, summary.applicants),
+            "summary": summary, "filename": filename, "office_key": office_key_id(app)
+        }),
     )
 }
 

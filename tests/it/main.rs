@@ -28,5 +28,6 @@ mod robust;
 mod roles;
 mod slow;
 mod tablet;
+mod template;
 mod tls;
 mod venue_size;
