@@ -76,26 +76,38 @@ pub fn groups_not_submitted(conn: &Connection) -> Result<Vec<GroupsPending>> {
 /// hold among the members signed in, who are frozen as this round's voters.
 pub fn open(db: &Db, session: &SessionView, actor: &str) -> Result<()> {
     let v = db.read(current)?;
-    ballot::open(db, v.id, actor, |tx, present| {
-        ensure_not_reported(tx)?;
-        let pending = groups_not_submitted(tx)?;
-        if !pending.is_empty() {
-            let names: Vec<String> = pending.into_iter().map(|g| g.name).collect();
-            return Err(Error::conflict(format!("以下专业组尚未提交评议结果：{}。", names.join("、"))));
-        }
-        if ballot::applicants_of(tx, v.id)?.is_empty() {
-            return Err(Error::conflict("没有需要评委会表决的申报人。"));
-        }
-        let members: i64 = tx.query_row("SELECT count(*) FROM committee", [], |r| r.get(0))?;
-        let q = rules::quorum(&session.rules, members as u64, present.len() as u64);
-        if !q.reached {
-            return Err(Error::conflict(format!(
-                "出席评委 {} 人，不足评委总数 {} 人的 {}（至少需要 {} 人），不能开启投票。",
-                q.present, q.members, q.ratio, q.needed
-            )));
-        }
-        Ok(())
-    })
+    ballot::open(db, v.id, actor, |tx, present| may_open(tx, session, v.id, present))
+}
+
+/// The chair holds the committee's current round on paper (DOMAIN, paper rounds): a round
+/// still drafting opens on paper under the same conditions as `open` (every group submitted,
+/// the quorum among those present); an open electronic round becomes void and the next round
+/// opens on paper for the same voters. Returns the paper round.
+pub fn to_paper(db: &Db, session: &SessionView, actor: &str, reason: &str) -> Result<i64> {
+    let v = db.read(current)?;
+    ballot::paper::switch(db, v.id, actor, reason, |tx, present| may_open(tx, session, v.id, present))
+}
+
+/// Whether the committee's round may open with these members present.
+fn may_open(tx: &crate::store::Tx, session: &SessionView, v: i64, present: &[String]) -> Result<()> {
+    ensure_not_reported(tx)?;
+    let pending = groups_not_submitted(tx)?;
+    if !pending.is_empty() {
+        let names: Vec<String> = pending.into_iter().map(|g| g.name).collect();
+        return Err(Error::conflict(format!("以下专业组尚未提交评议结果：{}。", names.join("、"))));
+    }
+    if ballot::applicants_of(tx, v)?.is_empty() {
+        return Err(Error::conflict("没有需要评委会表决的申报人。"));
+    }
+    let members: i64 = tx.query_row("SELECT count(*) FROM committee", [], |r| r.get(0))?;
+    let q = rules::quorum(&session.rules, members as u64, present.len() as u64);
+    if !q.reached {
+        return Err(Error::conflict(format!(
+            "出席评委 {} 人，不足评委总数 {} 人的 {}（至少需要 {} 人），不能开启投票。",
+            q.present, q.members, q.ratio, q.needed
+        )));
+    }
+    Ok(())
 }
 
 pub fn close(db: &Db, actor: &str) -> Result<()> {
@@ -391,6 +403,8 @@ pub fn phase(conn: &Connection) -> Result<&'static str> {
     let Some(c) = ballot::latest(conn, Stage::Committee, SCOPE)? else { return Ok("尚未导入会务包") };
     match c.status {
         Status::Open => return Ok("评委会投票进行中"),
+        // A void round is always followed by its paper round; it is never the latest.
+        Status::Paper | Status::Void => return Ok("评委会纸质投票进行中"),
         Status::Closed => return Ok("评委会投票已结束，待上报"),
         Status::Drafting => {}
     }

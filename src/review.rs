@@ -380,6 +380,27 @@ pub fn open_vote(db: &Db, mode: Mode, group: &str, vote_id: i64, actor: &str) ->
     })
 }
 
+/// The leader holds the group's current round on paper (DOMAIN, paper rounds): a round still
+/// drafting opens on paper (scoring closes as at any opening); an open electronic round becomes
+/// void and the next round opens on paper for the same voters. Returns the paper round.
+pub fn to_paper(db: &Db, mode: Mode, group: &str, vote_id: i64, actor: &str, reason: &str) -> Result<i64> {
+    db.read(|c| {
+        let v = ballot::vote(c, vote_id)?.ok_or_else(Error::not_found)?;
+        if v.stage != Stage::Group || v.scope != group {
+            return Err(Error::forbidden());
+        }
+        Ok(())
+    })?;
+    let at = db.now();
+    ballot::paper::switch(db, vote_id, actor, reason, |tx, _| {
+        ensure_open_for_work(tx, group)?;
+        if mode.has_scores() {
+            close_scoring_tx(tx, group, actor, &at, "vote opened on paper")?;
+        }
+        Ok(())
+    })
+}
+
 pub use crate::rules::{format_tenths, parse_score};
 
 /// Group experts who have not yet scored every applicant they may score, while scoring is

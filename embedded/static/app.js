@@ -369,7 +369,8 @@
     var stale = $("live-stale");
     var stateNotice = function (status) {
       // Never reload over a page a person is working on: say what changed and offer the action.
-      var text = status === "open" ? "投票已开启：请刷新页面，选完后提交投票。" :
+      var text = status === "paper" ? "本轮改为纸质投票，请在纸质选票上投票。" :
+        status === "open" ? "投票已开启：请刷新页面，选完后提交投票。" :
         status === "closed" ? "本轮投票已结束。请刷新页面查看。" : "投票状态已变化，请刷新页面。";
       var box = $("state-banner");
       if (!box) {

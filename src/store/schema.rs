@@ -396,6 +396,34 @@ ALTER TABLE drafts_v9 RENAME TO drafts;
     r#"
 ALTER TABLE session ADD COLUMN office_key_id TEXT;
 "#,
+    // 11: paper rounds (DOMAIN, "Paper rounds"): a round's medium and why; a round voided by a
+    // switch to paper keeps its row and ballots, closed, with the reason (void_reason NOT NULL
+    // = void); each clerk's tally entry of a paper round, kept whole (a replaced entry is marked
+    // not current, never deleted), `attempt` counting the tries after a mismatch.
+    r#"
+ALTER TABLE votes ADD COLUMN medium TEXT NOT NULL DEFAULT 'electronic' CHECK (medium IN ('electronic','paper'));
+ALTER TABLE votes ADD COLUMN medium_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE votes ADD COLUMN void_reason TEXT;
+CREATE TABLE paper_entries (
+    id INTEGER PRIMARY KEY,
+    vote_id INTEGER NOT NULL REFERENCES votes(id),
+    attempt INTEGER NOT NULL,
+    clerk TEXT NOT NULL,
+    issued INTEGER NOT NULL CHECK (issued >= 0),
+    returned INTEGER NOT NULL CHECK (returned >= 0),
+    invalid INTEGER NOT NULL CHECK (invalid >= 0),
+    counts TEXT NOT NULL,
+    entered_at TEXT NOT NULL,
+    current INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX paper_entries_vote ON paper_entries(vote_id, attempt);
+CREATE TRIGGER frozen_paper_entries_insert BEFORE INSERT ON paper_entries WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_paper_entries_update BEFORE UPDATE ON paper_entries WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+CREATE TRIGGER frozen_paper_entries_delete BEFORE DELETE ON paper_entries WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'reported_at')
+    BEGIN SELECT RAISE(ABORT, 'pingshen: session reported'); END;
+"#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -37,7 +37,20 @@ pub fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
         "/committee/report" => report_page(app, ctx, None, req.get_param("saved").is_some(), ListFilter::of(req)),
         "/minutes" => printout(app, ctx, "minutes.html", "会议记录", req),
         "/summary" => printout(app, ctx, "summary.html", "评委会评议情况汇总表", req),
-        _ => Err(Error::not_found()),
+        _ => {
+            // The printouts of the committee's paper round (ballot and tally sheets).
+            match url.strip_prefix("/committee/ops/paper/").and_then(|r| r.split_once('/')) {
+                Some((id, kind @ ("ballot" | "tally"))) => {
+                    let id: i64 = id.parse().map_err(|_| Error::not_found())?;
+                    let v = app.db.read(|c| ballot::vote(c, id))?.ok_or_else(Error::not_found)?;
+                    if v.stage != ballot::Stage::Committee {
+                        return Err(Error::not_found());
+                    }
+                    super::paper::sheet(app, ctx, &v, kind, "/committee/ops")
+                }
+                _ => Err(Error::not_found()),
+            }
+        }
     }
 }
 
@@ -73,6 +86,16 @@ pub fn post(app: &App, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
             Err(e) if e.kind == Kind::Conflict => ops_page(app, ctx, Some(e.message)).map(|r| r.with_status_code(409)),
             Err(e) => Err(e),
         },
+        "/committee/ops/paper" => {
+            let reason = ballot::paper::reason_text(&f.text("reason_kind"), &f.text("reason_detail"))?;
+            match committee::to_paper(&app.db, &session(app)?, &me, &reason) {
+                Ok(_) => Ok(Response::redirect_303("/committee/ops")),
+                Err(e) if e.kind == Kind::Conflict => {
+                    ops_page(app, ctx, Some(e.message)).map(|r| r.with_status_code(409))
+                }
+                Err(e) => Err(e),
+            }
+        }
         "/committee/ops/close" => {
             committee::close(&app.db, &me)?;
             Ok(Response::redirect_303("/committee/ops"))
@@ -218,6 +241,7 @@ fn ops_page(app: &App, ctx: &Ctx, error: Option<String>) -> Result<Response> {
             quorum => Value::from_serialize(&quorum), attendance => Value::from_serialize(&attendance),
             pending_groups => Value::from_serialize(&pending_groups), rows => Value::from_serialize(&rows), chart,
             released, reported, error, frozen => v.status != Status::Drafting,
+            paper_reasons => ballot::paper::REASONS,
         },
     )
 }

@@ -38,6 +38,10 @@ fn admin(c: &Ctx, _: Mode) -> bool {
 fn desk_staff(c: &Ctx, _: Mode) -> bool {
     c.acc.is_desk
 }
+/// 计票人 of a paper round: the admin or desk staff (two different accounts per round).
+fn clerk(c: &Ctx, m: Mode) -> bool {
+    admin(c, m) || desk_staff(c, m)
+}
 fn record_reader(c: &Ctx, m: Mode) -> bool {
     admin(c, m) || reporter_or_chair(c, m)
 }
@@ -59,6 +63,7 @@ pub const PAGES: &[Page] = &[
     Page { section: "评审结果", label: "评委会评议情况汇总表", path: "/summary", allowed: record_reader },
     Page { section: "会务签到", label: "签到", path: "/staff/attendance", allowed: desk_staff },
     Page { section: "会务签到", label: "大屏显示", path: "/staff/display", allowed: desk_staff },
+    Page { section: "纸质投票", label: "纸质计票", path: "/paper", allowed: clerk },
     Page { section: "会务管理", label: "会务概览", path: "/admin", allowed: admin },
     Page { section: "会务管理", label: "导入会务包", path: "/admin/import", allowed: admin },
     Page { section: "会务管理", label: "专业组", path: "/admin/groups", allowed: admin },

@@ -7,6 +7,7 @@ mod committee;
 pub mod http;
 pub mod menu;
 mod pages;
+mod paper;
 mod review;
 
 use crate::accounts::{Account, Person, SessionLimits, Throttle};
@@ -256,6 +257,9 @@ fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
     if page.path.starts_with("/staff/") {
         return admin::staff_get(app, ctx, url);
     }
+    if page.path == "/paper" {
+        return paper::get(app, ctx, url);
+    }
     if is_group_stage(page.path) {
         return review::get(app, req, ctx, url);
     }
@@ -325,15 +329,18 @@ const PHASE_CHANGES: &[&str] = &[
     "/review/ops/open",
     "/review/ops/scoring",
     "/review/ops/close",
+    "/review/ops/paper",
     "/review/deliberate",
     "/committee/ops/open",
     "/committee/ops/close",
+    "/committee/ops/paper",
     "/committee/report",
 ];
 
 fn post(app: &App, req: &Request, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
     let resp = dispatch_post(app, req, ctx, url, input)?;
-    if PHASE_CHANGES.contains(&url) && resp.status_code < 400 {
+    // A clerk's entry may count a paper round: a phase change too.
+    if (PHASE_CHANGES.contains(&url) || url.starts_with("/paper/")) && resp.status_code < 400 {
         if let Some(b) = app.backup.get() {
             b.now(url.trim_start_matches('/').replace('/', "-").as_str());
         }
@@ -359,6 +366,9 @@ fn dispatch_post(app: &App, req: &Request, ctx: &Ctx, url: &str, input: Input) -
     let page = authorize(app, ctx, url)?;
     if page.path.starts_with("/staff/") {
         return admin::staff_post(app, ctx, url, &input);
+    }
+    if page.path == "/paper" {
+        return paper::post(app, ctx, url, input);
     }
     if is_group_stage(page.path) {
         return review::post(app, ctx, url, input);

@@ -54,10 +54,20 @@ pub fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
         "/interview/materials" => {
             scores_page(app, ctx, &h, "interview_materials.html", "/interview/materials", "查看资料", req)
         }
-        _ => match url.strip_prefix("/review/assign/") {
-            Some(code) => pick_page(app, ctx, &h, code),
-            None => Err(Error::not_found()),
-        },
+        _ => {
+            if let Some(code) = url.strip_prefix("/review/assign/") {
+                return pick_page(app, ctx, &h, code);
+            }
+            // The printouts of this group's paper round (ballot and tally sheets).
+            let printout = url.strip_prefix("/review/ops/paper/").and_then(|r| r.split_once('/'));
+            match printout {
+                Some((id, kind @ ("ballot" | "tally"))) => {
+                    let v = own_round(app, &h, id)?;
+                    super::paper::sheet(app, ctx, &v, kind, "/review/ops")
+                }
+                _ => Err(Error::not_found()),
+            }
+        }
     }
 }
 
@@ -131,6 +141,12 @@ pub fn post(app: &App, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
             review::close_scoring(&app.db, h.session.mode(), &h.group, me)?;
             Ok(Response::redirect_303("/review/ops"))
         }
+        "/review/ops/paper" => {
+            let v = current(app, &h)?;
+            let reason = ballot::paper::reason_text(&f.text("reason_kind"), &f.text("reason_detail"))?;
+            review::to_paper(&app.db, h.session.mode(), &h.group, v.id, me, &reason)?;
+            Ok(Response::redirect_303("/review/ops"))
+        }
         "/review/ops/close" => {
             let v = current(app, &h)?;
             ballot::close(&app.db, v.id, me)?;
@@ -194,6 +210,16 @@ pub fn post(app: &App, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
             None => Err(Error::not_found()),
         },
     }
+}
+
+/// A round of this leader's own group, by id (another group's round is not theirs to print).
+fn own_round(app: &App, h: &Here, id: &str) -> Result<ballot::Vote> {
+    let id: i64 = id.parse().map_err(|_| Error::not_found())?;
+    let v = app.db.read(|c| ballot::vote(c, id))?.ok_or_else(Error::not_found)?;
+    if v.stage != Stage::Group || v.scope != h.group {
+        return Err(Error::not_found());
+    }
+    Ok(v)
 }
 
 fn current(app: &App, h: &Here) -> Result<ballot::Vote> {
@@ -543,7 +569,8 @@ fn ops_page(app: &App, ctx: &Ctx, h: &Here) -> Result<Response> {
         "/review/ops",
         "小组数据操作",
         json!({ "vote": v, "w": super::progress_json(&progress, &not_scored), "p": progress, "stats": stats,
-                "group_name": h.group_name, "submitted": submitted, "scoring": scoring, "not_scored": not_scored }),
+                "group_name": h.group_name, "submitted": submitted, "scoring": scoring, "not_scored": not_scored,
+                "paper_reasons": ballot::paper::REASONS }),
     )
 }
 

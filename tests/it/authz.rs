@@ -125,6 +125,20 @@ const MATRIX: &[(&str, &str, u16)] = &[
     ("POST", "/staff/attendance/undo", DESK),
     ("POST", "/staff/attendance/left", DESK),
     ("POST", "/admin/accounts/desk", ADMIN),
+    // Paper rounds (issue 28): the clerks' pages; round 1 is G01's (electronic here: 409 for
+    // those allowed), round 3 the committee's. Switching without a reason is refused (400), so
+    // these rows change nothing.
+    ("GET", "/paper", ADMIN | DESK),
+    ("GET", "/paper/1", ADMIN | DESK),
+    ("GET", "/paper/1/ballot", ADMIN | DESK),
+    ("GET", "/paper/1/tally", ADMIN | DESK),
+    ("POST", "/paper/1", ADMIN | DESK),
+    ("GET", "/review/ops/paper/1/ballot", LEADER),
+    ("GET", "/review/ops/paper/1/tally", LEADER),
+    ("GET", "/committee/ops/paper/3/ballot", CHAIR),
+    ("GET", "/committee/ops/paper/3/tally", CHAIR),
+    ("POST", "/review/ops/paper", LEADER),
+    ("POST", "/committee/ops/paper", CHAIR),
     ("GET", "/admin/rehearsal", ADMIN),
     ("GET", "/admin/handover", ADMIN),
     ("GET", "/admin/handover/form", ADMIN),

@@ -22,6 +22,7 @@ mod import;
 mod layers;
 mod office;
 mod packaging;
+mod paper;
 mod rehearsal;
 mod review;
 mod robust;

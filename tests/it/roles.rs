@@ -28,6 +28,7 @@ const ALL_PAGES: &[&str] = &[
     "/admin/rehearsal",
     "/admin/handover",
     "/admin/wipe",
+    "/paper",
 ];
 
 fn menu_links(body: &str) -> Vec<String> {
@@ -86,8 +87,11 @@ fn expert_review_roles() {
     // 王公博: group expert and member.
     check(&s, &s.login("wanggongbo", "pingshen"), "expert+member", &["/review/draft", "/committee/draft"]);
     // The admin: only the console.
-    let admin_pages: Vec<&str> =
-        ALL_PAGES.iter().copied().filter(|p| p.starts_with("/admin") || *p == "/minutes" || *p == "/summary").collect();
+    let admin_pages: Vec<&str> = ALL_PAGES
+        .iter()
+        .copied()
+        .filter(|p| p.starts_with("/admin") || ["/minutes", "/summary", "/paper"].contains(p))
+        .collect();
     check(&s, &s.admin(), "admin", &admin_pages);
     // The desk itself is not for the admin, and people cannot reach the console.
     assert_eq!(s.admin().get("/desk").status, 303);

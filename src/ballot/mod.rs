@@ -15,6 +15,8 @@ use serde::Serialize;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 
+pub mod paper;
+
 /// The scope of the committee's rounds (a group's rounds are scoped by the group's code).
 pub const COMMITTEE_SCOPE: &str = "committee";
 
@@ -74,19 +76,27 @@ impl Choice {
     }
 }
 
+/// Where a round's state stands. `Open` is electronic voting; a round held on paper is `Paper`
+/// until its tally is counted (then `Closed`, its medium paper); a round an open electronic vote
+/// became void by a switch to paper is `Void` — closed, deciding nothing (DOMAIN, paper rounds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Drafting,
     Open,
+    Paper,
     Closed,
+    Void,
 }
 
 impl Status {
-    fn parse(s: &str) -> Status {
-        match s {
-            "open" => Status::Open,
-            "closed" => Status::Closed,
+    /// The stored state (`votes.status`, `medium`, `void_reason`) as one value.
+    fn from_row(status: &str, medium: Medium, void: bool) -> Status {
+        match (status, medium) {
+            ("closed", _) if void => Status::Void,
+            ("closed", _) => Status::Closed,
+            ("open", Medium::Paper) => Status::Paper,
+            ("open", Medium::Electronic) => Status::Open,
             _ => Status::Drafting,
         }
     }
@@ -94,17 +104,53 @@ impl Status {
         match self {
             Status::Drafting => "drafting",
             Status::Open => "open",
+            Status::Paper => "paper",
             Status::Closed => "closed",
+            Status::Void => "void",
         }
     }
     pub fn label(self) -> &'static str {
         match self {
             Status::Drafting => "拟投票中（投票未开启）",
             Status::Open => "投票进行中",
+            Status::Paper => "纸质投票进行中",
             Status::Closed => "投票已结束",
+            Status::Void => "已作废（改为纸质投票）",
+        }
+    }
+    /// Whether the round is over: counted (closed) or void. Nothing more happens in it.
+    pub fn finished(self) -> bool {
+        matches!(self, Status::Closed | Status::Void)
+    }
+}
+
+/// How a round is voted: on the voters' devices, or on paper ballots counted by two clerks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Medium {
+    Electronic,
+    Paper,
+}
+
+impl Medium {
+    pub fn code(self) -> &'static str {
+        match self {
+            Medium::Electronic => "electronic",
+            Medium::Paper => "paper",
+        }
+    }
+    fn parse(s: &str) -> Medium {
+        if s == "paper" {
+            Medium::Paper
+        } else {
+            Medium::Electronic
         }
     }
 }
+
+/// What a voter's device is told about a round held on paper, or voided for one: every page
+/// and every refused save or submission says the same.
+pub const ON_PAPER: &str = "本轮改为纸质投票，请在纸质选票上投票。";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Vote {
@@ -118,13 +164,24 @@ pub struct Vote {
     pub created_at: String,
     pub opened_at: Option<String>,
     pub closed_at: Option<String>,
+    pub medium: Medium,
+    /// Why the round is held on paper (网络故障 …); empty for an electronic round.
+    pub medium_reason: String,
+    /// Why the round was voided (the switch to paper's reason); `None` unless `Status::Void`.
+    pub void_reason: Option<String>,
 }
 
-const VOTE_SQL: &str = "SELECT id, stage, scope, round, status, reason, created_at, opened_at, closed_at FROM votes";
+const VOTE_SQL: &str = "SELECT id, stage, scope, round, status, reason, created_at, opened_at, closed_at, medium,
+    medium_reason, void_reason FROM votes";
 
 fn vote_row(r: &rusqlite::Row) -> rusqlite::Result<Vote> {
-    let status = Status::parse(&r.get::<_, String>(4)?);
+    let medium = Medium::parse(&r.get::<_, String>(9)?);
+    let void_reason: Option<String> = r.get(11)?;
+    let status = Status::from_row(&r.get::<_, String>(4)?, medium, void_reason.is_some());
     Ok(Vote {
+        medium,
+        medium_reason: r.get(10)?,
+        void_reason,
         id: r.get(0)?,
         stage: Stage::parse(&r.get::<_, String>(1)?),
         scope: r.get(2)?,
@@ -370,12 +427,19 @@ pub fn can_draft(conn: &Connection, v: &Vote, voter: &str) -> Result<bool> {
     match v.status {
         Status::Drafting => is_prospective_voter(conn, v.stage, &v.scope, voter),
         Status::Open => Ok(is_voter(conn, v.id, voter)? && !has_submitted(conn, v.id, voter)?),
-        Status::Closed => Ok(false),
+        Status::Paper | Status::Closed | Status::Void => Ok(false),
     }
 }
 
 /// Names of a round's frozen voters who did not submit (for the minutes: who did not vote).
+/// A paper round has no per-voter record: nobody is named.
 pub fn not_submitted(conn: &Connection, vote_id: i64) -> Result<Vec<String>> {
+    let paper: bool = store::row(conn, "SELECT medium = 'paper' FROM votes WHERE id = ?1", [vote_id], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false);
+    if paper {
+        return Ok(Vec::new());
+    }
     let mut st = conn.prepare_cached(
         "SELECT e.name FROM vote_voters vv JOIN experts e ON e.code = vv.voter_code
          WHERE vv.vote_id = ?1 AND vv.submitted = 0 ORDER BY e.ord",
@@ -468,6 +532,8 @@ pub fn save_drafts(db: &Db, vote_id: i64, voter: &str, entries: &[DraftEdit]) ->
                 }
             }
             Status::Closed => return Err(Error::conflict("未能保存：本轮投票已结束。")),
+            // A device still holding drafts for a round now on paper: refused, never counted.
+            Status::Paper | Status::Void => return Err(Error::conflict(format!("未能保存：{ON_PAPER}"))),
         }
         let mut next: i64 = store::row(
             tx,
@@ -597,6 +663,11 @@ pub fn submit(db: &Db, vote_id: i64, voter: &str) -> Result<Submitted> {
                 |r| r.get(0),
             )
             .optional()?;
+        // Before "already submitted": a ballot sent for a round voided by the switch to paper
+        // is refused with the reason, whatever the device believes it did before.
+        if matches!(v.status, Status::Paper | Status::Void) {
+            return Err(Error::conflict(ON_PAPER));
+        }
         if admitted == Some(true) {
             return Ok((Submitted::Already, false));
         }
@@ -604,6 +675,7 @@ pub fn submit(db: &Db, vote_id: i64, voter: &str) -> Result<Submitted> {
             Status::Drafting => return Err(Error::conflict("投票尚未开启，请等待组长（主任）开启投票。")),
             Status::Closed => return Err(Error::conflict("本轮投票已经结束，不能再提交。")),
             Status::Open => {}
+            Status::Paper | Status::Void => return Err(Error::conflict(ON_PAPER)),
         }
         if admitted.is_none() {
             return Err(Error::forbidden_msg("开启投票时您未签到，不在本轮投票名单中，不能投票。"));
@@ -789,13 +861,22 @@ pub struct Tally {
 /// a tally that moves as ballots arrive would reveal each vote to whoever watches it.
 pub fn tally(conn: &Connection, vote_id: i64, session: &SessionRules) -> Result<Vec<Tally>> {
     let v = vote(conn, vote_id)?.ok_or_else(Error::not_found)?;
-    if v.status != Status::Closed {
-        return Err(Error::conflict("本轮投票尚未结束，没有计票结果。"));
+    match v.status {
+        Status::Closed => {}
+        Status::Void => return Err(Error::conflict("本轮投票已作废（改为纸质投票），不产生计票结果。")),
+        _ => return Err(Error::conflict("本轮投票尚未结束，没有计票结果。")),
     }
     let voters = voters(conn, &v)?;
     let recused = recused_pairs(conn, vote_id)?;
     // One pass over the round's ballots (not a query per applicant: rounds can hold thousands).
     let mut counts: HashMap<String, (u64, u64, u64, Vec<String>)> = HashMap::new();
+    // A paper round counts its accepted tally sheet (two identical entries); it has no
+    // electronic ballots and no opinions. Decisions follow from here exactly as for ballots.
+    if v.medium == Medium::Paper {
+        for (a, (agree, oppose, abstain)) in paper::counted(conn, &v)? {
+            counts.insert(a, (agree, oppose, abstain, Vec::new()));
+        }
+    }
     let mut st = conn.prepare_cached("SELECT applicant_code, choice, opinion FROM ballots WHERE vote_id = ?1")?;
     let rows =
         st.query_map([vote_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
@@ -845,6 +926,9 @@ pub struct RoundResult {
     pub round: i64,
     pub reason: String,
     pub status_label: &'static str,
+    pub medium: Medium,
+    pub medium_reason: String,
+    pub void_reason: Option<String>,
     pub opened_at: Option<String>,
     pub closed_at: Option<String>,
     pub tally: Option<Tally>,
@@ -876,16 +960,22 @@ pub fn histories(
         for a in applicants_of(conn, r.id)? {
             let t = tallies.remove(&a);
             let h = out.entry(a).or_default();
-            if r.status == Status::Closed {
-                h.latest = t.clone();
-                h.pending = false;
-            } else {
-                h.pending = true;
+            match r.status {
+                Status::Closed => {
+                    h.latest = t.clone();
+                    h.pending = false;
+                }
+                // A void round is listed and decides nothing; its paper round follows.
+                Status::Void => {}
+                Status::Drafting | Status::Open | Status::Paper => h.pending = true,
             }
             h.rounds.push(RoundResult {
                 round: r.round,
                 reason: r.reason.clone(),
                 status_label: r.status_label,
+                medium: r.medium,
+                medium_reason: r.medium_reason.clone(),
+                void_reason: r.void_reason.clone(),
                 opened_at: r.opened_at.clone(),
                 closed_at: r.closed_at.clone(),
                 tally: t,

@@ -1,0 +1,257 @@
+//! Paper rounds (DOMAIN, "Paper rounds"; issue 28): a round switched to paper — void when it
+//! was open, its electronic ballots sealed and counting for nothing — voters refused with the
+//! reason, the tally entered twice by two different clerks, a mismatch naming fields and never
+//! numbers, entries refused by the consistency rules, and the decision following `rules` from
+//! the accepted tally, at the boundary.
+
+use crate::common::*;
+use serde_json::Value;
+
+/// The form of one tally entry: issued, returned, invalid and per applicant (agree, oppose, abstain).
+fn entry(issued: u32, returned: u32, invalid: u32, counts: &[(&str, [u32; 3])]) -> Vec<(String, String)> {
+    let mut f = vec![
+        ("issued".to_string(), issued.to_string()),
+        ("returned".to_string(), returned.to_string()),
+        ("invalid".to_string(), invalid.to_string()),
+    ];
+    for (a, [x, y, z]) in counts {
+        f.push((format!("agree_{a}"), x.to_string()));
+        f.push((format!("oppose_{a}"), y.to_string()));
+        f.push((format!("abstain_{a}"), z.to_string()));
+    }
+    f
+}
+
+fn post(c: &Client, path: &str, fields: &[(String, String)]) -> Resp {
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    c.post_form(path, &refs)
+}
+
+/// A desk-staff (会务签到员) account, logged in: the second clerk.
+pub(crate) fn desk_clerk(v: &Venue) -> Client {
+    let slip = v.admin.post_form("/admin/accounts/desk", &[]);
+    assert_eq!(slip.status, 200);
+    let (_, user, pw) = slip_credentials(&slip.body).remove(0);
+    v.s.login(&user, &pw)
+}
+
+fn vote_row(v: &Venue, stage: &str, scope: &str, round: i64) -> (i64, String, String, Option<String>, String) {
+    v.s.db()
+        .query_row(
+            "SELECT id, status, medium, void_reason, medium_reason FROM votes WHERE stage = ?1 AND scope = ?2 AND round = ?3",
+            rusqlite::params![stage, scope, round],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .unwrap()
+}
+
+#[test]
+fn an_open_group_round_switched_to_paper_is_void_and_the_paper_round_is_counted_twice() {
+    let v = Venue::new(&example_json());
+    let (e1, e2, e3) = (v.login("E001"), v.login("E002"), v.login("E003"));
+    // E003 is recused from A0001 (same unit): 3 voters, 2 eligible for A0001.
+    assert_eq!(draft(&e1, &[("A0001", "oppose"), ("A0002", "oppose")]).status, 303);
+    assert_eq!(draft(&e2, &[("A0001", "agree"), ("A0002", "agree")]).status, 303);
+    assert_eq!(e1.post_form("/review/ops/open", &[]).status, 303);
+    assert_eq!(submit(&e1).status, 303, "one electronic ballot set before the network fails");
+
+    // Only the leader switches, and only with a reason.
+    assert_eq!(e2.post_form("/review/ops/paper", &[("reason_kind", "网络故障")]).status, 403);
+    let r = e1.post_form("/review/ops/paper", &[("reason_kind", "其他"), ("reason_detail", "")]);
+    assert_eq!(r.status, 400, "其他 needs words");
+    let r = e1.post_form("/review/ops/paper", &[("reason_kind", "网络故障"), ("reason_detail", "路由器断电")]);
+    assert_eq!(r.status, 303, "{}", r.text());
+
+    // Round 1 is void, closed, its sealed ballots kept; round 2 is on paper for the same voters.
+    let (r1, s1, m1, void1, _) = vote_row(&v, "group", "G01", 1);
+    assert_eq!((s1.as_str(), m1.as_str(), void1.as_deref()), ("closed", "electronic", Some("网络故障：路由器断电")));
+    assert_eq!(v.count(&format!("SELECT count(*) FROM ballots WHERE vote_id = {r1}")), 2, "e1's ballots stay sealed");
+    let (r2, s2, m2, void2, why2) = vote_row(&v, "group", "G01", 2);
+    assert_eq!((s2.as_str(), m2.as_str(), void2, why2.as_str()), ("open", "paper", None, "网络故障：路由器断电"));
+    assert_eq!(
+        v.count(&format!("SELECT count(*) FROM vote_voters WHERE vote_id = {r2}")),
+        3,
+        "the same frozen voters, nobody added"
+    );
+    assert_eq!(v.count(&format!("SELECT count(*) FROM vote_voters WHERE vote_id = {r2} AND submitted = 1")), 0);
+
+    // Voters are told, and nothing a device still sends is taken.
+    let page = e2.get("/review/draft");
+    assert!(page.text().contains("本轮改为纸质投票，请在纸质选票上投票"), "{}", page.text());
+    assert!(!page.body.contains("data-autosave"), "no electronic voting on a paper round");
+    assert!(e3.get("/review/draft").text().contains("本轮改为纸质投票"), "every voter of the round is told");
+    let r = draft(&e2, &[("A0001", "oppose")]);
+    assert_eq!(r.status, 409);
+    assert!(r.text().contains("本轮改为纸质投票"), "{}", r.text());
+    let r = e2.post_form("/review/submit", &[("vote", &r1.to_string())]);
+    assert_eq!(r.status, 409, "a submission for the void round is refused");
+    assert_eq!(v.count("SELECT count(*) FROM drafts"), 0);
+    assert_eq!(v.count(&format!("SELECT count(*) FROM ballots WHERE vote_id = {r2}")), 0);
+
+    // The leader prints the ballot and tally sheets: identical, no names of voters.
+    let ballot = e1.get(&format!("/review/ops/paper/{r2}/ballot"));
+    assert_eq!(ballot.status, 200);
+    let bt = ballot.text();
+    assert!(bt.contains("第 2 轮表决票") && bt.contains("A0001") && bt.contains("回避"), "{bt}");
+    for voter in ["孙怡", "王健华", "李红梅"] {
+        assert!(!bt.split("id=\"ballot\"").nth(1).unwrap().contains(voter), "no voter named on the ballot");
+    }
+    assert!(bt.contains("请打印 <b>3</b> 份"), "the count to issue, on screen only");
+    let tally = e1.get(&format!("/review/ops/paper/{r2}/tally"));
+    assert!(tally.text().contains("计票人") && tally.text().contains("监票人"));
+    assert_eq!(e1.get("/paper").status, 403, "clerks only: the admin and desk staff");
+
+    // Two clerks. The first entry waits; one account cannot be both.
+    let desk = desk_clerk(&v);
+    let url = format!("/paper/{r2}");
+    let good = entry(3, 3, 0, &[("A0001", [2, 0, 0]), ("A0002", [2, 1, 0])]);
+    let r = post(&v.admin, &url, &good);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("请另一位计票人"), "{}", r.text());
+    let r = post(&v.admin, &url, &good);
+    assert!(r.text().contains("请另一位计票人"), "the same clerk again replaces their own entry: {}", r.text());
+    assert_eq!(vote_row(&v, "group", "G01", 2).1, "open", "one clerk alone never counts a round");
+
+    // Refused entries: each named, nothing stored.
+    let before = v.count("SELECT count(*) FROM paper_entries");
+    let r = post(&desk, &url, &entry(3, 4, 0, &[("A0001", [2, 0, 0]), ("A0002", [2, 1, 0])]));
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("收回选票（returned）4 张，多于发出选票 3 张"), "{}", r.text());
+    let r = post(&desk, &url, &entry(3, 3, 0, &[("A0001", [2, 1, 0]), ("A0002", [2, 1, 0])]));
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("A0001：同意 + 反对 + 弃权 = 3，多于可对其表决的 2 人"), "{}", r.text());
+    let r = post(&desk, &url, &entry(3, 3, 1, &[("A0001", [2, 0, 0]), ("A0002", [2, 1, 0])]));
+    assert!(r.text().contains("A0002：同意 + 反对 + 弃权 = 3，多于有效选票 2 张"), "{}", r.text());
+    let mut missing = good.clone();
+    missing.retain(|(k, _)| k != "oppose_A0002");
+    let r = post(&desk, &url, &missing);
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("oppose_A0002") && r.text().contains("未填写"), "{}", r.text());
+    assert!(r.body.contains("value=\"2\""), "what the clerk typed stays on the form");
+    assert_eq!(v.count("SELECT count(*) FROM paper_entries"), before);
+
+    // A deliberate mismatch: the fields are named to both, the numbers to neither.
+    let slip = entry(3, 3, 0, &[("A0001", [2, 0, 0]), ("A0002", [1, 2, 0])]);
+    let r = post(&desk, &url, &slip);
+    assert_eq!(r.status, 200);
+    let t = r.text();
+    assert!(t.contains("两次录入不一致") && t.contains("agree_A0002") && t.contains("oppose_A0002"), "{t}");
+    let alert = t.split("id=\"paper-mismatch\"").nth(1).unwrap().split("</div>").next().unwrap();
+    assert!(!alert.contains("issued") && !alert.contains("agree_A0001"), "only the fields that differ: {alert}");
+    assert_eq!(vote_row(&v, "group", "G01", 2).1, "open");
+    let admin_view = v.admin.get(&url);
+    assert!(admin_view.text().contains("agree_A0002"), "the other clerk sees the same fields");
+    for c in [&admin_view, &r] {
+        assert!(!c.body.contains("name=\"agree_A0002\" inputmode=\"numeric\" pattern=\"[0-9]*\" maxlength=\"6\" required aria-label=\"A0002 同意\" value=\"1\""));
+        assert!(
+            !c.body.contains("aria-label=\"A0002 同意\" value=\"2\""),
+            "no clerk's number is shown after a mismatch"
+        );
+    }
+
+    // Both re-count and re-enter: identical now, the round is counted.
+    let r = post(&desk, &url, &good);
+    assert!(r.text().contains("请另一位计票人"), "{}", r.text());
+    let r = post(&v.admin, &url, &good);
+    assert_eq!(r.status, 200);
+    assert!(r.text().contains("本轮已计票完成"), "{}", r.text());
+    assert_eq!(vote_row(&v, "group", "G01", 2).1, "closed");
+    let r = post(&desk, &url, &good);
+    assert_eq!(r.status, 409, "a counted round takes no more entries");
+
+    // The decision follows the rules from the paper tally (more than half of those present,
+    // the recused E003 out of A0001's denominator): A0001 2 of 2, A0002 2 of 3 — both pass.
+    // The void round's ballot (e1: oppose, oppose) counts for nothing.
+    let page = e1.get("/review/deliberate");
+    let text = page.text();
+    assert!(text.contains("第 2 轮"), "{text}");
+    let rows = deliberation_results(&page.body);
+    assert_eq!(rows, vec![("A0001".into(), "通过".into()), ("A0002".into(), "通过".into())], "{text}");
+
+    // The audit: the void, the switch, every entry (by hash), the mismatch by fields, the acceptance.
+    let actions: Vec<(String, String)> = v
+        .s
+        .db()
+        .prepare("SELECT action, details FROM audit WHERE action LIKE 'paper.%' OR action IN ('vote.void', 'vote.paper') ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let names: Vec<&str> = actions.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "vote.void",
+            "vote.paper",
+            "paper.entry",
+            "paper.entry",
+            "paper.entry",
+            "paper.mismatch",
+            "paper.entry",
+            "paper.entry",
+            "paper.accept"
+        ]
+    );
+    for (a, d) in &actions {
+        if a == "paper.entry" {
+            let d: Value = serde_json::from_str(d).unwrap();
+            assert!(d["sha256"].is_string() && d.get("issued").is_none(), "an entry is audited by its hash: {d}");
+        }
+    }
+}
+
+/// The verdict column of the deliberation page: (code, 通过 / 未通过 / …) per applicant.
+fn deliberation_results(html: &str) -> Vec<(String, String)> {
+    html.split("<tr data-code=\"")
+        .skip(1)
+        .map(|row| {
+            let code = row.split('"').next().unwrap().to_string();
+            let verdict = if row.contains("未通过") {
+                "未通过"
+            } else if row.contains("通过") {
+                "通过"
+            } else {
+                "?"
+            };
+            (code, verdict.to_string())
+        })
+        .collect()
+}
+
+/// The committee holds a round on paper before opening it: the voters are frozen at the
+/// switch (quorum checked as at any opening), and 2/3 of 25 present is 17 on paper too.
+#[test]
+fn a_committee_round_on_paper_decides_at_the_two_thirds_boundary() {
+    let p = committee_package(25, &[("C0001", "甲单位"), ("C0002", "乙单位")], false);
+    let v = Venue::new(&p);
+    let members: Vec<Client> = (1..=25).map(|i| v.login(&format!("E{i:02}"))).collect();
+    let chair = &members[0];
+    assert_eq!(members[1].post_form("/committee/ops/paper", &[("reason_kind", "设备故障")]).status, 403);
+    let r = chair.post_form("/committee/ops/paper", &[("reason_kind", "设备故障")]);
+    assert_eq!(r.status, 303, "{}", r.text());
+    let (id, status, medium, void, _) = vote_row(&v, "committee", "committee", 1);
+    assert_eq!((status.as_str(), medium.as_str(), void), ("open", "paper", None), "round 1 itself, on paper");
+    assert_eq!(v.count(&format!("SELECT count(*) FROM vote_voters WHERE vote_id = {id}")), 25);
+    assert!(members[3].get("/committee/draft").text().contains("本轮改为纸质投票"));
+    let ops = chair.get("/committee/ops");
+    assert!(ops.text().contains("打印表决票") && ops.text().contains("纸质投票"), "{}", ops.text());
+
+    let desk = desk_clerk(&v);
+    let url = format!("/paper/{id}");
+    // 25 ballots issued, 24 returned, 1 invalid: C0001 17 agree (= ⌈25 × 2/3⌉), C0002 16.
+    let sheet = entry(25, 24, 1, &[("C0001", [17, 5, 1]), ("C0002", [16, 6, 1])]);
+    assert_eq!(post(&desk, &url, &sheet).status, 200);
+    let r = post(&v.admin, &url, &sheet);
+    assert!(r.text().contains("本轮已计票完成"), "{}", r.text());
+    let report = members[1].get("/committee/report");
+    let t = report.text();
+    // The table row of an applicant, from its <tr to its </tr>.
+    let row = |code: &str| {
+        let at = t.find(&format!(">{code}<")).unwrap();
+        let start = t[..at].rfind("<tr").unwrap();
+        t[start..].split("</tr>").next().unwrap().to_string()
+    };
+    assert!(row("C0001").contains("通过") && !row("C0001").contains("未通过"), "17 of 25 passes: {}", row("C0001"));
+    assert!(row("C0002").contains("未通过"), "16 of 25 does not: {}", row("C0002"));
+}
