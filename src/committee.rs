@@ -518,6 +518,19 @@ pub fn attendance(conn: &Connection) -> Result<Vec<MemberPresence>> {
     Ok(rows)
 }
 
+/// A counted paper round's line in the minutes: ballots issued / returned / invalid (both
+/// clerks entered the same) and the clerks' accounts; `null` for any other round.
+fn paper_note(c: &rusqlite::Connection, v: &ballot::Vote) -> Result<serde_json::Value> {
+    let pair = ballot::paper::accepted(c, v)?;
+    Ok(match pair.first() {
+        Some(a) => json!({
+            "issued": a.entry.issued, "returned": a.entry.returned, "invalid": a.entry.invalid,
+            "clerks": pair.iter().map(|x| x.clerk.as_str()).collect::<Vec<_>>(),
+        }),
+        None => serde_json::Value::Null,
+    })
+}
+
 /// The data of the minutes (会议记录) and the summary table (评委会评议情况汇总表).
 pub fn minutes(db: &Db) -> Result<serde_json::Value> {
     let s = db.read(venue::session)?.ok_or_else(Error::not_found)?;
@@ -536,13 +549,14 @@ pub fn minutes_with(
     rows: &[Row],
     with_summary: bool,
 ) -> Result<serde_json::Value> {
-    // Per round: who was frozen but did not vote (closed rounds only; an open one is not over).
+    // Per round: who was frozen but did not vote (closed rounds only; an open one is not over),
+    // and for a counted paper round its ballots issued / returned / invalid and its clerks.
     let round_notes = |stage: ballot::Stage, scope: &str| -> Result<Vec<serde_json::Value>> {
         ballot::rounds(c, stage, scope)?
             .into_iter()
             .map(|v| {
                 let missing = if v.status == Status::Closed { ballot::not_submitted(c, v.id)? } else { Vec::new() };
-                Ok(json!({ "round": v, "not_voted": missing }))
+                Ok(json!({ "round": v, "not_voted": missing, "paper": paper_note(c, &v)? }))
             })
             .collect()
     };
@@ -584,7 +598,9 @@ pub fn minutes_with(
             .map(|m| m.name.as_str())
             .collect();
         let not_voted = if v.status == Status::Closed { ballot::not_submitted(c, v.id)? } else { Vec::new() };
-        round_voters.push(json!({ "round": v, "present": names, "late": late, "not_voted": not_voted }));
+        round_voters.push(
+            json!({ "round": v, "present": names, "late": late, "not_voted": not_voted, "paper": paper_note(c, v)? }),
+        );
     }
     let all_applicants =
         if with_summary { venue::search_applicants(c, None, None, 1, i64::MAX / 4)?.rows } else { vec![] };

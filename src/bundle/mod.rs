@@ -253,6 +253,27 @@ fn rounds_out(
             let order: std::collections::HashMap<&String, usize> =
                 applicants.iter().enumerate().map(|(i, a)| (a, i)).collect();
             t.sort_by_key(|x| order.get(&x.applicant).copied());
+            let entries = ballot::paper::accepted(conn, &v)?
+                .into_iter()
+                .map(|a| model::PaperEntry {
+                    clerk: a.clerk,
+                    entered_at: store::display_time(&a.entered_at),
+                    issued: a.entry.issued,
+                    returned: a.entry.returned,
+                    invalid: a.entry.invalid,
+                    counts: a
+                        .entry
+                        .counts
+                        .into_iter()
+                        .map(|c| model::PaperCount {
+                            applicant: c.applicant_code,
+                            agree: c.agree,
+                            oppose: c.oppose,
+                            abstain: c.abstain,
+                        })
+                        .collect(),
+                })
+                .collect();
             out.push(model::RoundOut {
                 stage: stage.code().into(),
                 scope: scope.clone(),
@@ -263,6 +284,11 @@ fn rounds_out(
                 closed_at: v.closed_at.clone(),
                 applicants,
                 tallies: t,
+                medium: Some(v.medium.code().into()),
+                medium_reason: Some(v.medium_reason.clone()),
+                void: Some(v.status == ballot::Status::Void),
+                void_reason: Some(v.void_reason.clone()),
+                entries: Some(entries),
             });
         }
     }
@@ -373,9 +399,9 @@ fn results_json_with(
 /// ballot per line (hundreds of thousands of them build no JSON tree).
 pub fn ballots_bytes(conn: &Connection, seed: &str) -> Result<Vec<u8>> {
     // The round of each vote once, and per ballot only its sort key, round and applicant.
-    let votes: std::collections::HashMap<i64, (String, String, i64)> = {
-        let mut st = conn.prepare("SELECT id, stage, scope, round FROM votes")?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))?;
+    let votes: std::collections::HashMap<i64, (String, String, i64, bool)> = {
+        let mut st = conn.prepare("SELECT id, stage, scope, round, void_reason IS NOT NULL FROM votes")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
     let mut st = conn.prepare("SELECT id, vote_id, applicant_code, choice FROM ballots")?;
@@ -395,7 +421,7 @@ pub fn ballots_bytes(conn: &Connection, seed: &str) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(rows.len() * 80 + 64);
     out.extend_from_slice(b"{\"format\":\"pingshen-ballots/1\",\"ballots\":[");
     for (i, (_, vote, applicant, choice)) in rows.iter().enumerate() {
-        let (stage, scope, round) =
+        let (stage, scope, round, void) =
             votes.get(vote).ok_or_else(|| Error::internal(format!("ballot of unknown vote {vote}")))?;
         out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
         let b = model::Ballot {
@@ -404,6 +430,7 @@ pub fn ballots_bytes(conn: &Connection, seed: &str) -> Result<Vec<u8>> {
             round: *round,
             applicant: applicant.as_str(),
             choice: *choice,
+            void: void.then_some(true),
         };
         serde_json::to_writer(&mut out, &b).map_err(Error::internal)?;
     }

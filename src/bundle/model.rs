@@ -195,6 +195,39 @@ pub struct RoundOut {
     pub closed_at: Option<String>,
     pub applicants: Vec<String>,
     pub tallies: Vec<RoundTally>,
+    /// From format 3 (DOMAIN, paper rounds): `electronic` or `paper`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub medium: Option<String>,
+    /// From format 3: why the round was held on paper (empty for an electronic round).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub medium_reason: Option<String>,
+    /// From format 3: whether a switch to paper voided the round (status `void`), and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub void: Option<bool>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub void_reason: Option<Option<String>>,
+    /// From format 3: a counted paper round's two identical tally entries, by two clerks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entries: Option<Vec<PaperEntry>>,
+}
+
+/// One clerk's entry of a paper round's tally sheet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaperEntry {
+    pub clerk: String,
+    pub entered_at: String,
+    pub issued: u64,
+    pub returned: u64,
+    pub invalid: u64,
+    pub counts: Vec<PaperCount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaperCount {
+    pub applicant: String,
+    pub agree: u64,
+    pub oppose: u64,
+    pub abstain: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -265,6 +298,10 @@ pub struct Ballot<S = String> {
     pub round: i64,
     pub applicant: S,
     pub choice: S,
+    /// From format 3: a ballot of a round voided by the switch to paper — kept sealed in the
+    /// record, counting for nothing. Absent on every counted ballot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub void: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -255,7 +255,11 @@ fn count_of(stated: &model::Counts, recount: &Count) -> Count {
 /// Recounts `ballots.json` against `attendance.json` and compares with `results.json`, applying
 /// the same threshold functions the appliance uses.
 pub fn recount(files: &Files) -> Result<(Outcome, String), String> {
-    let format1 = is_format_1(&manifest(files)?);
+    let m = manifest(files)?;
+    let format1 = is_format_1(&m);
+    // Format 3 adds paper rounds (DOMAIN, "Paper rounds"): every round states its medium,
+    // whether it is void and why, and a counted paper round its two clerks' entries.
+    let format3 = !matches!(m.format.as_str(), "pingshen-bundle/1" | "pingshen-bundle/2");
     let results: Results = typed(files, "results.json")?;
     let attendance: Attendance = typed(files, "attendance.json")?;
     let ballots: Ballots = typed(files, "ballots.json")?;
@@ -286,10 +290,76 @@ pub fn recount(files: &Files) -> Result<(Outcome, String), String> {
     }
     let recused: HashSet<(String, String)> =
         attendance.recusals.iter().map(|r| (r.expert.clone(), r.applicant.clone())).collect();
+    // The void rounds, checked first: each says why, and the next round of its scope holds the
+    // same applicants on paper (a switch to paper never drops or adds anyone).
+    let mut void_rounds: HashSet<Key> = HashSet::new();
+    let mut paper_rounds = 0usize;
+    if format3 {
+        for r in &results.rounds {
+            let missing =
+                |f: &str| format!("results.json: round {} {} {}: missing field `{f}`", r.stage, r.scope, r.round);
+            for (field, there) in [
+                ("medium", r.medium.is_some()),
+                ("medium_reason", r.medium_reason.is_some()),
+                ("void", r.void.is_some()),
+                ("void_reason", r.void_reason.is_some()),
+                ("entries", r.entries.is_some()),
+            ] {
+                if !there {
+                    return Err(missing(field));
+                }
+            }
+        }
+    }
+    for r in &results.rounds {
+        let k: Key = (r.stage.clone(), r.scope.clone(), r.round);
+        if format3 {
+            let medium = r.medium.as_deref().unwrap_or_default();
+            let void = r.void.unwrap_or_default();
+            let reason = r.void_reason.clone().unwrap_or_default();
+            if !matches!(medium, "electronic" | "paper") {
+                return Err(format!("results.json: round {k:?}: medium {medium:?}"));
+            }
+            if void != (r.status == "void") {
+                return Err(format!("results.json: round {k:?}: status {} but void is {void}", r.status));
+            }
+            if void {
+                if reason.as_deref().is_none_or(|x| x.trim().is_empty()) {
+                    return Err(format!("results.json: void round {k:?} without a reason"));
+                }
+                let next =
+                    results.rounds.iter().find(|n| n.stage == r.stage && n.scope == r.scope && n.round == r.round + 1);
+                match next {
+                    Some(n) if n.medium.as_deref() == Some("paper") && n.applicants == r.applicants => {}
+                    _ => {
+                        return Err(format!("void round {k:?} is not followed by a paper round of the same applicants"))
+                    }
+                }
+                void_rounds.insert(k);
+            }
+        } else if r.status == "void" {
+            return Err(format!("results.json: round {k:?}: a void round in a format before 3"));
+        }
+    }
     let mut counts: HashMap<(Key, String), Count> = HashMap::new();
     let all = &ballots.ballots;
+    let mut void_ballots = 0usize;
     for b in all {
-        let k = ((b.stage.clone(), b.scope.clone(), b.round), b.applicant.clone());
+        let round: Key = (b.stage.clone(), b.scope.clone(), b.round);
+        // A void round's ballots are kept sealed and count for nothing; a ballot marked void
+        // must belong to a void round (a flipped flag is caught both ways).
+        match (b.void, void_rounds.contains(&round)) {
+            (Some(true), true) => {
+                void_ballots += 1;
+                continue;
+            }
+            (Some(true), false) => {
+                return Err(format!("ballots.json: a ballot marked void in round {round:?}, which is not void"))
+            }
+            (_, true) => return Err(format!("ballots.json: a ballot of void round {round:?} not marked void")),
+            _ => {}
+        }
+        let k = (round, b.applicant.clone());
         let c = counts.entry(k).or_default();
         match b.choice.as_str() {
             "agree" => c.agree += 1,
@@ -311,16 +381,34 @@ pub fn recount(files: &Files) -> Result<(Outcome, String), String> {
         let voters = present.get(&k).ok_or(format!("attendance.json lacks {k:?}"))?;
         let stated_by: HashMap<&str, &model::RoundTally> =
             r.tallies.iter().map(|t| (t.applicant.as_str(), t)).collect();
+        let paper = if r.medium.as_deref() == Some("paper") {
+            paper_rounds += 1;
+            Some(paper_tally(&k, r, voters, &recused)?)
+        } else {
+            None
+        };
         for a in &r.applicants {
             let rec = voters.iter().filter(|v| recused.contains(&((*v).clone(), a.clone()))).count() as u64;
-            let mut c = counts.get(&(k.clone(), a.clone())).copied().unwrap_or_default();
+            let ballots = counts.get(&(k.clone(), a.clone())).copied();
+            let mut c = match &paper {
+                // A paper round has no electronic ballots; its count is the clerks' entry.
+                Some(p) => {
+                    if ballots.is_some() {
+                        return Err(format!("ballots.json: electronic ballots for paper round {k:?}"));
+                    }
+                    p.get(a).copied().ok_or(format!("paper round {k:?}: no count for {a}"))?
+                }
+                None => ballots.unwrap_or_default(),
+            };
             let cast = c.agree + c.oppose + c.abstain;
             let n = voters.len() as u64;
             c.eligible = rules::eligible(n, rec);
             if cast > c.eligible {
                 return Err(format!("{k:?} {a}: {cast} ballots for {} eligible voters", c.eligible));
             }
-            used += cast as usize;
+            if paper.is_none() {
+                used += cast as usize;
+            }
             c.present = rules::present(&session, n, rec);
             let t = stated_by.get(a.as_str()).ok_or(format!("results.json: round {k:?} has no tally for {a}"))?;
             need(t.counts.eligible, "eligible", a)?;
@@ -331,8 +419,8 @@ pub fn recount(files: &Files) -> Result<(Outcome, String), String> {
             latest.insert((k.0.clone(), a.clone()), (k.2, c));
         }
     }
-    if used != all.len() {
-        return Err(format!("{} ballots belong to no closed round", all.len() - used));
+    if used + void_ballots != all.len() {
+        return Err(format!("{} ballots belong to no closed round", all.len() - used - void_ballots));
     }
     let mut decided = 0;
     let mut no_decision = 0;
@@ -408,10 +496,61 @@ pub fn recount(files: &Files) -> Result<(Outcome, String), String> {
     Ok((
         Outcome::Pass,
         format!(
-            "{} ballots recounted; {decided} applicants' tallies and outcomes agree ({no_decision} without a decision)",
+            "{} ballots recounted ({void_ballots} of void rounds, sealed, not counted); {paper_rounds} paper rounds' \
+             double entries equal and consistent; {decided} applicants' tallies and outcomes agree \
+             ({no_decision} without a decision)",
             all.len()
         ),
     ))
+}
+
+/// A counted paper round's tally from its two clerks' entries: exactly two, by different
+/// clerks, identical, and consistent (returned ≤ issued ≤ voters, invalid ≤ returned, each
+/// applicant's marks ≤ the valid ballots and ≤ its eligible voters). Per applicant, its count.
+fn paper_tally(
+    k: &(String, String, i64),
+    r: &model::RoundOut,
+    voters: &HashSet<String>,
+    recused: &HashSet<(String, String)>,
+) -> Result<HashMap<String, Count>, String> {
+    let entries = r.entries.as_deref().unwrap_or_default();
+    let [a, b] = entries else {
+        return Err(format!("paper round {k:?}: {} tally entries, not two", entries.len()));
+    };
+    if a.clerk == b.clerk {
+        return Err(format!("paper round {k:?}: both entries by {}", a.clerk));
+    }
+    let strip = |e: &model::PaperEntry| (e.issued, e.returned, e.invalid, e.counts.clone());
+    if strip(a) != strip(b) {
+        return Err(format!("paper round {k:?}: the two clerks' entries differ"));
+    }
+    let n = voters.len() as u64;
+    if a.issued > n || a.returned > a.issued || a.invalid > a.returned {
+        return Err(format!(
+            "paper round {k:?}: issued {} / returned {} / invalid {} for {n} voters",
+            a.issued, a.returned, a.invalid
+        ));
+    }
+    let listed: Vec<&String> = a.counts.iter().map(|c| &c.applicant).collect();
+    if listed != r.applicants.iter().collect::<Vec<_>>() {
+        return Err(format!("paper round {k:?}: the entry's applicants are not the round's"));
+    }
+    let mut out = HashMap::new();
+    for c in &a.counts {
+        let sum = c.agree + c.oppose + c.abstain;
+        let rec = voters.iter().filter(|v| recused.contains(&((*v).clone(), c.applicant.clone()))).count() as u64;
+        if sum > a.returned - a.invalid || sum > rules::eligible(n, rec) {
+            return Err(format!(
+                "paper round {k:?} {}: {sum} marks exceed the valid ballots or eligible voters",
+                c.applicant
+            ));
+        }
+        out.insert(
+            c.applicant.clone(),
+            Count { agree: c.agree, oppose: c.oppose, abstain: c.abstain, present: 0, eligible: 0 },
+        );
+    }
+    Ok(out)
 }
 
 /// A bundle written during a rehearsal (彩排, DOMAIN) can never be taken for a result, however

@@ -5,7 +5,7 @@ use crate::common::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-fn verify(bundle: &Path, pubkey: Option<&Path>) -> (i32, String) {
+pub(crate) fn verify(bundle: &Path, pubkey: Option<&Path>) -> (i32, String) {
     let mut args = vec!["verify".to_string(), bundle.display().to_string()];
     if let Some(k) = pubkey {
         args.push("--pubkey".into());
@@ -16,7 +16,7 @@ fn verify(bundle: &Path, pubkey: Option<&Path>) -> (i32, String) {
 }
 
 /// The check that failed, from verify's output.
-fn failed_check(out: &str) -> Option<String> {
+pub(crate) fn failed_check(out: &str) -> Option<String> {
     out.lines().find_map(|l| l.strip_prefix("[FAIL] ")).map(|l| l.split(':').next().unwrap().to_string())
 }
 

@@ -168,6 +168,8 @@ fn an_open_group_round_switched_to_paper_is_void_and_the_paper_round_is_counted_
     let rows = deliberation_results(&page.body);
     assert_eq!(rows, vec![("A0001".into(), "通过".into()), ("A0002".into(), "通过".into())], "{text}");
 
+    finish_day_and_check_the_bundle(&v, &e1);
+
     // The audit: the void, the switch, every entry (by hash), the mismatch by fields, the acceptance.
     let actions: Vec<(String, String)> = v
         .s
@@ -199,6 +201,125 @@ fn an_open_group_round_switched_to_paper_is_void_and_the_paper_round_is_counted_
             assert!(d["sha256"].is_string() && d.get("issued").is_none(), "an entry is audited by its hash: {d}");
         }
     }
+}
+
+/// Plays the rest of the example's day after G01's paper round: G01 submits its deliberation
+/// (both passed), G02 votes electronically, the committee votes, the reporter reports. Then the
+/// bundle: `verify` passes and reports the paper round; the standard tools agree; a hand-edited
+/// paper tally, an entry of one clerk changed, and a flipped void flag are each caught by the
+/// recount, even re-signed with the appliance's own key.
+fn finish_day_and_check_the_bundle(v: &Venue, e1: &Client) {
+    let r =
+        e1.post_form("/review/deliberate", &[("passed_A0001", "yes"), ("passed_A0002", "yes"), ("action", "submit")]);
+    assert_eq!(r.status, 303, "{}", r.text());
+    let (e4, e5, e6) = (v.login("E004"), v.login("E005"), v.login("E006"));
+    draft(&e4, &[("A0003", "agree"), ("A0004", "agree")]);
+    draft(&e5, &[("A0004", "agree")]);
+    draft(&e6, &[("A0003", "agree")]);
+    assert_eq!(e4.post_form("/review/ops/open", &[]).status, 303);
+    for x in [&e4, &e5, &e6] {
+        assert_eq!(submit(x).status, 303);
+    }
+    let r =
+        e4.post_form("/review/deliberate", &[("passed_A0003", "yes"), ("passed_A0004", "yes"), ("action", "submit")]);
+    assert_eq!(r.status, 303);
+    let (chair, reporter, e103) = (v.login("E101"), v.login("E102"), v.login("E103"));
+    let members = [&chair, &reporter, &e103, e1, &e4];
+    for m in members {
+        committee_draft(m, &[("A0001", "agree"), ("A0002", "agree"), ("A0003", "agree"), ("A0004", "agree")]);
+    }
+    assert_eq!(chair.post_form("/committee/ops/open", &[]).status, 303);
+    for m in members {
+        assert_eq!(committee_submit(m).status, 303);
+    }
+    let r = reporter.post_form("/committee/report", &[("action", "submit")]);
+    assert_eq!(r.status, 303, "{}", r.text());
+
+    let zip = v.s.data.join("2026-HN-ZXXJS-01-result.zip");
+    let pubfile = v.s.data.join("appliance.pub");
+    let (code, out) = crate::bundle::verify(&zip, Some(&pubfile));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("2 of void rounds, sealed, not counted") && out.contains("1 paper rounds"), "{out}");
+    let files = crate::bundle::unzip(&zip);
+    let results: Value = serde_json::from_slice(&files["results.json"]).unwrap();
+    let round = |n: i64| {
+        results["rounds"].as_array().unwrap().iter().find(|r| r["scope"] == "G01" && r["round"] == n).unwrap().clone()
+    };
+    let (r1, r2) = (round(1), round(2));
+    assert_eq!(
+        (r1["status"].as_str(), r1["void"].as_bool(), r1["medium"].as_str()),
+        (Some("void"), Some(true), Some("electronic"))
+    );
+    assert_eq!(r1["void_reason"], "网络故障：路由器断电");
+    assert_eq!(r1["tallies"].as_array().unwrap().len(), 0, "a void round decides nothing");
+    assert_eq!((r2["medium"].as_str(), r2["status"].as_str()), (Some("paper"), Some("closed")));
+    let entries = r2["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_ne!(entries[0]["clerk"], entries[1]["clerk"]);
+    assert_eq!(entries[0]["counts"], entries[1]["counts"]);
+    assert_eq!(entries[0]["returned"], 3);
+    let a1 = r2["tallies"].as_array().unwrap().iter().find(|t| t["applicant"] == "A0001").unwrap().clone();
+    assert_eq!((a1["agree"].as_u64(), a1["present"].as_u64(), a1["eligible"].as_u64()), (Some(2), Some(2), Some(2)));
+    let ballots = String::from_utf8(files["ballots.json"].clone()).unwrap();
+    assert_eq!(ballots.matches("\"void\":true").count(), 2, "e1's two void ballots, sealed");
+    // The minutes say it (report.html is the minutes).
+    let report = String::from_utf8(files["report.html"].clone()).unwrap();
+    assert!(
+        report.contains("纸质投票：网络故障：路由器断电") && report.contains("作废"),
+        "minutes name the paper and void rounds"
+    );
+
+    // Tampering, each re-signed with the appliance's own key so only the recount can catch it.
+    let dir = tempfile::tempdir().unwrap();
+    let tampered = |name: &str, edit: &dyn Fn(&mut Value)| -> String {
+        let mut f = files.clone();
+        let mut res: Value = serde_json::from_slice(&f["results.json"]).unwrap();
+        edit(&mut res);
+        f.insert("results.json".into(), serde_json::to_vec_pretty(&res).unwrap());
+        crate::bundle::reseal(&mut f, Some(&v.s.data));
+        let d = dir.path().join(name);
+        crate::bundle::write_dir(&d, &f);
+        let (code, out) = crate::bundle::verify(&d, Some(&pubfile));
+        assert_ne!(code, 0, "{name}: {out}");
+        assert_eq!(crate::bundle::failed_check(&out).as_deref(), Some("recount"), "{name}: {out}");
+        out
+    };
+    let g01 = |res: &mut Value, n: i64| -> usize {
+        res["rounds"].as_array().unwrap().iter().position(|r| r["scope"] == "G01" && r["round"] == n).unwrap()
+    };
+    // A hand-edited tally: both entries and the stated tally say 1 agree for A0002.
+    let out = tampered("tally", &|res| {
+        let i = g01(res, 2);
+        for e in 0..2 {
+            res["rounds"][i]["entries"][e]["counts"][1]["agree"] = serde_json::json!(1);
+        }
+    });
+    assert!(out.contains("differs") || out.contains("says"), "{out}");
+    // One clerk's entry changed: the two no longer agree.
+    let out = tampered("entry", &|res| {
+        let i = g01(res, 2);
+        res["rounds"][i]["entries"][1]["returned"] = serde_json::json!(2);
+    });
+    assert!(out.contains("entries differ"), "{out}");
+    // One entry only.
+    tampered("single", &|res| {
+        let i = g01(res, 2);
+        res["rounds"][i]["entries"].as_array_mut().unwrap().pop();
+    });
+    // A flipped void flag: round 1 made a counted round (its sealed ballots would count).
+    let out = tampered("unvoid", &|res| {
+        let i = g01(res, 1);
+        res["rounds"][i]["void"] = serde_json::json!(false);
+        res["rounds"][i]["status"] = serde_json::json!("closed");
+        res["rounds"][i]["void_reason"] = Value::Null;
+    });
+    assert!(out.contains("void"), "{out}");
+    // The paper round's medium removed: a missing field, by name.
+    let out = tampered("nomedium", &|res| {
+        let i = g01(res, 2);
+        res["rounds"][i].as_object_mut().unwrap().remove("medium");
+    });
+    assert!(out.contains("missing field `medium`"), "{out}");
 }
 
 /// The verdict column of the deliberation page: (code, 通过 / 未通过 / …) per applicant.
