@@ -642,7 +642,17 @@ pub fn minutes_with(
                     "passed": t[2], "failed": t[3], "no_decision": t[4] } })
         })
         .collect();
+    // The rounds held on paper, for the printouts' notes (汇总表 marks their counts with *).
+    let mut paper_rounds = Vec::new();
+    for v in ballot::paper::all(c)? {
+        let scope_name: String = match v.stage {
+            ballot::Stage::Committee => "评委会".into(),
+            ballot::Stage::Group => c.query_row("SELECT name FROM groups WHERE code = ?1", [&v.scope], |r| r.get(0))?,
+        };
+        paper_rounds.push(json!({ "scope_name": scope_name, "round": v.round, "reason": v.medium_reason }));
+    }
     Ok(json!({
+        "paper_rounds": paper_rounds,
         "rows": rows,
         "groups": group_rows,
         "committee_rounds": round_voters,

@@ -172,12 +172,15 @@ pub struct Vote {
 }
 
 const VOTE_SQL: &str = "SELECT id, stage, scope, round, status, reason, created_at, opened_at, closed_at, medium,
-    medium_reason, void_reason FROM votes";
+    medium_reason, void_reason, EXISTS (SELECT 1 FROM paper_entries p WHERE p.vote_id = votes.id) FROM votes";
 
 fn vote_row(r: &rusqlite::Row) -> rusqlite::Result<Vote> {
     let medium = Medium::parse(&r.get::<_, String>(9)?);
     let void_reason: Option<String> = r.get(11)?;
     let status = Status::from_row(&r.get::<_, String>(4)?, medium, void_reason.is_some());
+    // A paper round with a clerk's entry is being counted (计票中): said on every live page.
+    let counting: bool = r.get(12)?;
+    let status_label = if status == Status::Paper && counting { "纸质投票计票中" } else { status.label() };
     Ok(Vote {
         medium,
         medium_reason: r.get(10)?,
@@ -187,7 +190,7 @@ fn vote_row(r: &rusqlite::Row) -> rusqlite::Result<Vote> {
         scope: r.get(2)?,
         round: r.get(3)?,
         status,
-        status_label: status.label(),
+        status_label,
         reason: r.get(5)?,
         created_at: store::display_time(&r.get::<_, String>(6)?),
         opened_at: r.get::<_, Option<String>>(7)?.map(|s| store::display_time(&s)),

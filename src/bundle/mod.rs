@@ -631,6 +631,53 @@ fn results_xlsx(results: &model::Results, rehearsal: bool) -> Result<Vec<u8>> {
         ],
         committee_rows,
     )?;
+    // Every round of both stages, with its medium: a round voided by the switch to paper and
+    // the paper round after it (issued / returned / invalid, the two clerks) stand in the record.
+    let round_rows = results
+        .rounds
+        .iter()
+        .map(|r| {
+            let entry = r.entries.as_ref().and_then(|e| e.first());
+            let clerks: Vec<&str> = r.entries.iter().flatten().map(|e| e.clerk.as_str()).collect();
+            let medium = if r.medium.as_deref() == Some("paper") { "纸质" } else { "电子" };
+            let status = match r.status.as_str() {
+                "void" => "作废",
+                "closed" => "已结束",
+                "paper" => "纸质投票中",
+                "open" => "进行中",
+                _ => "未开启",
+            };
+            vec![
+                Cell::Text(if r.stage == "committee" { "评委会".into() } else { format!("专业组 {}", r.scope) }),
+                Cell::Num(r.round as f64),
+                Cell::Text(medium.into()),
+                Cell::Text(status.into()),
+                Cell::Long(
+                    [
+                        r.medium_reason.clone().unwrap_or_default(),
+                        r.void_reason.clone().flatten().unwrap_or_default(),
+                        r.reason.clone(),
+                    ]
+                    .into_iter()
+                    .filter(|x| !x.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("；"),
+                ),
+                text(&r.opened_at),
+                text(&r.closed_at),
+                num(entry.map(|e| e.issued)),
+                num(entry.map(|e| e.returned)),
+                num(entry.map(|e| e.invalid)),
+                Cell::Text(clerks.join("、")),
+            ]
+        })
+        .collect();
+    add_sheet(
+        &mut wb,
+        &mark("投票轮次"),
+        &["阶段", "轮次", "方式", "状态", "原因", "开启时间", "结束时间", "发出选票", "收回选票", "无效选票", "计票人"],
+        round_rows,
+    )?;
     wb.save_to_buffer().map_err(Error::internal)
 }
 

@@ -246,6 +246,16 @@ fn ops_page(app: &App, ctx: &Ctx, error: Option<String>) -> Result<Response> {
     )
 }
 
+/// 已投票 / 未投票 as the room display shows them: a paper round has no electronic
+/// submissions to count, so it shows 纸质 rather than a misleading 0.
+fn counts_shown(v: &ballot::Vote, p: &ballot::Progress) -> (serde_json::Value, serde_json::Value) {
+    if v.medium == ballot::Medium::Paper {
+        (json!("纸质"), json!("纸质"))
+    } else {
+        (json!(p.done), json!(p.not_done))
+    }
+}
+
 /// The manual's list tools on 大评委上报评审结果: group (全部 ▼), result, and 搜索 by code, name or
 /// unit. They narrow what is shown; the report itself always covers everyone.
 #[derive(Default, serde::Serialize)]
@@ -330,8 +340,9 @@ pub fn display(app: &App, req: &Request, json_only: bool) -> Result<Response> {
         for g in venue::groups(c)? {
             let gv = ballot::latest(c, ballot::Stage::Group, &g.code)?.ok_or_else(Error::not_found)?;
             let gp = ballot::progress(c, &gv)?;
+            let (done, not_done) = counts_shown(&gv, &gp);
             groups.push(json!({
-                "name": g.name, "round": gv.round, "status_label": gv.status_label, "done": gp.done, "not_done": gp.not_done,
+                "name": g.name, "round": gv.round, "status_label": gv.status_label, "done": done, "not_done": not_done,
                 "submitted": crate::review::submitted(c, &g.code)?.is_some(),
             }));
         }
@@ -354,7 +365,10 @@ pub fn display(app: &App, req: &Request, json_only: bool) -> Result<Response> {
         Ok(json!({
             "session": s.name,
             "rehearsal": s.rehearsal,
-            "committee": { "round": v.round, "status": v.status, "status_label": v.status_label, "done": p.done, "not_done": p.not_done },
+            "committee": {
+                "round": v.round, "status": v.status, "status_label": v.status_label,
+                "done": counts_shown(&v, &p).0, "not_done": counts_shown(&v, &p).1,
+            },
             "groups": groups,
             "released": released,
             "results": results,

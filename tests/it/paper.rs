@@ -149,6 +149,15 @@ fn an_open_group_round_switched_to_paper_is_void_and_the_paper_round_is_counted_
         );
     }
 
+    // The live pages say where it stands: the room display and the leader's page.
+    let token: String =
+        v.s.db().query_row("SELECT value FROM meta WHERE key = 'display_token'", [], |r| r.get(0)).unwrap();
+    let display: Value =
+        serde_json::from_str(&v.s.client().get(&format!("/display/status?token={token}")).body).unwrap();
+    let g01 = display["groups"].as_array().unwrap().iter().find(|g| g["name"] == "小学语文组").unwrap().clone();
+    assert_eq!((g01["status_label"].as_str(), g01["done"].as_str()), (Some("纸质投票计票中"), Some("纸质")), "{g01}");
+    assert!(e1.get("/review/ops").text().contains("纸质投票计票中"));
+
     // Both re-count and re-enter: identical now, the round is counted.
     let r = post(&desk, &url, &good);
     assert!(r.text().contains("请另一位计票人"), "{}", r.text());
@@ -268,6 +277,25 @@ fn finish_day_and_check_the_bundle(v: &Venue, e1: &Client) {
         report.contains("纸质投票：网络故障：路由器断电") && report.contains("作废"),
         "minutes name the paper and void rounds"
     );
+
+    // results.xlsx lists every round with its medium; the 汇总表 marks paper counts.
+    {
+        use calamine::Reader;
+        let mut wb: calamine::Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(files["results.xlsx"].clone())).unwrap();
+        let rounds = wb.worksheet_range("投票轮次").unwrap();
+        let rows: Vec<Vec<String>> = rounds.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+        let g01: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == "专业组 G01").collect();
+        assert_eq!(g01.len(), 2, "{rows:?}");
+        assert_eq!((g01[0][2].as_str(), g01[0][3].as_str()), ("电子", "作废"));
+        assert_eq!((g01[1][2].as_str(), g01[1][3].as_str(), g01[1][8].as_str()), ("纸质", "已结束", "3"));
+    }
+    let summary = v.login("E102").get("/summary").text();
+    assert!(
+        summary.contains("id=\"summary-paper\"") && summary.contains("小学语文组第 2 轮（网络故障：路由器断电）"),
+        "{summary}"
+    );
+    assert!(summary.contains("class=\"paper-mark\""));
 
     // Tampering, each re-signed with the appliance's own key so only the recount can catch it.
     let dir = tempfile::tempdir().unwrap();
