@@ -1,5 +1,5 @@
-//! The command line: `serve`, `import`, `accounts`, `key`, `bundle`, `verify`, `doctor`,
-//! `restore`, `rehearsal`, `handover`, `wipe`, `config`. Each subcommand is a thin wrapper over
+//! The command line: `serve`, `import`, `office`, `accounts`, `paper-pack`, `key`, `bundle`,
+//! `verify`, `doctor`, `restore`, `rehearsal`, `handover`, `wipe`, `config`. Each subcommand is a thin wrapper over
 //! library functions; exit codes are stable for scripts (0 ok, 1 error, 2 bad package/usage).
 
 use crate::accounts;
@@ -86,6 +86,17 @@ enum Command {
         /// Set a new random admin password and print it.
         #[arg(long)]
         reset_admin: bool,
+    },
+    /// Write the emergency paper-voting pack (应急纸质投票包) before the meeting: one printable
+    /// HTML per stage (each group and the committee) with blank ballots, tally sheets and an
+    /// attendance sheet, for a venue where the network or the appliance fails.
+    PaperPack {
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
     },
     /// Print the appliance's signing key (public key, key id, fingerprint); --init makes it.
     Key {
@@ -205,6 +216,7 @@ where
             accounts_cmd(config, data, out, only, reissue, reset_admin)
         }
         Command::Key { config, data, init } => key_cmd(config, data, init),
+        Command::PaperPack { config, data, out } => paper_pack_cmd(config, data, &out),
         Command::Bundle { config, data, out } => bundle_cmd(config, data, out),
         Command::Verify { bundle, pubkey } => verify_cmd(&bundle, pubkey.as_deref()),
         Command::Doctor { config, data, listen } => doctor_cmd(config, data, listen),
@@ -629,6 +641,33 @@ fn accounts_cmd(
         println!("  {}", p.display());
     }
     println!("这些文件含有明文密码：打印、分发后请删除。");
+    Ok(())
+}
+
+fn paper_pack_cmd(config: Option<PathBuf>, data: Option<PathBuf>, out: &Path) -> CmdResult {
+    let cfg = load_config(config, data)?;
+    let db = Db::open(&cfg.data_dir, cfg.utc_offset_hours).map_err(fail)?;
+    let s = db.read(crate::venue::session).map_err(fail)?.ok_or((1, "尚未导入会务包。".to_string()))?;
+    let stages = db.read(crate::ballot::paper::pack).map_err(fail)?;
+    let reported = db.read(crate::store::is_reported).map_err(fail)?;
+    let t = crate::render::Templates::load();
+    let css = crate::render::static_asset("app.css").map(|(b, _)| String::from_utf8_lossy(&b).into_owned());
+    std::fs::create_dir_all(out).map_err(|e| (1, format!("{}: {e}", out.display())))?;
+    for p in &stages {
+        let html = t
+            .render(
+                "paper_pack_standalone.html",
+                serde_json::json!({
+                    "p": p, "session_name": s.name, "codes_only": s.blind && !reported, "inline_css": css,
+                }),
+            )
+            .map_err(fail)?;
+        // Scopes are codes (a safe alphabet): fit for a file name.
+        let file = out.join(format!("应急纸质投票包-{}.html", p.scope));
+        std::fs::write(&file, html).map_err(|e| (1, format!("{}: {e}", file.display())))?;
+        println!("{}  {}（投票人 {} 人，申报人 {} 人）", file.display(), p.scope_name, p.voters.len(), p.rows.len());
+    }
+    println!("用浏览器打开后打印（或另存为 PDF）；每份封面写明各表的打印份数。");
     Ok(())
 }
 

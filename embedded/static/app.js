@@ -358,6 +358,36 @@
     });
   }
 
+  // ---- 纸质计票: the clerk's form, by the number keypad alone (digits and Enter) ----
+  var pf = $("paper-form");
+  if (pf) {
+    var boxes = Array.prototype.slice.call(pf.querySelectorAll("input[inputmode=numeric]"));
+    var val = function (name) { var el = pf.querySelector("input[name='" + name + "']"); return el ? parseInt(el.value, 10) || 0 : 0; };
+    var sums = function () {
+      var valid = val("returned") - val("invalid");
+      pf.querySelectorAll("tr[data-code]").forEach(function (tr) {
+        var n = 0, any = false;
+        tr.querySelectorAll("input").forEach(function (el) { if (el.value !== "") any = true; n += parseInt(el.value, 10) || 0; });
+        var cell = tr.querySelector(".row-sum");
+        var eligible = parseInt(tr.children[2].textContent, 10) || 0;
+        var over = any && (n > valid || n > eligible);
+        cell.textContent = any ? String(n) + (over ? "（超出）" : "") : "";
+        cell.classList.toggle("err", over);
+      });
+    };
+    boxes.forEach(function (el, i) {
+      el.addEventListener("keydown", function (e) {
+        if (e.key !== "Enter") return;
+        e.preventDefault();
+        var next = boxes[i + 1] || $("paper-save");
+        next.focus();
+        if (next.select) next.select();
+      });
+      el.addEventListener("input", sums);
+    });
+    sums();
+  }
+
   // ---- Live state: counters on the leader's/chair's pages, the round's state on a voter's ----
   var live = $("live");
   if (live && window.fetch) {

@@ -10,7 +10,7 @@
 //! Secrecy between clerks: an entry is stored whole but the audit records only its hash; a
 //! mismatch names the fields that differ, never either clerk's numbers.
 
-use super::{applicants_of, create_round, load_vote_tx, would_be_frozen, Medium, Status, Vote};
+use super::{applicants_of, create_round, load_vote_tx, would_be_frozen, Medium, Stage, Status, Vote};
 use crate::error::{Error, Result};
 use crate::rules;
 use crate::store::{self, Db, Tx};
@@ -570,6 +570,62 @@ pub fn sheet_rows(conn: &Connection, v: &Vote) -> Result<Vec<SheetRow>> {
         let (code, name, unit) = row?;
         let rec = voters.iter().filter(|x| recused.contains(&((*x).clone(), code.clone()))).count() as u64;
         out.push(SheetRow { eligible: rules::eligible(voters.len() as u64, rec), code, name, unit });
+    }
+    Ok(out)
+}
+
+/// One stage of the emergency pack (应急纸质投票包), printed before the meeting for a venue
+/// with no machine at all: the stage's applicants (each with the voters who may vote on it)
+/// and its prospective voters, for blank ballots, tally sheets and an attendance sheet.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackStage {
+    pub stage: Stage,
+    pub scope: String,
+    pub scope_name: String,
+    pub rows: Vec<SheetRow>,
+    /// (code, name) of everyone who may vote in this stage.
+    pub voters: Vec<(String, String)>,
+}
+
+/// Every stage of the session, the groups in package order and the committee last. The
+/// committee's sheets list every applicant it might vote on: those sent straight to it and
+/// every group's (which of them passed is known only on the day).
+pub fn pack(conn: &Connection) -> Result<Vec<PackStage>> {
+    let groups: Vec<(String, String)> = {
+        let mut st = conn.prepare("SELECT code, name FROM groups ORDER BY ord")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+        rows
+    };
+    let mut out = Vec::new();
+    let stages = groups.into_iter().map(|(code, name)| (Stage::Group, code, name)).chain(std::iter::once((
+        Stage::Committee,
+        super::COMMITTEE_SCOPE.to_string(),
+        "评委会".to_string(),
+    )));
+    for (stage, scope, scope_name) in stages {
+        let codes = super::prospective_voters(conn, stage, &scope)?;
+        let mut voters = Vec::new();
+        for c in &codes {
+            let name: String = conn.query_row("SELECT name FROM experts WHERE code = ?1", [c], |r| r.get(0))?;
+            voters.push((c.clone(), name));
+        }
+        let sql = match stage {
+            Stage::Group => "SELECT code, name, unit FROM applicants WHERE group_code = ?1 ORDER BY ord",
+            Stage::Committee => {
+                "SELECT code, name, unit FROM applicants WHERE ?1 = ?1 ORDER BY group_code IS NOT NULL, ord"
+            }
+        };
+        let mut st = conn.prepare(sql)?;
+        let apps: Vec<(String, String, String)> =
+            st.query_map([&scope], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+        let mut rec = conn.prepare_cached("SELECT expert_code FROM recusals WHERE applicant_code = ?1")?;
+        let mut rows = Vec::new();
+        for (code, name, unit) in apps {
+            let recused: Vec<String> = rec.query_map([&code], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            let n = codes.iter().filter(|c| recused.contains(c)).count() as u64;
+            rows.push(SheetRow { eligible: rules::eligible(codes.len() as u64, n), code, name, unit });
+        }
+        out.push(PackStage { stage, scope, scope_name, rows, voters });
     }
     Ok(out)
 }

@@ -20,6 +20,7 @@ pub fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
             layout(app, ctx, "admin_groups.html", url, "专业组", json!({ "groups": groups }))
         }
         "/admin/experts" => experts(app, ctx, None),
+        "/admin/paper-pack" => super::paper::pack_page(app, ctx, None),
         "/admin/applicants" => {
             let q = query(req, "q");
             let group = query(req, "group");
@@ -77,7 +78,10 @@ pub fn get(app: &App, req: &Request, ctx: &Ctx, url: &str) -> Result<Response> {
                 super::http::disposition("attachment", &path.file_name().unwrap_or_default().to_string_lossy()),
             ))
         }
-        _ => Err(Error::not_found()),
+        _ => match url.strip_prefix("/admin/paper-pack/") {
+            Some(scope) => super::paper::pack_page(app, ctx, Some(scope)),
+            None => Err(Error::not_found()),
+        },
     }
 }
 

@@ -71,6 +71,7 @@ pub const PAGES: &[Page] = &[
     Page { section: "会务管理", label: "申报人", path: "/admin/applicants", allowed: admin },
     Page { section: "会务管理", label: "账号与密码条", path: "/admin/accounts", allowed: admin },
     Page { section: "会务管理", label: "签到", path: "/admin/attendance", allowed: admin },
+    Page { section: "会务管理", label: "应急纸质投票包", path: "/admin/paper-pack", allowed: admin },
     Page { section: "会务管理", label: "大屏显示", path: "/admin/display", allowed: admin },
     Page { section: "会务管理", label: "彩排", path: "/admin/rehearsal", allowed: admin },
     Page { section: "会务管理", label: "交接", path: "/admin/handover", allowed: admin },

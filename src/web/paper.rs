@@ -171,3 +171,27 @@ pub fn sheet(app: &App, ctx: &Ctx, v: &Vote, kind: &str, back: &str) -> Result<R
         }),
     )
 }
+
+/// 会务管理 → 应急纸质投票包: the stages, or one stage's pack to print (`scope`: a group's code
+/// or `committee`).
+pub fn pack_page(app: &App, ctx: &Ctx, scope: Option<&str>) -> Result<Response> {
+    let s = app.db.read(venue::session)?.ok_or_else(Error::not_found)?;
+    let stages = app.db.read(paper::pack)?;
+    let reported = app.db.read(crate::store::is_reported)?;
+    let codes_only = s.blind && !reported;
+    match scope {
+        None => layout(app, ctx, "paper_pack.html", "/admin/paper-pack", "应急纸质投票包", json!({ "stages": stages })),
+        Some(code) => {
+            let p = stages.into_iter().find(|p| p.scope == code).ok_or_else(Error::not_found)?;
+            let title = format!("应急纸质投票包 · {}", p.scope_name);
+            layout(
+                app,
+                ctx,
+                "paper_pack.html",
+                "/admin/paper-pack",
+                &title,
+                json!({ "p": p, "session_name": s.name, "codes_only": codes_only }),
+            )
+        }
+    }
+}

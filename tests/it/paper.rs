@@ -218,10 +218,17 @@ fn an_open_group_round_switched_to_paper_is_void_and_the_paper_round_is_counted_
 /// paper tally, an entry of one clerk changed, and a flipped void flag are each caught by the
 /// recount, even re-signed with the appliance's own key.
 fn finish_day_and_check_the_bundle(v: &Venue, e1: &Client) {
+    let zip = play_rest_of_example(&|code| v.login(code), &v.s, e1);
+    check_bundle(v, &zip);
+}
+
+/// After G01's round: G01 submits its deliberation (both passed), G02 votes electronically,
+/// the committee votes, the reporter reports. Returns the bundle's path.
+fn play_rest_of_example(login: &dyn Fn(&str) -> Client, s: &Server, e1: &Client) -> std::path::PathBuf {
     let r =
         e1.post_form("/review/deliberate", &[("passed_A0001", "yes"), ("passed_A0002", "yes"), ("action", "submit")]);
     assert_eq!(r.status, 303, "{}", r.text());
-    let (e4, e5, e6) = (v.login("E004"), v.login("E005"), v.login("E006"));
+    let (e4, e5, e6) = (login("E004"), login("E005"), login("E006"));
     draft(&e4, &[("A0003", "agree"), ("A0004", "agree")]);
     draft(&e5, &[("A0004", "agree")]);
     draft(&e6, &[("A0003", "agree")]);
@@ -232,7 +239,7 @@ fn finish_day_and_check_the_bundle(v: &Venue, e1: &Client) {
     let r =
         e4.post_form("/review/deliberate", &[("passed_A0003", "yes"), ("passed_A0004", "yes"), ("action", "submit")]);
     assert_eq!(r.status, 303);
-    let (chair, reporter, e103) = (v.login("E101"), v.login("E102"), v.login("E103"));
+    let (chair, reporter, e103) = (login("E101"), login("E102"), login("E103"));
     let members = [&chair, &reporter, &e103, e1, &e4];
     for m in members {
         committee_draft(m, &[("A0001", "agree"), ("A0002", "agree"), ("A0003", "agree"), ("A0004", "agree")]);
@@ -243,8 +250,13 @@ fn finish_day_and_check_the_bundle(v: &Venue, e1: &Client) {
     }
     let r = reporter.post_form("/committee/report", &[("action", "submit")]);
     assert_eq!(r.status, 303, "{}", r.text());
+    s.data.join("2026-HN-ZXXJS-01-result.zip")
+}
 
-    let zip = v.s.data.join("2026-HN-ZXXJS-01-result.zip");
+/// The bundle of the day played in the first test: verify passes and reports the paper
+/// round; the files say what happened; tampering is caught.
+fn check_bundle(v: &Venue, zip: &std::path::Path) {
+    let zip = zip.to_path_buf();
     let pubfile = v.s.data.join("appliance.pub");
     let (code, out) = crate::bundle::verify(&zip, Some(&pubfile));
     assert_eq!(code, 0, "{out}");
@@ -403,4 +415,135 @@ fn a_committee_round_on_paper_decides_at_the_two_thirds_boundary() {
     };
     assert!(row("C0001").contains("通过") && !row("C0001").contains("未通过"), "17 of 25 passes: {}", row("C0001"));
     assert!(row("C0002").contains("未通过"), "16 of 25 does not: {}", row("C0002"));
+}
+
+/// The appliance dies mid-round (its data directory lost): `pingshen restore` from the backup
+/// stick onto a fresh directory, the round is finished there on paper — voided, the same
+/// frozen voters, counted twice — and the day's bundle verifies.
+#[test]
+fn after_a_restore_from_the_backup_the_round_is_finished_on_paper() {
+    let t = tempfile::tempdir().unwrap();
+    let usb = t.path().join("usb");
+    let v = Venue::with_config(&example_json(), &format!("backup_dir = {usb:?}"));
+    let admin_pw = v.s.admin_password();
+    let (e1, e2) = (v.login("E001"), v.login("E002"));
+    let _e3 = v.login("E003");
+    draft(&e1, &[("A0001", "agree"), ("A0002", "agree")]);
+    draft(&e2, &[("A0001", "agree"), ("A0002", "agree")]);
+    assert_eq!(e1.post_form("/review/ops/open", &[]).status, 303);
+    let opened = |p: &std::path::Path| p.to_string_lossy().contains("review-ops-open");
+    assert!(
+        wait_until(std::time::Duration::from_secs(10), || pingshen::store::backup::list(&usb)
+            .iter()
+            .any(|p| opened(p))),
+        "a backup when the switch opened"
+    );
+    let creds: std::collections::HashMap<String, (String, String)> =
+        ["E001", "E002", "E003", "E004", "E005", "E006", "E101", "E102", "E103"]
+            .iter()
+            .map(|c| (c.to_string(), v.credentials(c)))
+            .collect();
+    // The machine dies; its disk is gone.
+    let mut dead = v.s;
+    dead.kill();
+    std::fs::remove_dir_all(&dead.data).unwrap();
+
+    let backup = pingshen::store::backup::list(&usb).into_iter().rev().find(|p| opened(p)).unwrap();
+    let fresh = t.path().join("restored");
+    let (code, out, err) = run(&["restore", backup.to_str().unwrap(), "--data", fresh.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let cfg = write_config(&t.path().join("cfg2"), "");
+    let s2 = Server::spawn(&fresh, &cfg, &[]);
+    let login = |code: &str| {
+        let (u, p) = &creds[code];
+        s2.login(u, p)
+    };
+    let leader = login("E001");
+    assert!(leader.get("/review/ops").text().contains("已开启"), "the round is open in the restored copy");
+    let r = leader
+        .post_form("/review/ops/paper", &[("reason_kind", "设备故障"), ("reason_detail", "服务器损坏，已用备份恢复")]);
+    assert_eq!(r.status, 303, "{}", r.text());
+    let paper_id: i64 = s2
+        .db()
+        .query_row("SELECT id FROM votes WHERE scope = 'G01' AND round = 2 AND medium = 'paper'", [], |r| r.get(0))
+        .unwrap();
+    let voters: i64 = s2
+        .db()
+        .query_row(&format!("SELECT count(*) FROM vote_voters WHERE vote_id = {paper_id}"), [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(voters, 3, "the voters frozen before the failure");
+
+    let admin = s2.login("admin", &admin_pw);
+    let slip = admin.post_form("/admin/accounts/desk", &[]);
+    let (_, user, pw) = slip_credentials(&slip.body).remove(0);
+    let desk = s2.login(&user, &pw);
+    let sheet = entry(3, 3, 0, &[("A0001", [2, 0, 0]), ("A0002", [3, 0, 0])]);
+    let url = format!("/paper/{paper_id}");
+    assert_eq!(post(&desk, &url, &sheet).status, 200);
+    assert!(post(&admin, &url, &sheet).text().contains("本轮已计票完成"));
+
+    let zip = play_rest_of_example(&login, &s2, &leader);
+    let (code, out) = crate::bundle::verify(&zip, Some(&fresh.join("appliance.pub")));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("1 paper rounds"), "{out}");
+}
+
+/// 应急纸质投票包: before the meeting, per stage, a blank ballot (codes only in a blind
+/// review), two tally sheets and an attendance sheet, with the copies to print; the same from
+/// `pingshen paper-pack`.
+#[test]
+fn the_emergency_pack_has_every_stages_sheets_in_the_console_and_from_the_command_line() {
+    let mut p = example_json();
+    p["session"]["blind"] = serde_json::json!(true);
+    let v = Venue::new(&p);
+    let list = v.admin.get("/admin/paper-pack");
+    assert_eq!(list.status, 200);
+    let t = list.text();
+    assert!(t.contains("小学语文组") && t.contains("评委会") && t.contains("/admin/paper-pack/committee"), "{t}");
+    let committee = v.admin.get("/admin/paper-pack/committee").text();
+    // Every applicant the committee might vote on, by code only (blind), and its members.
+    for code in ["A0001", "A0002", "A0003", "A0004"] {
+        assert!(committee.contains(&format!(">{code}<")), "{code}");
+    }
+    for name in ["李娜", "张伟", "逸夫小学"] {
+        assert!(
+            !committee
+                .split("class=\"paper ballot\"")
+                .nth(1)
+                .unwrap()
+                .split("</article>")
+                .next()
+                .unwrap()
+                .contains(name),
+            "blind: {name}"
+        );
+    }
+    assert!(committee.contains("请打印 <b>10</b> 份"), "5 members, a spare round");
+    assert!(committee.contains("王东") && committee.contains("签到表"), "the attendance sheet names the members");
+    assert_eq!(committee.matches("class=\"paper tally\"").count(), 2);
+    assert!(committee.contains("第 ____ 轮表决票"));
+    let g01 = v.admin.get("/admin/paper-pack/G01").text();
+    assert!(
+        g01.contains("请打印 <b>6</b> 份") && g01.contains(">A0001<") && !g01.contains(">A0003<"),
+        "G01's own applicants"
+    );
+    assert_eq!(v.login("E001").get("/admin/paper-pack").status, 403);
+
+    let out = tempfile::tempdir().unwrap();
+    let (code, stdout, err) = run(&[
+        "paper-pack",
+        "--data",
+        v.s.data.to_str().unwrap(),
+        "--config",
+        v.s.config.to_str().unwrap(),
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}{err}");
+    for scope in ["G01", "G02", "committee"] {
+        let f = out.path().join(format!("应急纸质投票包-{scope}.html"));
+        let html = std::fs::read_to_string(&f).unwrap();
+        assert!(html.contains("<style>") && !html.contains("href=\"/static"), "self-contained: {}", f.display());
+        assert!(html.contains("class=\"paper ballot\"") && html.contains("签到表"));
+    }
 }

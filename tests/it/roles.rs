@@ -22,6 +22,7 @@ const ALL_PAGES: &[&str] = &[
     "/admin/applicants",
     "/admin/accounts",
     "/admin/attendance",
+    "/admin/paper-pack",
     "/admin/display",
     "/admin/audit",
     "/admin/password",
