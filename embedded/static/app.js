@@ -385,6 +385,13 @@
       });
       el.addEventListener("input", sums);
     });
+    // Enter on 保存 saves (as a browser does anyway; said here for every keyboard and driver).
+    var save = $("paper-save");
+    if (save) save.addEventListener("keydown", function (e) {
+      if (e.key !== "Enter") return;
+      e.preventDefault();
+      if (pf.requestSubmit) pf.requestSubmit(save); else pf.submit();
+    });
     sums();
   }
 

@@ -27,11 +27,17 @@ fn post(c: &Client, path: &str, fields: &[(String, String)]) -> Resp {
     c.post_form(path, &refs)
 }
 
-/// A desk-staff (会务签到员) account, logged in: the second clerk.
-pub(crate) fn desk_clerk(v: &Venue) -> Client {
+/// A new desk-staff (会务签到员) account's username and password.
+fn desk_credentials(v: &Venue) -> (String, String) {
     let slip = v.admin.post_form("/admin/accounts/desk", &[]);
     assert_eq!(slip.status, 200);
     let (_, user, pw) = slip_credentials(&slip.body).remove(0);
+    (user, pw)
+}
+
+/// A desk-staff account, logged in: the second clerk.
+pub(crate) fn desk_clerk(v: &Venue) -> Client {
+    let (user, pw) = desk_credentials(v);
     v.s.login(&user, &pw)
 }
 
@@ -545,5 +551,176 @@ fn the_emergency_pack_has_every_stages_sheets_in_the_console_and_from_the_comman
         let html = std::fs::read_to_string(&f).unwrap();
         assert!(html.contains("<style>") && !html.contains("href=\"/static"), "self-contained: {}", f.display());
         assert!(html.contains("class=\"paper ballot\"") && html.contains("签到表"));
+    }
+}
+
+/// In Chromium, as people see it: the chair's switch (1366×768), a member's notice and the
+/// clerk's form (768×1024), entered by the number keypad alone — digits and Enter, no Tab, no
+/// mouse — for 40 applicants; the second clerk's mismatch page; the ballot and tally sheets
+/// printed to A4 PDF with every row on the page and boxes of at least 8 mm.
+#[test]
+fn paper_pages_in_chromium_and_a_keyboard_only_entry_of_forty_applicants() {
+    use crate::browser::{browser, click_and_wait, go, login_fast, snap};
+    let Some(wide) = browser(1366, 768) else {
+        return;
+    };
+    let apps: Vec<(String, String)> = (1..=40).map(|i| (format!("C{i:04}"), format!("第{i}小学"))).collect();
+    let refs: Vec<(&str, &str)> = apps.iter().map(|(a, u)| (a.as_str(), u.as_str())).collect();
+    let p = committee_package(5, &refs, false);
+    let v = Venue::new(&p);
+    let members: Vec<Client> = (1..=5).map(|i| v.login(&format!("E{i:02}"))).collect();
+    let base = v.s.base.clone();
+
+    // The chair switches the round to paper from 评委会数据操作.
+    let chair_tab = wide.new_tab().unwrap();
+    let (u, pw) = v.credentials("E01");
+    login_fast(&chair_tab, &base, &u, &pw);
+    go(&chair_tab, &base, "/committee/ops");
+    chair_tab.wait_for_element("#paper-switch").unwrap();
+    chair_tab.evaluate("document.getElementById('paper-panel').scrollIntoView()", false).unwrap();
+    snap(&chair_tab, "paper-switch-1366");
+    chair_tab
+        .evaluate("document.querySelector('input[name=reason_kind][value=网络故障]').checked = true", false)
+        .unwrap();
+    click_and_wait(&chair_tab, "#to-paper", "#paper-state");
+    snap(&chair_tab, "paper-switch-done-1366");
+    let id: i64 = v.count("SELECT id FROM votes WHERE stage = 'committee' AND medium = 'paper'");
+
+    // A member's page on a tablet says so.
+    let Some(tablet) = browser(768, 1024) else {
+        return;
+    };
+    let member_tab = tablet.new_tab().unwrap();
+    let (u, pw) = v.credentials("E03");
+    login_fast(&member_tab, &base, &u, &pw);
+    go(&member_tab, &base, "/committee/draft");
+    let note = member_tab.wait_for_element("#paper-note").unwrap().get_inner_text().unwrap();
+    assert!(note.contains("本轮改为纸质投票，请在纸质选票上投票"), "{note}");
+    snap(&member_tab, "paper-voter-768");
+
+    // The admin enters the tally sheet by keyboard only, on a tablet.
+    let clerk_tab = tablet.new_tab().unwrap();
+    login_fast(&clerk_tab, &base, "admin", &v.s.admin_password());
+    go(&clerk_tab, &base, &format!("/paper/{id}"));
+    clerk_tab.wait_for_element("#paper-form").unwrap();
+    let focused = clerk_tab.evaluate("document.activeElement.name", false).unwrap().value.unwrap();
+    assert_eq!(focused, "issued", "the form starts in its first field, no tap needed");
+    // 5 ballots issued and returned, none invalid; applicant i: agree 3 + i % 3, the rest oppose.
+    let counts: Vec<[u32; 3]> = (1..=40).map(|i| [3 + i % 3, 2 - i % 3, 0]).collect();
+    let mut fields: Vec<String> = vec!["5".into(), "5".into(), "0".into()];
+    for c in &counts {
+        fields.extend(c.iter().map(|n| n.to_string()));
+    }
+    let keystrokes: usize = fields.iter().map(|f| f.len() + 1).sum::<usize>() + 1;
+    let started = std::time::Instant::now();
+    for f in &fields {
+        clerk_tab.type_str(f).unwrap();
+        clerk_tab.press_key("Enter").unwrap();
+    }
+    let focused = clerk_tab.evaluate("document.activeElement.id", false).unwrap().value.unwrap();
+    assert_eq!(focused, "paper-save", "Enter after the last field lands on 保存");
+    snap(&clerk_tab, "paper-entry-typed-768");
+    clerk_tab.evaluate("window.__oldPage = true", false).unwrap();
+    clerk_tab.press_key("Enter").unwrap();
+    assert!(wait_until(std::time::Duration::from_secs(15), || clerk_tab
+        .evaluate("window.__oldPage === undefined && !!document.getElementById('paper-waiting')", false)
+        .ok()
+        .and_then(|r| r.value)
+        == Some(serde_json::json!(true))));
+    let typing = started.elapsed();
+    snap(&clerk_tab, "paper-entry-saved-768");
+    eprintln!(
+        "keyboard-only entry of 40 applicants: {} fields, {keystrokes} keystrokes (digits and Enter); \
+         scripted in {:.1} s; at 2.5 keystrokes/s (a clerk on a number keypad) {:.0} s",
+        fields.len(),
+        typing.as_secs_f64(),
+        keystrokes as f64 / 2.5
+    );
+    assert!(keystrokes as f64 / 2.5 < 180.0, "{keystrokes} keystrokes is more than 3 minutes at 2.5 a second");
+
+    // The second clerk (desk staff, at a laptop) mistypes one row: the mismatch page.
+    let (du, dpw) = desk_credentials(&v);
+    let desk = v.s.login(&du, &dpw);
+    let mut sheet: Vec<(&str, [u32; 3])> = Vec::new();
+    for (i, c) in counts.iter().enumerate() {
+        sheet.push((apps[i].0.as_str(), *c));
+    }
+    let mut wrong = sheet.clone();
+    wrong[6].1 = [wrong[6].1[0] - 1, wrong[6].1[1] + 1, 0];
+    assert_eq!(post(&desk, &format!("/paper/{id}"), &entry(5, 5, 0, &wrong)).status, 200);
+    let desk_tab = wide.new_tab().unwrap();
+    login_fast(&desk_tab, &base, &du, &dpw);
+    go(&desk_tab, &base, &format!("/paper/{id}"));
+    let mm = desk_tab.wait_for_element("#paper-mismatch").unwrap().get_inner_text().unwrap();
+    assert!(mm.contains("C0007 同意") && mm.contains("C0007 反对"), "{mm}");
+    snap(&desk_tab, "paper-mismatch-1366");
+    go(&clerk_tab, &base, &format!("/paper/{id}"));
+    snap(&clerk_tab, "paper-mismatch-768");
+    // Both re-enter; counted.
+    assert_eq!(post(&desk, &format!("/paper/{id}"), &entry(5, 5, 0, &sheet)).status, 200);
+    assert!(post(&v.admin, &format!("/paper/{id}"), &entry(5, 5, 0, &sheet)).text().contains("本轮已计票完成"));
+    drop(members);
+
+    // The ballot and tally sheets as A4 PDFs: every applicant on the pages, boxes ≥ 8 mm.
+    let chair_tab = wide.new_tab().unwrap();
+    for (kind, name) in [("ballot", "paper-ballot"), ("tally", "paper-tally")] {
+        // Printed by the desk clerk (the browser's cookie is theirs now), as at the venue.
+        let url = format!("{base}/paper/{id}/{kind}");
+        chair_tab.navigate_to(&url).unwrap();
+        let check = format!("location.href === {} && document.readyState === 'complete'", serde_json::json!(url));
+        assert!(wait_until(std::time::Duration::from_secs(15), || chair_tab
+            .evaluate(&check, false)
+            .ok()
+            .and_then(|r| r.value)
+            == Some(serde_json::json!(true))));
+        chair_tab.wait_for_element(".paper").unwrap();
+        chair_tab
+            .call_method(headless_chrome::protocol::cdp::Emulation::SetEmulatedMedia {
+                media: Some("print".into()),
+                features: None,
+            })
+            .unwrap();
+        if kind == "ballot" {
+            let min_box = chair_tab
+                .evaluate(
+                    "Math.min(...[...document.querySelectorAll('.box')].map(b => Math.min(b.getBoundingClientRect().width, b.getBoundingClientRect().height)))",
+                    false,
+                )
+                .unwrap()
+                .value
+                .unwrap()
+                .as_f64()
+                .unwrap();
+            assert!(min_box >= 8.0 * 96.0 / 25.4, "boxes are {min_box:.1} px, under 8 mm");
+        }
+        let pdf = chair_tab
+            .print_to_pdf(Some(headless_chrome::types::PrintToPdfOptions {
+                prefer_css_page_size: Some(true),
+                print_background: Some(true),
+                ..Default::default()
+            }))
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(format!("{name}.pdf"));
+        std::fs::write(&file, &pdf).unwrap();
+        if let Ok(shots) = std::env::var("PINGSHEN_SCREENSHOTS") {
+            std::fs::create_dir_all(&shots).unwrap();
+            std::fs::copy(&file, std::path::Path::new(&shots).join(format!("{name}.pdf"))).unwrap();
+        }
+        let Ok(info) = std::process::Command::new("pdfinfo").arg(&file).output() else {
+            assert!(std::env::var("CI").is_err(), "pdfinfo missing under CI");
+            continue;
+        };
+        let info = String::from_utf8_lossy(&info.stdout).into_owned();
+        assert!(info.contains("(A4)"), "A4: {info}");
+        let text = std::process::Command::new("pdftotext").args(["-layout"]).arg(&file).arg("-").output().unwrap();
+        let text = String::from_utf8_lossy(&text.stdout);
+        for (code, _) in &apps {
+            assert!(text.contains(code.as_str()), "{name}: {code} is on the pages");
+        }
+        assert!(!text.contains("打印表决票") && !text.contains("返回"), "{name}: no screen controls printed");
+        if kind == "tally" {
+            assert!(text.contains("计票人") && text.contains("监票人"));
+        }
     }
 }
