@@ -60,7 +60,7 @@ pub fn import(db: &Db, data_dir: &Path, loaded: &mut Loaded, actor: &str, is_dem
         // The session is replaced whole; attendance rows of people who stay are kept.
         tx.execute_batch("PRAGMA defer_foreign_keys = ON")?;
         tx.execute_batch(
-            "DELETE FROM meta; DELETE FROM committee_opinions; DELETE FROM ballots; DELETE FROM vote_voters; DELETE FROM drafts; DELETE FROM vote_applicants;
+            "DELETE FROM meta; DELETE FROM committee_opinions; DELETE FROM paper_entries; DELETE FROM ballots; DELETE FROM vote_voters; DELETE FROM drafts; DELETE FROM vote_applicants;
              DELETE FROM votes; DELETE FROM lead_reviewers; DELETE FROM lead_opinions;
              DELETE FROM interview_questions; DELETE FROM scores; DELETE FROM group_decisions;
              DELETE FROM group_submissions;

@@ -315,6 +315,22 @@ fn check_bundle(v: &Venue, zip: &std::path::Path) {
     );
     assert!(summary.contains("class=\"paper-mark\""));
 
+    // The standard tools agree: minisign -Vm SHA256SUMS -P KEY && sha256sum -c SHA256SUMS.
+    let plain = tempfile::tempdir().unwrap();
+    crate::bundle::write_dir(plain.path(), &files);
+    let key = pingshen::bundle::key::load(&v.s.data).unwrap().unwrap().public_base64();
+    match std::process::Command::new("minisign")
+        .current_dir(plain.path())
+        .args(["-Vm", "SHA256SUMS", "-P", &key])
+        .output()
+    {
+        Ok(o) => assert!(o.status.success(), "minisign: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(_) => assert!(std::env::var("CI").is_err(), "minisign missing under CI"),
+    }
+    let o =
+        std::process::Command::new("sha256sum").current_dir(plain.path()).args(["-c", "SHA256SUMS"]).output().unwrap();
+    assert!(o.status.success(), "sha256sum -c: {}", String::from_utf8_lossy(&o.stdout));
+
     // Tampering, each re-signed with the appliance's own key so only the recount can catch it.
     let dir = tempfile::tempdir().unwrap();
     let tampered = |name: &str, edit: &dyn Fn(&mut Value)| -> String {
@@ -421,6 +437,24 @@ fn a_committee_round_on_paper_decides_at_the_two_thirds_boundary() {
     };
     assert!(row("C0001").contains("通过") && !row("C0001").contains("未通过"), "17 of 25 passes: {}", row("C0001"));
     assert!(row("C0002").contains("未通过"), "16 of 25 does not: {}", row("C0002"));
+
+    // From the counted paper round on, the day goes on as usual: a re-vote may be electronic.
+    let r = chair.post_form("/committee/ops/revote", &[("applicants", "C0002"), ("reason", "复议")]);
+    assert_eq!(r.status, 303, "{}", r.text());
+    let (_, status, medium, _, _) = vote_row(&v, "committee", "committee", 2);
+    assert_eq!((status.as_str(), medium.as_str()), ("drafting", "electronic"));
+    for m in &members {
+        assert_eq!(committee_draft(m, &[("C0002", "agree")]).status, 303);
+    }
+    assert_eq!(chair.post_form("/committee/ops/open", &[]).status, 303);
+    for m in &members {
+        assert_eq!(committee_submit(m).status, 303);
+    }
+    let t = members[1].get("/committee/report").text();
+    let at = t.find(">C0002<").unwrap();
+    let start = t[..at].rfind("<tr").unwrap();
+    let row2 = t[start..].split("</tr>").next().unwrap();
+    assert!(row2.contains("通过") && !row2.contains("未通过"), "the electronic re-vote decides: {row2}");
 }
 
 /// The appliance dies mid-round (its data directory lost): `pingshen restore` from the backup
@@ -723,4 +757,48 @@ fn paper_pages_in_chromium_and_a_keyboard_only_entry_of_forty_applicants() {
             assert!(text.contains("计票人") && text.contains("监票人"));
         }
     }
+}
+
+/// No machine at all for a while: the group voted on paper (attendance on the paper sheet,
+/// two rounds). When a machine is back, staff record the paper attendance as staff check-in,
+/// and the rounds are entered in order — the first, then the re-vote — each by two clerks.
+#[test]
+fn rounds_held_with_no_machine_are_entered_in_order_with_the_paper_attendance() {
+    let v = Venue::new(&example_json());
+    // The paper attendance sheet, recorded as 代为签到 (nobody signs in on a device).
+    for code in ["E001", "E002", "E003"] {
+        let r = v.admin.post_form("/admin/attendance/checkin", &[("code", code)]);
+        assert_eq!(r.status, 303, "{}", r.text());
+    }
+    let leader = v.login("E001");
+    let r =
+        leader.post_form("/review/ops/paper", &[("reason_kind", "设备故障"), ("reason_detail", "会场断电，全程纸质")]);
+    assert_eq!(r.status, 303, "{}", r.text());
+    let (id1, status, medium, _, _) = vote_row(&v, "group", "G01", 1);
+    assert_eq!((status.as_str(), medium.as_str()), ("open", "paper"));
+    assert_eq!(v.count(&format!("SELECT count(*) FROM vote_voters WHERE vote_id = {id1}")), 3, "the checked-in voters");
+    // The re-vote cannot be entered before the first round is counted.
+    let r = leader.post_form("/review/revote", &[("applicants", "A0002"), ("reason", "复议")]);
+    assert_eq!(r.status, 409, "rounds in order: {}", r.text());
+    let desk = desk_clerk(&v);
+    let first = entry(3, 3, 0, &[("A0001", [2, 0, 0]), ("A0002", [1, 2, 0])]);
+    post(&desk, &format!("/paper/{id1}"), &first);
+    assert!(post(&v.admin, &format!("/paper/{id1}"), &first).text().contains("本轮已计票完成"));
+    // The re-vote held on paper: a new round, switched to paper before opening, entered.
+    let r = leader.post_form("/review/revote", &[("applicants", "A0002"), ("reason", "复议")]);
+    assert_eq!(r.status, 303, "{}", r.text());
+    let r =
+        leader.post_form("/review/ops/paper", &[("reason_kind", "设备故障"), ("reason_detail", "会场断电，全程纸质")]);
+    assert_eq!(r.status, 303, "{}", r.text());
+    let (id2, status, medium, _, _) = vote_row(&v, "group", "G01", 2);
+    assert_eq!((status.as_str(), medium.as_str()), ("open", "paper"));
+    let second = entry(3, 3, 0, &[("A0002", [2, 1, 0])]);
+    post(&desk, &format!("/paper/{id2}"), &second);
+    assert!(post(&v.admin, &format!("/paper/{id2}"), &second).text().contains("本轮已计票完成"));
+    let rows = deliberation_results(&leader.get("/review/deliberate").body);
+    assert_eq!(
+        rows,
+        vec![("A0001".into(), "通过".into()), ("A0002".into(), "通过".into())],
+        "the re-vote decides A0002"
+    );
 }
