@@ -16,6 +16,7 @@
 //! | Decision 2: the final outcome, `no_decision` apart | [`Outcome`], [`outcome`] |
 //! | Decision 4: present means frozen at the switch (one definition for quorum and threshold) | [`present_members`] |
 //! | Decision 4: signed in after a round opened = 迟到 for that round | [`RoundPresence`], [`round_presence`] |
+//! | Paper rounds: the same rules from the two clerks' identical tally (a blank, invalid or missing ballot weighs like no) | the functions above, fed by `ballot::tally` from `ballot::paper`; the entry checks (returned ≤ issued, marks ≤ valid ballots and eligible voters) in `ballot::paper` |
 //!
 //! The session's rules are parsed once, at import ([`SessionRules::parse`]); a stored value
 //! that does not parse is an error, never a silent default.

@@ -4,7 +4,8 @@
 //! table-tested in `src/rules.rs`. The other decisions are tested where a person meets them:
 //! 1 (drafts open until one submits) in `review.rs`; 6 (no choice lost without a word: offline,
 //! an opinion typed first, a second device) in `tablet.rs`; 7 (blind until the report) in
-//! `blind.rs`.
+//! `blind.rs`. Paper rounds (void rounds, the two clerks' entries, decisions at the boundary
+//! from a paper tally, the bundle's recount of them) are in `paper.rs`.
 
 use crate::common::*;
 use serde_json::{json, Value};
