@@ -511,24 +511,6 @@ pub(super) fn counted(conn: &Connection, v: &Vote) -> Result<HashMap<String, (u6
     Ok(first.entry.counts.iter().map(|c| (c.applicant_code.clone(), (c.agree, c.oppose, c.abstain))).collect())
 }
 
-/// The paper rounds waiting for their tally, for the clerks' list.
-pub fn waiting(conn: &Connection) -> Result<Vec<Vote>> {
-    let ids: Vec<i64> = {
-        let mut st = conn.prepare(
-            "SELECT id FROM votes WHERE status = 'open' AND medium = 'paper' ORDER BY stage DESC, scope, round",
-        )?;
-        let rows = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-        rows
-    };
-    let mut out = Vec::new();
-    for id in ids {
-        if let Some(v) = super::vote(conn, id)? {
-            out.push(v);
-        }
-    }
-    Ok(out)
-}
-
 /// Every paper round of the session (waiting or counted), oldest first.
 pub fn all(conn: &Connection) -> Result<Vec<Vote>> {
     let ids: Vec<i64> = {
