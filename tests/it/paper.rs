@@ -605,6 +605,19 @@ fn paper_pages_in_chromium_and_a_keyboard_only_entry_of_forty_applicants() {
     let members: Vec<Client> = (1..=5).map(|i| v.login(&format!("E{i:02}"))).collect();
     let base = v.s.base.clone();
 
+    // The switch form on the chair's tablet too (a browser context of its own: its own cookies).
+    let Some(tablet) = browser(768, 1024) else {
+        return;
+    };
+    {
+        let t = tablet.new_context().unwrap().new_tab().unwrap();
+        let (u, pw) = v.credentials("E01");
+        login_fast(&t, &base, &u, &pw);
+        go(&t, &base, "/committee/ops");
+        t.wait_for_element("#paper-switch").unwrap();
+        t.evaluate("document.getElementById('paper-panel').scrollIntoView()", false).unwrap();
+        snap(&t, "paper-switch-768");
+    }
     // The chair switches the round to paper from 评委会数据操作.
     let chair_tab = wide.new_tab().unwrap();
     let (u, pw) = v.credentials("E01");
@@ -620,10 +633,15 @@ fn paper_pages_in_chromium_and_a_keyboard_only_entry_of_forty_applicants() {
     snap(&chair_tab, "paper-switch-done-1366");
     let id: i64 = v.count("SELECT id FROM votes WHERE stage = 'committee' AND medium = 'paper'");
 
-    // A member's page on a tablet says so.
-    let Some(tablet) = browser(768, 1024) else {
-        return;
-    };
+    // A member's page says so, on a tablet and on a laptop.
+    {
+        let t = wide.new_context().unwrap().new_tab().unwrap();
+        let (u, pw) = v.credentials("E04");
+        login_fast(&t, &base, &u, &pw);
+        go(&t, &base, "/committee/draft");
+        assert!(t.wait_for_element("#paper-note").unwrap().get_inner_text().unwrap().contains("本轮改为纸质投票"));
+        snap(&t, "paper-voter-1366");
+    }
     let member_tab = tablet.new_tab().unwrap();
     let (u, pw) = v.credentials("E03");
     login_fast(&member_tab, &base, &u, &pw);
