@@ -45,7 +45,7 @@ pub fn get(app: &App, ctx: &Ctx, url: &str) -> Result<Response> {
     let rest = url.strip_prefix("/paper/").ok_or_else(Error::not_found)?;
     let (v, tail) = round_of(app, rest)?;
     match tail {
-        "" => entry_form(app, ctx, &v, None, None),
+        "" => entry_form(app, ctx, &v, None),
         "ballot" | "tally" => sheet(app, ctx, &v, tail, "/paper"),
         _ => Err(Error::not_found()),
     }
@@ -63,16 +63,15 @@ pub fn post(app: &App, ctx: &Ctx, url: &str, input: Input) -> Result<Response> {
     let entry = paper::Entry::from_form(|name| f.get(name).map(str::to_string), &apps);
     let outcome = entry.and_then(|e| paper::enter(&app.db, v.id, &ctx.actor(), &e));
     match outcome {
-        Ok(o) => {
-            let v = app.db.read(|c| ballot::vote(c, v.id))?.ok_or_else(Error::not_found)?;
-            entry_form(app, ctx, &v, Some(o), None)
-        }
+        // Post/redirect/get: the page then says where counting stands (waiting, a mismatch's
+        // fields, counted), and reloading it never sends the entry again.
+        Ok(_) => Ok(Response::redirect_303(format!("/paper/{}", v.id))),
         // A refused entry comes back on the form with what was typed and every reason.
         Err(e) if e.is_refusal() => {
             let status = e.status();
             let typed: serde_json::Map<String, serde_json::Value> =
                 f.keys().into_iter().filter(|k| *k != "_csrf").map(|k| (k.to_string(), json!(f.text(k)))).collect();
-            entry_form(app, ctx, &v, None, Some((e.message, typed))).map(|r| r.with_status_code(status))
+            entry_form(app, ctx, &v, Some((e.message, typed))).map(|r| r.with_status_code(status))
         }
         Err(e) => Err(e),
     }
@@ -94,7 +93,6 @@ fn entry_form(
     app: &App,
     ctx: &Ctx,
     v: &Vote,
-    outcome: Option<paper::Outcome>,
     refused: Option<(String, serde_json::Map<String, serde_json::Value>)>,
 ) -> Result<Response> {
     let me = ctx.actor();
@@ -144,7 +142,7 @@ fn entry_form(
         "纸质计票",
         json!({
             "vote": v, "scope_name": scope_name(app, v)?, "rows": rows, "counting": counting, "voters": voters,
-            "mismatch": mismatch, "outcome": outcome, "error": error, "values": values, "me": me, "tally": tally,
+            "mismatch": mismatch, "error": error, "values": values, "me": me, "tally": tally,
         }),
     )
 }

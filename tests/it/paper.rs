@@ -22,9 +22,15 @@ fn entry(issued: u32, returned: u32, invalid: u32, counts: &[(&str, [u32; 3])]) 
     f
 }
 
+/// Posts a form and, as a browser does, follows the redirect an accepted entry answers with
+/// (post/redirect/get): the page that comes back says where counting stands.
 fn post(c: &Client, path: &str, fields: &[(String, String)]) -> Resp {
     let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    c.post_form(path, &refs)
+    let r = c.post_form(path, &refs);
+    match (r.status, r.location()) {
+        (303, Some(to)) if to == path => c.get(to),
+        _ => r,
+    }
 }
 
 /// A new desk-staff (会务签到员) account's username and password.
