@@ -391,11 +391,7 @@ pub fn enter(db: &Db, vote_id: i64, clerk: &str, entry: &Entry) -> Result<Outcom
         }
         check_entry(tx, &v, entry)?;
         let stored = stored_entries(tx, v.id, &apps)?;
-        let last = stored.iter().map(|s| s.attempt).max().unwrap_or(1);
-        let in_last: Vec<&Stored> = stored.iter().filter(|s| s.attempt == last).collect();
-        // Two entries in the last try and the round still on paper: they differed, so this
-        // entry starts the next try.
-        let attempt = if in_last.len() >= 2 { last + 1 } else { last };
+        let (_, attempt) = current_try(&stored, false);
         tx.execute(
             "UPDATE paper_entries SET current = 0 WHERE vote_id = ?1 AND attempt = ?2 AND clerk = ?3",
             params![v.id, attempt, clerk],
@@ -449,33 +445,44 @@ pub fn enter(db: &Db, vote_id: i64, clerk: &str, entry: &Entry) -> Result<Outcom
     })
 }
 
-/// Where counting stands for one clerk (no numbers of anyone's).
-pub fn counting(conn: &Connection, v: &Vote, clerk: &str) -> Result<Counting> {
-    let apps = applicants_of(conn, v.id)?;
-    let stored = stored_entries(conn, v.id, &apps)?;
+/// The try an entry made now belongs to, and the last try with entries: the next try when the
+/// last holds two entries of a round not yet counted (they differed), else the last.
+fn current_try(stored: &[Stored], counted: bool) -> (i64, i64) {
     let last = stored.iter().map(|s| s.attempt).max().unwrap_or(1);
-    let in_last: Vec<&Stored> = stored.iter().filter(|s| s.attempt == last).collect();
-    let accepted = v.status == Status::Closed;
-    // Two entries in the last try of an uncounted round: they differed, and a new try is due.
-    let (attempt, mine, others, mismatch) = if in_last.len() >= 2 && !accepted {
-        (last + 1, false, 0, in_last[0].entry.differences(&in_last[1].entry))
-    } else {
-        let mine = in_last.iter().any(|s| s.clerk == clerk);
-        let others = in_last.iter().filter(|s| s.clerk != clerk).count();
-        // The fields of an earlier try's mismatch stay shown until this try is decided.
-        let earlier: Vec<&Stored> = stored.iter().filter(|s| s.attempt == last - 1).collect();
-        let mismatch = if earlier.len() >= 2 { earlier[0].entry.differences(&earlier[1].entry) } else { Vec::new() };
-        (last, mine, others, mismatch)
-    };
-    Ok(Counting { attempt, mine, others, mismatch, accepted })
+    let in_last = stored.iter().filter(|s| s.attempt == last).count();
+    (last, if in_last >= 2 && !counted { last + 1 } else { last })
 }
 
-/// The clerk's own entry of the current try, to show back on their form (never the other's).
-pub fn own_entry(conn: &Connection, v: &Vote, clerk: &str) -> Result<Option<Entry>> {
+/// Where counting stands for one clerk (no numbers of anyone's).
+pub fn counting(conn: &Connection, v: &Vote, clerk: &str) -> Result<Counting> {
+    Ok(counting_and_own(conn, v, clerk)?.0)
+}
+
+/// `counting`, and the clerk's own entry of the current try to show back on their form (never
+/// the other's), from one read of the entries.
+pub fn counting_and_own(conn: &Connection, v: &Vote, clerk: &str) -> Result<(Counting, Option<Entry>)> {
     let apps = applicants_of(conn, v.id)?;
     let stored = stored_entries(conn, v.id, &apps)?;
-    let c = counting(conn, v, clerk)?;
-    Ok(stored.into_iter().find(|s| s.attempt == c.attempt && s.clerk == clerk).map(|s| s.entry))
+    let accepted = v.status == Status::Closed;
+    let (last, attempt) = current_try(&stored, accepted);
+    let of = |t: i64| -> Vec<&Stored> { stored.iter().filter(|s| s.attempt == t).collect() };
+    let differences = |pair: &[&Stored]| match pair {
+        [a, b, ..] => a.entry.differences(&b.entry),
+        _ => Vec::new(),
+    };
+    // A new try is due: the last one's fields differ. Otherwise the earlier try's mismatch
+    // stays shown until this try is decided.
+    let mismatch = if attempt > last { differences(&of(last)) } else { differences(&of(last - 1)) };
+    let this = of(attempt);
+    let own = this.iter().find(|s| s.clerk == clerk).map(|s| s.entry.clone());
+    let counting = Counting {
+        attempt,
+        mine: own.is_some(),
+        others: this.iter().filter(|s| s.clerk != clerk).count(),
+        mismatch,
+        accepted,
+    };
+    Ok((counting, own))
 }
 
 /// The two identical entries a counted paper round was accepted on (the bundle records both).
@@ -537,8 +544,9 @@ pub struct SheetRow {
     pub eligible: u64,
 }
 
-/// The lines of a round's sheets, in the round's order, with each applicant's eligible voters.
-pub fn sheet_rows(conn: &Connection, v: &Vote) -> Result<Vec<SheetRow>> {
+/// The round's voters (the ballots to issue) and the lines of its sheets, in the round's
+/// order, each with the applicant's eligible voters.
+pub fn sheet_rows(conn: &Connection, v: &Vote) -> Result<(usize, Vec<SheetRow>)> {
     let voters = super::voters(conn, v)?;
     let recused = super::recused_pairs(conn, v.id)?;
     let mut st = conn.prepare_cached(
@@ -553,7 +561,7 @@ pub fn sheet_rows(conn: &Connection, v: &Vote) -> Result<Vec<SheetRow>> {
         let rec = voters.iter().filter(|x| recused.contains(&((*x).clone(), code.clone()))).count() as u64;
         out.push(SheetRow { eligible: rules::eligible(voters.len() as u64, rec), code, name, unit });
     }
-    Ok(out)
+    Ok((voters.len(), out))
 }
 
 /// One stage of the emergency pack (应急纸质投票包), printed before the meeting for a venue

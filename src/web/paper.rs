@@ -96,14 +96,8 @@ fn entry_form(
     refused: Option<(String, serde_json::Map<String, serde_json::Value>)>,
 ) -> Result<Response> {
     let me = ctx.actor();
-    let (rows, counting, own, voters) = app.db.read(|c| {
-        Ok((
-            paper::sheet_rows(c, v)?,
-            paper::counting(c, v, &me)?,
-            paper::own_entry(c, v, &me)?,
-            ballot::voters(c, v)?.len(),
-        ))
-    })?;
+    let ((voters, rows), (counting, own)) =
+        app.db.read(|c| Ok((paper::sheet_rows(c, v)?, paper::counting_and_own(c, v, &me)?)))?;
     let mismatch: Vec<serde_json::Value> =
         counting.mismatch.iter().map(|f| json!({ "field": f, "label": paper::field_label(f) })).collect();
     let (error, typed) = match refused {
@@ -141,7 +135,7 @@ fn entry_form(
         "/paper",
         "纸质计票",
         json!({
-            "vote": v, "scope_name": scope_name(app, v)?, "rows": rows, "counting": counting, "voters": voters,
+            "vote": v, "scope_name": scope_name(app, v)?, "voters": voters, "rows": rows, "counting": counting,
             "mismatch": mismatch, "error": error, "values": values, "me": me, "tally": tally,
         }),
     )
@@ -151,7 +145,7 @@ fn entry_form(
 pub fn sheet(app: &App, ctx: &Ctx, v: &Vote, kind: &str, back: &str) -> Result<Response> {
     not_paper(v)?;
     let s = app.db.read(venue::session)?.ok_or_else(Error::not_found)?;
-    let (rows, voters) = app.db.read(|c| Ok((paper::sheet_rows(c, v)?, ballot::voters(c, v)?.len())))?;
+    let (voters, rows) = app.db.read(|c| paper::sheet_rows(c, v))?;
     let reported = app.db.read(crate::store::is_reported)?;
     // Ballots show codes only in a blind review, whoever prints them (DOMAIN decision 7).
     let codes_only = s.blind && !reported;

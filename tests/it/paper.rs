@@ -132,6 +132,13 @@ fn an_open_group_round_switched_to_paper_is_void_and_the_paper_round_is_counted_
     let r = post(&desk, &url, &entry(3, 3, 0, &[("A0001", [2, 1, 0]), ("A0002", [2, 1, 0])]));
     assert_eq!(r.status, 400);
     assert!(r.text().contains("A0001：同意 + 反对 + 弃权 = 3，多于可对其表决的 2 人"), "{}", r.text());
+    let r = post(&desk, &url, &entry(4, 3, 0, &[("A0001", [2, 0, 0]), ("A0002", [2, 1, 0])]));
+    assert_eq!(r.status, 400);
+    assert!(
+        r.text().contains("发出选票（issued）4 张，多于本轮投票人数 3 人"),
+        "issued = the frozen voters at most: {}",
+        r.text()
+    );
     let r = post(&desk, &url, &entry(3, 3, 1, &[("A0001", [2, 0, 0]), ("A0002", [2, 1, 0])]));
     assert!(r.text().contains("A0002：同意 + 反对 + 弃权 = 3，多于有效选票 2 张"), "{}", r.text());
     let mut missing = good.clone();
@@ -414,7 +421,13 @@ fn deliberation_results(html: &str) -> Vec<(String, String)> {
 fn a_committee_round_on_paper_decides_at_the_two_thirds_boundary() {
     let p = committee_package(25, &[("C0001", "甲单位"), ("C0002", "乙单位")], false);
     let v = Venue::new(&p);
-    let members: Vec<Client> = (1..=25).map(|i| v.login(&format!("E{i:02}"))).collect();
+    // Opening on paper checks the quorum as any opening does: 16 of 25 present is too few.
+    let mut members: Vec<Client> = (1..=16).map(|i| v.login(&format!("E{i:02}"))).collect();
+    let r = members[0].post_form("/committee/ops/paper", &[("reason_kind", "设备故障")]);
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(r.text().contains("出席评委 16 人") && r.text().contains("至少需要 17 人"), "{}", r.text());
+    assert_eq!(vote_row(&v, "committee", "committee", 1).1, "drafting", "nothing switched");
+    members.extend((17..=25).map(|i| v.login(&format!("E{i:02}"))));
     let chair = &members[0];
     assert_eq!(members[1].post_form("/committee/ops/paper", &[("reason_kind", "设备故障")]).status, 403);
     let r = chair.post_form("/committee/ops/paper", &[("reason_kind", "设备故障")]);
@@ -825,4 +838,73 @@ fn rounds_held_with_no_machine_are_entered_in_order_with_the_paper_attendance() 
         vec![("A0001".into(), "通过".into()), ("A0002".into(), "通过".into())],
         "the re-vote decides A0002"
     );
+}
+
+/// A paper round at venue size: a committee of 35 voting on 1,000 applicants. The clerk's form,
+/// the ballot and the tally sheet answer; two full entries (3,003 fields each) count the round;
+/// the form's page script still answers at once in Chromium with 3,000 inputs. Times printed
+/// (`-- --nocapture`), never asserted.
+#[test]
+fn a_paper_round_of_a_thousand_applicants() {
+    let apps: Vec<(String, String)> = (1..=1000).map(|i| (format!("C{i:04}"), format!("学校{i:04}"))).collect();
+    let refs: Vec<(&str, &str)> = apps.iter().map(|(a, u)| (a.as_str(), u.as_str())).collect();
+    let v = Venue::new(&committee_package(35, &refs, false));
+    let members: Vec<Client> = (1..=35).map(|i| v.login(&format!("E{i:02}"))).collect();
+    assert_eq!(members[0].post_form("/committee/ops/paper", &[("reason_kind", "网络故障")]).status, 303);
+    let id: i64 = v.count("SELECT id FROM votes WHERE medium = 'paper'");
+    let timed = |what: &str, f: &dyn Fn() -> Resp| {
+        let t = std::time::Instant::now();
+        let r = f();
+        eprintln!("{what}: {} in {:.0} ms ({} KB)", r.status, t.elapsed().as_secs_f64() * 1000.0, r.body.len() / 1024);
+        r
+    };
+    for path in [format!("/paper/{id}"), format!("/paper/{id}/ballot"), format!("/paper/{id}/tally"), "/paper".into()] {
+        let r = timed(&format!("GET {path}"), &|| v.admin.get(&path));
+        assert_eq!(r.status, 200, "{path}");
+    }
+    // The form's script with 3,000 inputs, in Chromium on a tablet: the page answers at once,
+    // and a typed digit and Enter update the row's 合计 and move on.
+    if let Some(b) = crate::browser::browser(768, 1024) {
+        let tab = b.new_tab().unwrap();
+        crate::browser::login_fast(&tab, &v.s.base, "admin", &v.s.admin_password());
+        crate::browser::go(&tab, &v.s.base, &format!("/paper/{id}"));
+        tab.wait_for_element("#paper-form").unwrap();
+        let n = tab.evaluate("document.querySelectorAll('#paper-form input[inputmode]').length", false).unwrap().value;
+        assert_eq!(n, Some(serde_json::json!(3003)));
+        let t = std::time::Instant::now();
+        assert_eq!(tab.evaluate("1 + 1", false).unwrap().value, Some(serde_json::json!(2)));
+        let answer = t.elapsed();
+        let mut typed = Vec::new();
+        for digits in ["35", "34", "0", "7"] {
+            let t = std::time::Instant::now();
+            tab.type_str(digits).unwrap();
+            tab.press_key("Enter").unwrap();
+            typed.push(format!("{digits}: {:.0} ms", t.elapsed().as_secs_f64() * 1000.0));
+        }
+        let sum =
+            tab.evaluate("document.querySelector('tr[data-code=C0001] .row-sum').textContent", false).unwrap().value;
+        assert_eq!(sum, Some(serde_json::json!("7")));
+        let focused = tab.evaluate("document.activeElement.name", false).unwrap().value;
+        assert_eq!(focused, Some(serde_json::json!("oppose_C0001")));
+        eprintln!(
+            "1,000-row entry form in Chromium: a script answers in {:.0} ms; typed + Enter, issued / returned / invalid / a count: {}",
+            answer.as_secs_f64() * 1000.0,
+            typed.join(", ")
+        );
+    }
+    let counts: Vec<(&str, [u32; 3])> =
+        apps.iter().enumerate().map(|(i, (a, _))| (a.as_str(), [20 + i as u32 % 10, 5, 0])).collect();
+    let sheet = entry(35, 34, 0, &counts);
+    let desk = desk_clerk(&v);
+    let r = timed("POST the first entry (3,003 fields)", &|| post(&desk, &format!("/paper/{id}"), &sheet));
+    assert!(
+        r.text().contains("请另一位计票人"),
+        "{}: {}",
+        r.status,
+        r.text().split("id=\"paper-error\"").nth(1).unwrap_or("").chars().take(600).collect::<String>()
+    );
+    let r = timed("POST the second entry", &|| post(&v.admin, &format!("/paper/{id}"), &sheet));
+    assert!(r.text().contains("本轮已计票完成"));
+    let report = members[1].get("/committee/report").text();
+    assert!(report.contains("C1000"), "the report lists the last applicant");
 }
